@@ -1,0 +1,284 @@
+"""The raw layer in the warehouse: raw tables, the quarantine, the batch log, watermarks.
+
+Every loader ends the same way: rows it could read are staged in a temporary table `_incoming`
+(`_line`, `_hash`, then the spec's columns as text), and `publish_batch` checks each field against
+the spec in SQL, inserts good rows into the raw table and bad ones into the quarantine, and logs the
+batch — all in one transaction, so a crash never leaves half a batch behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from ingest.schemas import DATE_FORMATS, ENTITIES, Column, EntitySpec
+
+LOAD_META_COLUMNS = (
+    ("_batch_id", "varchar", "load batch that wrote the row"),
+    ("_source_file", "varchar", "file (relative to the landing folder) or query the row came from"),
+    ("_source_line", "bigint", "physical line in the file (header = 1), or offset in the query"),
+    ("_loaded_at", "timestamptz", "load time"),
+    ("_row_hash", "varchar", "md5 of the record as delivered (after RRN masking)"),
+)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection,
+                      specs: Sequence[EntitySpec] = ENTITIES) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("""
+        create table if not exists raw._load_batches (
+            batch_id varchar primary key,
+            source varchar not null,
+            entity varchar not null,
+            source_ref varchar not null,
+            fingerprint varchar,
+            status varchar not null,
+            rows_read bigint not null,
+            rows_loaded bigint not null,
+            rows_quarantined bigint not null,
+            rows_unchanged bigint not null,
+            blank_lines bigint not null,
+            started_at timestamptz not null,
+            finished_at timestamptz not null
+        )""")
+    con.execute("""
+        create table if not exists raw._quarantine (
+            batch_id varchar not null,
+            source varchar not null,
+            entity varchar not null,
+            source_file varchar not null,
+            source_line bigint,
+            field varchar,
+            reason_code varchar not null,
+            reason varchar not null,
+            raw_record varchar,
+            record_hash varchar,
+            quarantined_at timestamptz not null
+        )""")
+    con.execute("""
+        create table if not exists raw._watermarks (
+            entity varchar primary key,
+            watermark varchar not null,
+            batch_id varchar not null,
+            updated_at timestamptz not null
+        )""")
+    for spec in specs:
+        columns = [f"{quote(spec.stored_name(c))} varchar" for c in spec.columns]
+        columns += [f"{name} {type_}" for name, type_, _ in LOAD_META_COLUMNS]
+        if spec.format == "jsonl":
+            columns.append("_unknown_fields varchar")
+        con.execute(f"create table if not exists {spec.raw_table} ({', '.join(columns)})")
+
+
+@dataclass
+class BatchResult:
+    entity: str
+    source_ref: str
+    status: str
+    batch_id: str = ""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_unchanged: int = 0
+    blank_lines: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Rejection:
+    """A row the loader could not even stage (undecodable, bad quoting, wrong field count ...)."""
+
+    line: int
+    field: str | None
+    reason_code: str
+    reason: str
+    raw_record: str
+
+
+def new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _field_problems(column: Column, stored: str) -> list[tuple[str, str]]:
+    """(sql condition that marks the value bad, reason code) pairs for one column."""
+    value = f"trim({quote(stored)})"
+    present = f"({quote(stored)} is not null and {value} <> '')"
+    problems: list[tuple[str, str]] = []
+    if column.key:
+        problems.append((f"not {present}", "missing_key"))
+    elif column.required:
+        problems.append((f"not {present}", "missing_required"))
+    if column.kind == "date":
+        formats = "[" + ", ".join(sql_literal(f) for f in DATE_FORMATS) + "]"
+        problems.append((f"{present} and try_strptime({value}, {formats}) is null", "bad_date"))
+    elif column.kind == "timestamp":
+        problems.append((f"{present} and try_cast({value} as timestamptz) is null",
+                         "bad_timestamp"))
+    elif column.kind == "int":
+        problems.append((f"{present} and try_cast(replace({value}, ',', '') as bigint) is null",
+                         "bad_number"))
+    return problems
+
+
+_REASON_TEXT = {
+    "missing_key": "missing key value",
+    "missing_required": "missing required value",
+    "bad_date": "unparsable date",
+    "bad_timestamp": "unparsable timestamp",
+    "bad_number": "not an integer",
+}
+
+
+def _validation_sql(spec: EntitySpec) -> tuple[str, str, str]:
+    """SQL expressions for: reason text, reason code and field of the first problem (or null)."""
+    reasons, codes, fields = [], [], []
+    for column in spec.columns:
+        stored = spec.stored_name(column)
+        for condition, code in _field_problems(column, stored):
+            shown = f"coalesce({quote(stored)}, '')"
+            text = (f"{sql_literal(column.name + ': ' + _REASON_TEXT[code] + ' ')}"
+                    f" || '''' || left({shown}, 60) || ''''")
+            reasons.append(f"case when {condition} then {text} end")
+            codes.append(f"case when {condition} then {sql_literal(code)} end")
+            fields.append(f"case when {condition} then {sql_literal(column.name)} end")
+    reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "null"
+    code = f"coalesce({', '.join(codes)})" if codes else "null"
+    field_ = f"coalesce({', '.join(fields)})" if fields else "null"
+    return reason, code, field_
+
+
+def publish_batch(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    result: BatchResult,
+    *,
+    fingerprint: str | None,
+    record_sql: str,
+    rejections: Sequence[Rejection],
+    started_at: datetime,
+    skip_known_rows: bool = False,
+    extra_select: str = "",
+) -> BatchResult:
+    """Validate `_incoming`, write good rows to raw and bad ones to quarantine, log the batch.
+
+    `record_sql` rebuilds the delivered record from `_incoming` columns for quarantine rows.
+    With `skip_known_rows`, rows whose key and content hash are already in raw (or already
+    quarantined) count as unchanged: that is how re-reading an overlap window adds nothing.
+    """
+    batch_id = result.batch_id
+    reason, code, field_ = _validation_sql(spec)
+    stored = [spec.stored_name(c) for c in spec.columns]
+    cols = ", ".join(quote(c) for c in stored)
+    now = datetime.now(UTC)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"""
+            create or replace temp table _checked as
+            select *, {reason} as _reason, {code} as _reason_code, {field_} as _field
+            from _incoming""")
+        if skip_known_rows:
+            keys = " and ".join(f"known.{quote(k)} is not distinct from _checked.{quote(k)}"
+                                for k in spec.key_columns)
+            con.execute(f"""
+                create or replace temp table _checked as
+                select * from _checked
+                where not exists (
+                    select 1 from {spec.raw_table} as known
+                    where known._row_hash = _checked._hash and {keys})
+                and not exists (
+                    select 1 from raw._quarantine as q
+                    where q.entity = {sql_literal(spec.entity)}
+                      and q.source = {sql_literal(spec.source)}
+                      and q.record_hash = _checked._hash)""")
+        staged = con.execute("select count(*) from _checked").fetchone()[0]
+        result.rows_unchanged = result.rows_read - len(rejections) - staged
+        unknown_column = ", _unknown_fields" if extra_select else ""
+        con.execute(f"""
+            insert into {spec.raw_table} ({cols}, _batch_id, _source_file, _source_line,
+                                          _loaded_at, _row_hash{unknown_column})
+            select {cols}, ?, ?, _line, ?, _hash{extra_select and ', ' + extra_select}
+            from _checked where _reason is null order by _line""",
+                    [batch_id, result.source_ref, now])
+        con.execute(f"""
+            insert into raw._quarantine
+            select ?, ?, ?, ?, _line, _field, _reason_code, _reason, {record_sql}, _hash, ?
+            from _checked where _reason is not null order by _line""",
+                    [batch_id, spec.source, spec.entity, result.source_ref, now])
+        if rejections:
+            con.executemany(
+                "insert into raw._quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+                [[batch_id, spec.source, spec.entity, result.source_ref, r.line, r.field,
+                  r.reason_code, r.reason, r.raw_record, now] for r in rejections])
+        result.rows_loaded = con.execute(
+            f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]).fetchone()[0]
+        reasons = con.execute(
+            "select reason_code, count(*) from raw._quarantine where batch_id = ? group by 1",
+            [batch_id]).fetchall()
+        result.reasons = dict(sorted(reasons))
+        result.rows_quarantined = sum(result.reasons.values())
+        if result.status == "loaded" and result.rows_loaded == 0 and result.rows_quarantined == 0:
+            result.status = "no_change"
+        con.execute(
+            "insert into raw._load_batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, spec.source, spec.entity, result.source_ref, fingerprint, result.status,
+             result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_unchanged,
+             result.blank_lines, started_at, datetime.now(UTC)])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _checked")
+    return result
+
+
+def file_already_loaded(con: duckdb.DuckDBPyConnection, spec: EntitySpec, fingerprint: str) -> bool:
+    row = con.execute(
+        "select 1 from raw._load_batches where source = ? and entity = ? and fingerprint = ?",
+        [spec.source, spec.entity, fingerprint]).fetchone()
+    return row is not None
+
+
+def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> list[str]:
+    """Batches of `spec` whose counts do not add up, or disagree with what the tables hold."""
+    rows = con.execute(f"""
+        with loaded as (
+            select _batch_id as batch_id, count(*) as n from {spec.raw_table} group by 1
+        ), quarantined as (
+            select batch_id, count(*) as n from raw._quarantine
+            where source = ? and entity = ? group by 1
+        )
+        select b.batch_id, b.source_ref, b.rows_read, b.rows_loaded, b.rows_quarantined,
+               b.rows_unchanged, coalesce(l.n, 0), coalesce(q.n, 0)
+        from raw._load_batches as b
+        left join loaded as l on l.batch_id = b.batch_id
+        left join quarantined as q on q.batch_id = b.batch_id
+        where b.source = ? and b.entity = ?
+          and (b.rows_read <> b.rows_loaded + b.rows_quarantined + b.rows_unchanged
+               or b.rows_loaded <> coalesce(l.n, 0)
+               or b.rows_quarantined <> coalesce(q.n, 0))
+        order by b.started_at""",
+        [spec.source, spec.entity, spec.source, spec.entity]).fetchall()
+    orphans = con.execute(f"""
+        select count(*) from {spec.raw_table}
+        where _batch_id not in (select batch_id from raw._load_batches)""").fetchone()[0]
+    problems = [
+        f"batch {b} ({ref}): read {r} != loaded {lo} + quarantined {q} + unchanged {u}"
+        f" (tables hold {tl} loaded, {tq} quarantined)"
+        for b, ref, r, lo, q, u, tl, tq in rows
+    ]
+    if orphans:
+        problems.append(f"{orphans} rows in {spec.raw_table} belong to no logged batch")
+    return problems

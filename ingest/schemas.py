@@ -1,0 +1,281 @@
+"""The contract between source systems and the raw layer.
+
+One `EntitySpec` per source entity: which file pattern or table it comes from, the columns in the
+order the source delivers them, and the kind of each column. The generator writes exactly these
+columns; the loaders check every delivered row against them and quarantine what does not fit.
+Raw tables keep the source's own column names (Korean for the ERP) and store values as text,
+exactly as delivered; dbt staging renames and casts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "date", "timestamp", "int", "decimal", "rrn"]
+Format = Literal["csv", "jsonl", "sql"]
+
+# Date formats Korean ERP exports use; a value must parse with one of them.
+DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y.%m.%d")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind = "text"
+    required: bool = False  # a missing value quarantines the row
+    key: bool = False  # part of the source record's natural key (implies required)
+    description: str = ""
+
+    @property
+    def must_have_value(self) -> bool:
+        return self.required or self.key
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    source: str  # erp | shop | callcenter | esp
+    entity: str  # customers, orders, ...
+    format: Format
+    columns: tuple[Column, ...]
+    description: str
+    encoding: str = "utf-8"
+    # files: glob under the landing folder; sql: the table name in the shop database
+    location: str = ""
+    # sql sources: column holding the last-modified time (the watermark)
+    watermark_column: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}_{self.entity}"
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.key)
+
+    def stored_name(self, column: Column) -> str:
+        """Name of the column in the raw table: an RRN column is stored only as its hash."""
+        return f"{column.name}_해시" if column.kind == "rrn" else column.name
+
+
+def _c(name: str, kind: Kind = "text", *, required: bool = False, key: bool = False,
+       description: str = "") -> Column:
+    return Column(name, kind, required, key, description)
+
+
+ERP_CUSTOMERS = EntitySpec(
+    source="erp", entity="customers", format="csv", encoding="cp949",
+    location="erp/erp_customers_*.csv",
+    description="ERP customer master (거래처/고객), full snapshot per daily drop.",
+    columns=(
+        _c("고객번호", key=True, description="ERP customer number"),
+        _c("고객명", description="customer name as typed by staff"),
+        _c("주민등록번호", "rrn",
+           description="legacy resident registration number column; hashed at load"),
+        _c("휴대폰", description="mobile phone, any format"),
+        _c("자택전화", description="home phone"),
+        _c("직장전화", description="work phone"),
+        _c("팩스", description="fax"),
+        _c("이메일", description="email address"),
+        _c("우편번호", description="postal code, 5-digit or legacy 6-digit"),
+        _c("주소", description="address"),
+        _c("상세주소", description="address detail"),
+        _c("고객등급", description="customer grade (VIP/골드/실버/일반)"),
+        _c("생년월일", "date", description="date of birth"),
+        _c("가입일", "date", required=True, description="registration date"),
+        _c("비고", description="free-text memo"),
+        _c("수정일시", "timestamp", required=True, description="last modified in the ERP"),
+    ),
+)
+
+ERP_PRODUCTS = EntitySpec(
+    source="erp", entity="products", format="csv", encoding="cp949",
+    location="erp/erp_products_*.csv",
+    description="ERP product master, full snapshot per daily drop.",
+    columns=(
+        _c("상품코드", key=True, description="product code"),
+        _c("상품명", required=True, description="product name"),
+        _c("카테고리", description="product category"),
+        _c("판매가", "int", required=True, description="list price in KRW"),
+        _c("원가", "int", description="unit cost in KRW"),
+        _c("사용여부", description="Y when the product is active"),
+    ),
+)
+
+ERP_ORDERS = EntitySpec(
+    source="erp", entity="orders", format="csv", encoding="cp949",
+    location="erp/erp_orders_*.csv",
+    description="ERP order headers (store, TV home shopping, B2B), daily increment.",
+    columns=(
+        _c("주문번호", key=True, description="order number"),
+        _c("고객번호", required=True, description="ERP customer number"),
+        _c("주문일자", "date", required=True, description="order date"),
+        _c("판매채널", description="매장 / TV홈쇼핑 / B2B"),
+        _c("주문상태", description="정상 / 취소 / 반품"),
+        _c("총금액", "int", required=True, description="order total in KRW (negative for returns)"),
+    ),
+)
+
+ERP_ORDER_LINES = EntitySpec(
+    source="erp", entity="order_lines", format="csv", encoding="cp949",
+    location="erp/erp_order_lines_*.csv",
+    description="ERP order lines, daily increment.",
+    columns=(
+        _c("주문번호", key=True, description="order number"),
+        _c("행번호", "int", key=True, description="line number within the order"),
+        _c("상품코드", required=True, description="product code"),
+        _c("수량", "int", required=True, description="quantity (negative on return lines)"),
+        _c("단가", "int", required=True, description="unit price in KRW"),
+        _c("금액", "int", required=True, description="line amount in KRW"),
+    ),
+)
+
+SHOP_MEMBERS = EntitySpec(
+    source="shop", entity="members", format="sql", location="members",
+    watermark_column="updated_at",
+    description="Online shop members.",
+    columns=(
+        _c("member_id", "int", key=True, description="shop member id"),
+        _c("login_id", description="login name"),
+        _c("name", description="member name"),
+        _c("mobile", description="mobile phone"),
+        _c("email", description="email address"),
+        _c("birth_date", "date", description="date of birth"),
+        _c("zipcode", description="postal code"),
+        _c("address1", description="address"),
+        _c("address2", description="address detail"),
+        _c("grade", description="membership grade"),
+        _c("joined_at", "timestamp", required=True, description="sign-up time"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+SHOP_ORDERS = EntitySpec(
+    source="shop", entity="orders", format="sql", location="orders",
+    watermark_column="updated_at",
+    description="Online shop orders.",
+    columns=(
+        _c("order_id", "int", key=True, description="shop order id"),
+        _c("member_id", "int", required=True, description="ordering member"),
+        _c("ordered_at", "timestamp", required=True, description="order time"),
+        _c("status", required=True, description="paid / shipped / cancelled / returned"),
+        _c("total_amount", "int", required=True, description="order total in KRW"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+SHOP_ORDER_ITEMS = EntitySpec(
+    source="shop", entity="order_items", format="sql", location="order_items",
+    watermark_column="updated_at",
+    description="Online shop order items.",
+    columns=(
+        _c("order_item_id", "int", key=True, description="order item id"),
+        _c("order_id", "int", required=True, description="order"),
+        _c("product_code", required=True, description="product code (shared with the ERP)"),
+        _c("quantity", "int", required=True, description="quantity"),
+        _c("unit_price", "int", required=True, description="unit price in KRW"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+SHOP_MARKETING_CONSENTS = EntitySpec(
+    source="shop", entity="marketing_consents", format="sql", location="marketing_consents",
+    watermark_column="updated_at",
+    description="Marketing consent per member and channel (email, sms).",
+    columns=(
+        _c("member_id", "int", key=True, description="member"),
+        _c("channel", key=True, description="email / sms"),
+        _c("consented", "int", required=True, description="1 consented, 0 refused (수신거부)"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+CALLCENTER_CALLS = EntitySpec(
+    source="callcenter", entity="calls", format="jsonl",
+    location="callcenter/calls_*.jsonl",
+    description="CTI call records, one JSON object per line.",
+    columns=(
+        _c("call_id", key=True, description="CTI call id"),
+        _c("started_at", "timestamp", required=True, description="call start"),
+        _c("direction", required=True, description="inbound / outbound"),
+        _c("caller_number", description="customer's number as the CTI saw it"),
+        _c("customer_name", description="name the agent typed"),
+        _c("category", description="문의 / 불만 / 반품 / 해지"),
+        _c("duration_sec", "int", description="talk time in seconds"),
+        _c("agent_id", description="agent"),
+        _c("satisfaction", "int", description="post-call survey 1-5"),
+        _c("memo", description="agent note"),
+    ),
+)
+
+CALLCENTER_TICKETS = EntitySpec(
+    source="callcenter", entity="tickets", format="csv",
+    location="callcenter/tickets_*.csv",
+    description="Service tickets exported from the CRM, UTF-8 CSV.",
+    columns=(
+        _c("ticket_id", key=True, description="ticket id"),
+        _c("call_id", description="call that opened the ticket"),
+        _c("caller_number", description="customer's number"),
+        _c("category", description="문의 / 불만 / 반품 / 해지"),
+        _c("status", required=True, description="received / assigned / resolved"),
+        _c("received_at", "timestamp", required=True, description="received"),
+        _c("assigned_at", "timestamp", description="assigned to an agent"),
+        _c("resolved_at", "timestamp", description="resolved"),
+        _c("agent_id", description="agent"),
+    ),
+)
+
+ESP_CAMPAIGNS = EntitySpec(
+    source="esp", entity="campaigns", format="jsonl",
+    location="esp/campaigns_*.jsonl",
+    description="Email/SMS campaigns as the ESP lists them.",
+    columns=(
+        _c("campaign_id", key=True, description="ESP campaign id"),
+        _c("name", required=True, description="campaign name"),
+        _c("channel", required=True, description="email / sms"),
+        _c("subject", description="subject line"),
+        _c("sender", description="sender name/address"),
+        _c("wave", "int", description="1 for the first send, 2-3 for re-sends"),
+        _c("parent_campaign_id", description="first wave's campaign id for re-sends"),
+        _c("scheduled_at", "timestamp", required=True, description="send time"),
+    ),
+)
+
+ESP_EVENTS = EntitySpec(
+    source="esp", entity="events", format="jsonl",
+    location="esp/events_*.jsonl",
+    description="ESP webhook event dump: one event per line, duplicates and late events included.",
+    columns=(
+        _c("event_id", key=True, description="ESP event id"),
+        _c("campaign_id", required=True, description="campaign"),
+        _c("recipient", required=True, description="email address (or phone for SMS)"),
+        _c("event_type", required=True,
+           description="sent, delivered, soft_bounce, hard_bounce, spam_blocked, failed, "
+                       "open, click, unsubscribe, complaint"),
+        _c("occurred_at", "timestamp", required=True, description="when the event happened"),
+        _c("url", description="clicked link"),
+        _c("reason", description="bounce/failure reason"),
+    ),
+)
+
+ENTITIES: tuple[EntitySpec, ...] = (
+    ERP_CUSTOMERS, ERP_PRODUCTS, ERP_ORDERS, ERP_ORDER_LINES,
+    SHOP_MEMBERS, SHOP_ORDERS, SHOP_ORDER_ITEMS, SHOP_MARKETING_CONSENTS,
+    CALLCENTER_CALLS, CALLCENTER_TICKETS,
+    ESP_CAMPAIGNS, ESP_EVENTS,
+)
+
+BY_NAME: dict[str, EntitySpec] = {spec.name: spec for spec in ENTITIES}
+
+ESP_EVENT_TYPES = (
+    "sent", "delivered", "soft_bounce", "hard_bounce", "spam_blocked", "failed",
+    "open", "click", "unsubscribe", "complaint",
+)

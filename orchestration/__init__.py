@@ -1,0 +1,1 @@
+"""Dagster code location of gogaek: see definitions.py."""

@@ -1,0 +1,143 @@
+"""Ingest layer: one asset per source entity, writing `raw.<source>_<entity>`.
+
+Assets and their checks are built from the entity specs in ingest/schemas.py, so adding a source
+entity means adding a spec, not copying an asset.
+"""
+
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from ingest.file_loader import load_entity_files
+from ingest.raw_store import BatchResult, accounting_problems
+from ingest.schemas import ENTITIES, EntitySpec
+from ingest.shop_loader import load_shop_table
+from orchestration.resources import (
+    IngestSettingsResource,
+    LandingFolderResource,
+    ShopDatabaseResource,
+    WarehouseResource,
+)
+from quality.pii_scan import scan_table
+
+GROUP = "ingest"
+# DuckDB has a single writer: every step that opens the warehouse takes a slot of this pool.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+def raw_asset_key(spec: EntitySpec) -> dg.AssetKey:
+    return dg.AssetKey(["raw", spec.name])
+
+
+def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
+              table_rows: int) -> dict[str, dg.MetadataValue]:
+    loaded = [r for r in results if r.status != "already_loaded"]
+    reasons: dict[str, int] = {}
+    for result in loaded:
+        for code, count in result.reasons.items():
+            reasons[code] = reasons.get(code, 0) + count
+    lines = ["| batch | source | status | read | loaded | quarantined | unchanged |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.batch_id[:8]} | {r.source_ref} | {r.status} | {r.rows_read} | "
+              f"{r.rows_loaded} | {r.rows_quarantined} | {r.rows_unchanged} |" for r in loaded]
+    return {
+        "raw_table": dg.MetadataValue.text(spec.raw_table),
+        "dagster/row_count": dg.MetadataValue.int(table_rows),
+        "batches_loaded": dg.MetadataValue.int(len(loaded)),
+        "files_already_loaded": dg.MetadataValue.int(len(results) - len(loaded)),
+        "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in loaded)),
+        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
+        "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
+        "rows_unchanged": dg.MetadataValue.int(sum(r.rows_unchanged for r in loaded)),
+        "quarantine_reasons": dg.MetadataValue.json(reasons),
+        "batches": dg.MetadataValue.md("\n".join(lines)),
+    }
+
+
+def _describe(spec: EntitySpec) -> str:
+    origin = (f"table `{spec.location}` of the shop database, read incrementally by "
+              f"`{spec.watermark_column}`" if spec.format == "sql"
+              else f"landed files `{spec.location}` ({spec.format}, {spec.encoding})")
+    return (f"{spec.description}\n\nFrom {origin} into `{spec.raw_table}`: one row per source "
+            "record with load metadata; malformed rows go to `raw._quarantine` with file, line, "
+            "field and reason; RRNs are hashed before anything is written.")
+
+
+def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
+    @dg.asset(key=raw_asset_key(spec), group_name=GROUP, description=_describe(spec),
+              kinds={"duckdb", "python"}, pool=WAREHOUSE_POOL,
+              tags={"source": spec.source})
+    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+              landing: LandingFolderResource,
+              ingest_settings: IngestSettingsResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            results = load_entity_files(con, spec, landing.root, ingest_settings.rrn_salt)
+            rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
+        for result in results:
+            context.log.info(f"{result.source_ref}: {result.status}, read {result.rows_read}, "
+                             f"loaded {result.rows_loaded}, quarantined {result.rows_quarantined}")
+        return dg.MaterializeResult(metadata=_metadata(spec, results, rows))
+
+    return _load
+
+
+def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
+    @dg.asset(key=raw_asset_key(spec), group_name=GROUP, description=_describe(spec),
+              kinds={"duckdb", "sql"}, pool=WAREHOUSE_POOL, tags={"source": spec.source})
+    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+              shop_database: ShopDatabaseResource,
+              ingest_settings: IngestSettingsResource) -> dg.MaterializeResult:
+        engine = shop_database.engine()
+        try:
+            with warehouse.connect() as con:
+                result = load_shop_table(con, engine, spec, ingest_settings.rrn_salt,
+                                         ingest_settings.shop_overlap)
+                rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
+        finally:
+            engine.dispose()
+        context.log.info(f"{spec.location}: read {result.rows_read}, loaded {result.rows_loaded}, "
+                         f"unchanged {result.rows_unchanged}, "
+                         f"quarantined {result.rows_quarantined}")
+        return dg.MaterializeResult(metadata=_metadata(spec, [result], rows))
+
+    return _load
+
+
+def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
+    key = raw_asset_key(spec)
+
+    @dg.asset_check(asset=key, name="rows_accounted_for", blocking=True, pool=WAREHOUSE_POOL,
+                    description="Every batch: rows read = loaded + quarantined + unchanged, and "
+                                "the raw table and quarantine hold exactly those rows.")
+    def _accounted(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            problems = accounting_problems(con, spec)
+            batches = con.execute("select count(*) from raw._load_batches where source = ? "
+                                  "and entity = ?", [spec.source, spec.entity]).fetchone()[0]
+        return dg.AssetCheckResult(
+            passed=not problems,
+            metadata={"batches_checked": batches,
+                      "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems)
+                                                      or "none")})
+
+    @dg.asset_check(asset=key, name="no_clear_text_rrn", blocking=True, pool=WAREHOUSE_POOL,
+                    description="No date-valid resident registration number in any text column "
+                                "of the raw table or of this entity's quarantine rows.")
+    def _no_rrn(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            findings = scan_table(con, spec.raw_table)
+            findings += scan_table(con, "raw._quarantine",
+                                   where=f"entity = '{spec.entity}' and source = '{spec.source}'")
+        return dg.AssetCheckResult(
+            passed=not findings,
+            metadata={"findings": dg.MetadataValue.json(
+                [{"table": f.table, "column": f.column, "rows": f.rows,
+                  "sample": f.masked_sample} for f in findings])})
+
+    return [_accounted, _no_rrn]
+
+
+ingest_assets = [build_shop_asset(s) if s.format == "sql" else build_file_asset(s)
+                 for s in ENTITIES]
+ingest_checks = [check for spec in ENTITIES for check in build_checks(spec)]

@@ -1,0 +1,39 @@
+"""The one Definitions object of gogaek's Dagster code location."""
+
+
+import os
+
+import dagster as dg
+
+from ingest.settings import Settings
+from orchestration.assets.ingest import ingest_assets, ingest_checks
+from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
+from orchestration.resources import (
+    IngestSettingsResource,
+    LandingFolderResource,
+    ShopDatabaseResource,
+    WarehouseResource,
+)
+
+settings = Settings.from_env()
+
+defs = dg.Definitions(
+    assets=[*ingest_assets],
+    asset_checks=[*ingest_checks],
+    jobs=[daily_refresh],
+    schedules=[daily_refresh_schedule],
+    sensors=[erp_drop_sensor],
+    resources={
+        "warehouse": WarehouseResource(path=settings.warehouse_path),
+        "landing": LandingFolderResource(path=settings.landing_dir),
+        "shop_database": ShopDatabaseResource(url=settings.shop_db_url),
+        "ingest_settings": IngestSettingsResource(
+            # A secret: shown as an env var in the UI when set, else the documented local default.
+            rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT") if "GOGAEK_RRN_SALT" in os.environ
+            else settings.rrn_salt,
+            shop_overlap_minutes=settings.shop_overlap_minutes,
+        ),
+    },
+    # One process, steps one after another: DuckDB allows a single writer.
+    executor=dg.in_process_executor,
+)

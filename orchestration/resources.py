@@ -1,0 +1,62 @@
+"""Resources: the warehouse, the landing folder, the shop database, ingest settings."""
+
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import sqlalchemy as sa
+from pydantic import Field
+
+from ingest.raw_store import ensure_raw_schema
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. DuckDB has one writer: open it only inside a step."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            if not read_only:
+                ensure_raw_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+class LandingFolderResource(dg.ConfigurableResource):
+    """Folder where source systems drop files (erp/, callcenter/, esp/)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class ShopDatabaseResource(dg.ConfigurableResource):
+    """The online shop's operational database, any SQLAlchemy URL (SQLite, MariaDB, ...)."""
+
+    url: str
+
+    def engine(self) -> sa.Engine:
+        return sa.create_engine(self.url)
+
+
+class IngestSettingsResource(dg.ConfigurableResource):
+    """How raw loads behave."""
+
+    rrn_salt: str = Field(description="salt of the RRN hash; keep it secret and stable")
+    shop_overlap_minutes: int = 10
+
+    @property
+    def shop_overlap(self) -> timedelta:
+        return timedelta(minutes=self.shop_overlap_minutes)

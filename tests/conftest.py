@@ -1,0 +1,94 @@
+"""Shared fixtures: an empty warehouse, a landing folder, and writers for small source files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.raw_store import ensure_raw_schema
+from ingest.schemas import EntitySpec
+
+SALT = "test-salt"
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_raw_schema(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    root = tmp_path / "landing"
+    for folder in ("erp", "callcenter", "esp"):
+        (root / folder).mkdir(parents=True)
+    return root
+
+
+def csv_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, spec: EntitySpec, rows: list[dict[str, str] | str | bytes],
+              encoding: str | None = None, newline: str = "\r\n") -> Path:
+    """Write a source CSV: dict rows become well-formed lines, str/bytes rows go in verbatim."""
+    encoding = encoding or spec.encoding
+    out = [csv_line(list(spec.column_names)).encode(encoding)]
+    for row in rows:
+        if isinstance(row, dict):
+            out.append(csv_line([row.get(c, "") for c in spec.column_names]).encode(encoding))
+        elif isinstance(row, str):
+            out.append(row.encode(encoding))
+        else:
+            out.append(row)
+    path.write_bytes(newline.encode().join(out) + newline.encode())
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object] | str | bytes]) -> Path:
+    out = []
+    for row in rows:
+        if isinstance(row, dict):
+            out.append(json.dumps(row, ensure_ascii=False).encode())
+        elif isinstance(row, str):
+            out.append(row.encode())
+        else:
+            out.append(row)
+    path.write_bytes(b"\n".join(out) + b"\n")
+    return path
+
+
+def erp_customer(**overrides: str) -> dict[str, str]:
+    row = {
+        "고객번호": "C0001", "고객명": "김민수", "주민등록번호": "", "휴대폰": "010-1234-5678",
+        "자택전화": "02-123-4567", "직장전화": "", "팩스": "", "이메일": "minsu@naver.com",
+        "우편번호": "06236", "주소": "서울특별시 강남구 테헤란로 152", "상세주소": "12층",
+        "고객등급": "골드", "생년월일": "1985-03-02", "가입일": "2019-07-01", "비고": "",
+        "수정일시": "2026-11-18 21:05:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def esp_event(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": "ev-1", "campaign_id": "cmp-1", "recipient": "minsu@naver.com",
+        "event_type": "delivered", "occurred_at": "2026-11-18T09:00:05+09:00", "url": None,
+        "reason": None,
+    }
+    row.update(overrides)
+    return row

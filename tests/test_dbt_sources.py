@@ -1,0 +1,29 @@
+"""The dbt project parses with the bundled profile, and its sources match the raw layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner
+
+from ingest.schemas import ENTITIES
+
+PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def test_dbt_sources_declare_every_raw_table_and_column(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GOGAEK_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    result = dbtRunner().invoke(["parse", "--project-dir", str(PROJECT), "--profiles-dir",
+                                 str(PROJECT), "--target-path", str(tmp_path / "target"),
+                                 "--no-partial-parse", "--quiet"])
+    assert result.success, result.exception
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    sources = {(s["schema"], s["name"]): s for s in manifest["sources"].values()}
+
+    assert set(sources) == {("raw", spec.name) for spec in ENTITIES}
+    for spec in ENTITIES:
+        source = sources[("raw", spec.name)]
+        assert list(source["columns"]) == [spec.stored_name(c) for c in spec.columns]
+        assert source["meta"]["dagster"]["asset_key"] == ["raw", spec.name]
+        assert source["loaded_at_field"] == "_loaded_at"

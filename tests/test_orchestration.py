@@ -1,0 +1,52 @@
+"""Dagster wiring: Definitions load, the sensor reacts to ERP drops, assets materialise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.automation import erp_drop_sensor
+from orchestration.resources import LandingFolderResource
+
+
+def test_definitions_load_with_groups_and_descriptions() -> None:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    assert len(keys) == 12
+    for key in keys:
+        node = graph.get(key)
+        assert node.group_name == "ingest", key
+        assert node.description and "raw." in node.description, key
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    assert ("raw/erp_customers", "rows_accounted_for") in checks
+    assert ("raw/esp_events", "no_clear_text_rrn") in checks
+    schedule = defs.resolve_schedule_def("daily_refresh_0200_kst")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Seoul")
+    assert defs.resolve_job_def("daily_refresh").tags["gogaek/writes_warehouse"] == "true"
+
+
+def test_sensor_starts_a_run_for_a_new_erp_drop(tmp_path: Path) -> None:
+    (tmp_path / "erp").mkdir()
+    landing = LandingFolderResource(path=str(tmp_path))
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"landing": landing})
+        assert isinstance(erp_drop_sensor(context), dg.SkipReason)
+
+        (tmp_path / "erp" / "erp_customers_20261118.csv").write_bytes(b"x")
+        first = erp_drop_sensor(context)
+        assert isinstance(first, dg.SensorResult) and len(first.run_requests) == 1
+
+        context = dg.build_sensor_context(instance=instance, resources={"landing": landing},
+                                          cursor=first.cursor)
+        assert isinstance(erp_drop_sensor(context), dg.SkipReason)
+
+        newer = tmp_path / "erp" / "erp_orders_20261119.csv"
+        newer.write_bytes(b"y")
+        os.utime(newer, (1_800_000_000, 1_800_000_000))
+        second = erp_drop_sensor(context)
+        assert isinstance(second, dg.SensorResult)
+        assert second.run_requests[0].tags["gogaek/erp_files"] == "erp_orders_20261119.csv"
