@@ -24,7 +24,8 @@ import duckdb
 from ingest.raw_store import (
     BatchResult,
     Rejection,
-    file_already_loaded,
+    earlier_load,
+    log_duplicate_file,
     new_batch_id,
     publish_batch,
     quote,
@@ -222,8 +223,12 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, path: Path, land
     source_ref = path.relative_to(landing_dir).as_posix() if path.is_relative_to(
         landing_dir) else str(path)
     fingerprint = file_fingerprint(path)
-    if file_already_loaded(con, spec, fingerprint):
+    seen_as = earlier_load(con, spec, fingerprint)
+    if seen_as and source_ref in seen_as:
         return BatchResult(spec.name, source_ref, "already_loaded")
+    if seen_as:
+        # Same bytes under a new name (an unchanged master snapshot): log it, load nothing.
+        return log_duplicate_file(con, spec, source_ref, fingerprint, seen_as[0])
     started_at = datetime.now(UTC)
     result = BatchResult(spec.name, source_ref, "loaded", batch_id=new_batch_id())
     # The staged copy holds no clear RRN (masked above), so the system temp folder will do.

@@ -244,11 +244,26 @@ def publish_batch(
     return result
 
 
-def file_already_loaded(con: duckdb.DuckDBPyConnection, spec: EntitySpec, fingerprint: str) -> bool:
-    row = con.execute(
-        "select 1 from raw._load_batches where source = ? and entity = ? and fingerprint = ?",
-        [spec.source, spec.entity, fingerprint]).fetchone()
-    return row is not None
+def earlier_load(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
+                 fingerprint: str) -> tuple[str, ...] | None:
+    """Every source_ref a file with this content was logged under, or None if never seen."""
+    rows = con.execute(
+        "select source_ref from raw._load_batches where source = ? and entity = ? "
+        "and fingerprint = ? order by started_at",
+        [spec.source, spec.entity, fingerprint]).fetchall()
+    return tuple(r[0] for r in rows) or None
+
+
+def log_duplicate_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, source_ref: str,
+                       fingerprint: str, duplicate_of: str) -> BatchResult:
+    """A new file whose bytes equal a file already loaded: logged, nothing loaded twice."""
+    result = BatchResult(spec.name, source_ref, f"duplicate_of:{duplicate_of}",
+                         batch_id=new_batch_id())
+    now = datetime.now(UTC)
+    con.execute("insert into raw._load_batches values (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)",
+                [result.batch_id, spec.source, spec.entity, source_ref, fingerprint,
+                 result.status, now, now])
+    return result
 
 
 def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> list[str]:

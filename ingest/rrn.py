@@ -16,10 +16,11 @@ from datetime import date
 
 TOKEN_PREFIX = "rrn_sha256:"
 
-# YYMMDD, optional hyphen or space, gender/century digit 1-8, six more digits. Not preceded or
-# followed by another digit, so longer numbers (card numbers, order numbers) do not match.
+# YYMMDD, optional hyphen or space, gender/century digit 1-8, six more digits. Not touching
+# another digit or ASCII letter, so longer numbers (card and order numbers) and hex strings
+# (hashes, ids) do not match.
 RRN_PATTERN = re.compile(
-    r"(?<![0-9])([0-9]{2})([01][0-9])([0-3][0-9])[- ]?([1-8])([0-9]{6})(?![0-9])")
+    r"(?<![0-9A-Za-z])([0-9]{2})([01][0-9])([0-3][0-9])[- ]?([1-8])([0-9]{6})(?![0-9A-Za-z])")
 
 _CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000}
 

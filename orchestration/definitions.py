@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from ingest.settings import Settings
+from orchestration.assets.dbt import dbt_cli_resource, gogaek_dbt_models
 from orchestration.assets.ingest import ingest_assets, ingest_checks
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
 from orchestration.resources import (
@@ -18,12 +19,13 @@ from orchestration.resources import (
 settings = Settings.from_env()
 
 defs = dg.Definitions(
-    assets=[*ingest_assets],
+    assets=[*ingest_assets, gogaek_dbt_models],
     asset_checks=[*ingest_checks],
     jobs=[daily_refresh],
     schedules=[daily_refresh_schedule],
     sensors=[erp_drop_sensor],
     resources={
+        "dbt": dbt_cli_resource(),
         "warehouse": WarehouseResource(path=settings.warehouse_path),
         "landing": LandingFolderResource(path=settings.landing_dir),
         "shop_database": ShopDatabaseResource(url=settings.shop_db_url),

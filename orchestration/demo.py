@@ -23,8 +23,8 @@ def run_daily_refresh() -> bool:
           f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s")
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data.evaluation  # type: ignore[union-attr]
-            if not evaluation.passed:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:  # type: ignore[union-attr]
                 print(f"  check FAILED: {evaluation.asset_key.to_user_string()} "
                       f"{evaluation.check_name}")
     return result.success

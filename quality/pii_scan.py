@@ -15,7 +15,8 @@ from ingest.raw_store import quote
 from ingest.rrn import find_rrns
 
 # Same shape as ingest.rrn.RRN_PATTERN, in RE2 syntax (no look-behind).
-CANDIDATE_REGEX = r"(^|[^0-9])[0-9]{2}[01][0-9][0-3][0-9][- ]?[1-8][0-9]{6}([^0-9]|$)"
+CANDIDATE_REGEX = (r"(^|[^0-9A-Za-z])[0-9]{2}[01][0-9][0-3][0-9][- ]?[1-8][0-9]{6}"
+                   r"([^0-9A-Za-z]|$)")
 _SAMPLE_LIMIT = 1000
 
 

@@ -220,3 +220,17 @@ def test_unknown_json_fields_are_kept(warehouse, landing: Path) -> None:
     assert rows == [("ev-1", False), ("ev-2", True)]
     assert '"ip":"10.0.0.1"' in warehouse.execute(
         "select _unknown_fields from raw.esp_events where event_id = 'ev-2'").fetchone()[0]
+
+
+def test_identical_snapshot_under_a_new_name_is_logged_not_reloaded(warehouse, landing) -> None:
+    first = write_csv(landing / "erp" / "erp_customers_20261118.csv", ERP_CUSTOMERS,
+                      [erp_customer()])
+    (landing / "erp" / "erp_customers_20261119.csv").write_bytes(first.read_bytes())
+    results = load_entity_files(warehouse, ERP_CUSTOMERS, landing, SALT)
+    assert [r.status for r in results] == [
+        "loaded", "duplicate_of:erp/erp_customers_20261118.csv"]
+    assert warehouse.execute("select count(*) from raw.erp_customers").fetchone()[0] == 1
+    again = load_entity_files(warehouse, ERP_CUSTOMERS, landing, SALT)
+    assert [r.status for r in again] == ["already_loaded", "already_loaded"]
+    assert warehouse.execute("select count(*) from raw._load_batches").fetchone()[0] == 2
+    assert accounting_problems(warehouse, ERP_CUSTOMERS) == []

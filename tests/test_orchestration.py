@@ -16,11 +16,16 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
 
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert len(keys) == 12
+    raw_keys = [key for key in keys if key.path[0] == "raw"]
+    assert len(raw_keys) == 12
     for key in keys:
         node = graph.get(key)
-        assert node.group_name == "ingest", key
-        assert node.description and "raw." in node.description, key
+        assert node.group_name == ("ingest" if key.path[0] == "raw" else "dbt"), key
+        assert node.description, key
+    # Lineage runs unbroken from the raw ingest asset to the marts.
+    customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
+    assert dg.AssetKey(["raw", "erp_customers"]) in customers.parent_keys
+    assert dg.AssetKey(["marts", "core", "fct_orders"]) in keys
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
     assert ("raw/esp_events", "no_clear_text_rrn") in checks

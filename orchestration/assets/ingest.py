@@ -33,6 +33,7 @@ def raw_asset_key(spec: EntitySpec) -> dg.AssetKey:
 def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
               table_rows: int) -> dict[str, dg.MetadataValue]:
     loaded = [r for r in results if r.status != "already_loaded"]
+    duplicates = [r for r in loaded if r.status.startswith("duplicate_of:")]
     reasons: dict[str, int] = {}
     for result in loaded:
         for code, count in result.reasons.items():
@@ -46,6 +47,7 @@ def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
         "dagster/row_count": dg.MetadataValue.int(table_rows),
         "batches_loaded": dg.MetadataValue.int(len(loaded)),
         "files_already_loaded": dg.MetadataValue.int(len(results) - len(loaded)),
+        "files_identical_to_a_loaded_file": dg.MetadataValue.int(len(duplicates)),
         "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in loaded)),
         "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
         "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),

@@ -1,0 +1,82 @@
+{#- Casting raw text. Raw rows have passed the loader's field checks, so these casts cannot fail
+    on loaded data; each is dispatched where DuckDB and PostgreSQL differ. -#}
+
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{% macro parse_int(column) -%}
+    cast(replace(trim({{ column }}), ',', '') as bigint)
+{%- endmacro %}
+
+{% macro parse_date(column) -%}
+    {{ return(adapter.dispatch('parse_date', 'gogaek')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_date(column) -%}
+    case
+        when {{ regex_match(column, '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$') }} then to_date(trim({{ column }}), 'YYYY-MM-DD')
+        when {{ regex_match(column, '^[0-9]{8}$') }} then to_date(trim({{ column }}), 'YYYYMMDD')
+        when {{ regex_match(column, '^[0-9]{4}[.][0-9]{1,2}[.][0-9]{1,2}$') }} then to_date(trim({{ column }}), 'YYYY.MM.DD')
+    end
+{%- endmacro %}
+
+{% macro duckdb__parse_date(column) -%}
+    cast(try_strptime(trim({{ column }}), ['%Y-%m-%d', '%Y%m%d', '%Y.%m.%d']) as date)
+{%- endmacro %}
+
+{#- Timestamps become Korean local time without zone: ERP and shop values carry no offset and are
+    local already; ISO values with an offset (call center, ESP) are converted to Asia/Seoul. -#}
+{% macro parse_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_timestamp', 'gogaek')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(column) -%}
+    case
+        when {{ regex_match(column, '([+-][0-9]{2}:?[0-9]{2}|Z)$') }}
+            then (cast(trim({{ column }}) as timestamptz) at time zone 'Asia/Seoul')
+        else cast(trim({{ column }}) as timestamp)
+    end
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp(column) -%}
+    case
+        when {{ regex_match(column, '([+-][0-9]{2}:?[0-9]{2}|Z)$') }}
+            then timezone('Asia/Seoul', cast(trim({{ column }}) as timestamptz))
+        else cast(trim({{ column }}) as timestamp)
+    end
+{%- endmacro %}
+
+{% macro regex_match(column, pattern) -%}
+    {{ return(adapter.dispatch('regex_match', 'gogaek')(column, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_match(column, pattern) -%}
+    (trim({{ column }}) ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro duckdb__regex_match(column, pattern) -%}
+    regexp_full_match(trim({{ column }}), '{{ pattern }}')
+{%- endmacro %}
+
+{% macro digits_only(column) -%}
+    regexp_replace({{ column }}, '[^0-9]', '', 'g')
+{%- endmacro %}
+
+{#- The later of two timestamps, ignoring nulls. -#}
+{% macro greatest_ts(first, second) -%}
+    case when {{ second }} is null or {{ first }} >= {{ second }} then {{ first }} else {{ second }} end
+{%- endmacro %}
+
+{#- Hours from `start` to `finish` as a decimal number (null when either is null). -#}
+{% macro hours_between(start, finish) -%}
+    {{ return(adapter.dispatch('hours_between', 'gogaek')(start, finish)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start, finish) -%}
+    round(cast(extract(epoch from ({{ finish }} - {{ start }})) / 3600.0 as numeric), 2)
+{%- endmacro %}
+
+{% macro duckdb__hours_between(start, finish) -%}
+    round(cast(date_diff('second', {{ start }}, {{ finish }}) / 3600.0 as numeric), 2)
+{%- endmacro %}

@@ -1,0 +1,166 @@
+-- One row per source record that names a person: ERP customer numbers, shop member ids,
+-- call-center calls (by caller number) and ESP recipients (by email or SMS phone), with the
+-- customer it belongs to, the rule that linked it and a confidence.
+-- Calls and recipients attach to an existing customer and never bridge two customers: a call
+-- from a number that two customers share is left unmatched unless the typed name decides.
+with resolved as (
+    select * from {{ ref('int_customers_resolved') }}
+),
+
+records as (
+    select * from {{ ref('int_customer_records_unioned') }}
+),
+
+calls as (
+    select * from {{ ref('stg_callcenter__calls') }}
+),
+
+esp_events as (
+    select * from {{ ref('stg_esp__events') }}
+),
+
+customer_records as (
+    select resolved.customer_id, records.*
+    from records
+    inner join resolved on resolved.record_id = records.record_id
+),
+
+customer_phones as (
+    select customer_id, mobile_e164 as phone_e164, name_key
+    from customer_records where mobile_e164 is not null
+    union
+    select customer_id, home_phone_e164 as phone_e164, name_key
+    from customer_records where home_phone_e164 is not null
+    union
+    select customer_id, work_phone_e164 as phone_e164, name_key
+    from customer_records where work_phone_e164 is not null
+),
+
+call_candidates as (
+    select
+        calls.call_id,
+        customer_phones.customer_id,
+        max(case when calls.customer_name_match_key = customer_phones.name_key then 1 else 0 end)
+            as name_agrees
+    from calls
+    inner join customer_phones on customer_phones.phone_e164 = calls.caller_e164
+    group by calls.call_id, customer_phones.customer_id
+),
+
+call_matches as (
+    select
+        call_id,
+        count(*) as candidate_customers,
+        sum(name_agrees) as name_agreeing_customers,
+        min(customer_id) as only_customer,
+        min(case when name_agrees = 1 then customer_id end) as name_customer,
+        max(name_agrees) as any_name_agrees
+    from call_candidates
+    group by call_id
+),
+
+call_rows as (
+    select
+        'callcenter_call' as source,
+        calls.call_id as source_key,
+        case
+            when call_matches.candidate_customers = 1 then call_matches.only_customer
+            when call_matches.name_agreeing_customers = 1 then call_matches.name_customer
+        end as customer_id,
+        case
+            when call_matches.call_id is null then 'unmatched'
+            when call_matches.candidate_customers = 1 and call_matches.any_name_agrees = 1
+                then 'caller_number_name'
+            when call_matches.candidate_customers = 1 then 'caller_number'
+            when call_matches.name_agreeing_customers = 1 then 'caller_number_name'
+            else 'unmatched_ambiguous'
+        end as match_rule
+    from calls
+    left join call_matches on call_matches.call_id = calls.call_id
+),
+
+-- The ESP sends to the addresses the shop and ERP gave it, valid or not: a recipient matches a
+-- customer's address as delivered (email lower-cased, phone as national digits) or corrected.
+recipients as (
+    select distinct recipient_raw
+    from esp_events
+),
+
+recipient_addresses as (
+    select recipient_raw, lower(trim(recipient_raw)) as address
+    from recipients
+    union
+    select recipient_raw, 'tel:' || {{ phone_national('recipient_raw') }} as address
+    from recipients
+    where recipient_raw not like '%@%'
+),
+
+customer_addresses as (
+    select customer_id, email as address from customer_records where email is not null
+    union
+    select customer_id, email_key as address from customer_records where email_key is not null
+    union
+    select customer_id, 'tel:' || mobile_digits as address
+    from customer_records where length(mobile_digits) >= 9
+),
+
+recipient_matches as (
+    select
+        recipients.recipient_raw,
+        count(distinct customer_addresses.customer_id) as candidate_customers,
+        min(customer_addresses.customer_id) as only_customer
+    from recipient_addresses as recipients
+    inner join customer_addresses on customer_addresses.address = recipients.address
+    group by recipients.recipient_raw
+),
+
+recipient_rows as (
+    select
+        'esp_recipient' as source,
+        recipients.recipient_raw as source_key,
+        case
+            when recipient_matches.candidate_customers = 1 then recipient_matches.only_customer
+            -- Known to the ESP only: a customer of its own, named after the address.
+            else 'C' || upper(substr({{ dbt.hash("'esp_recipient:' || recipients.recipient_raw") }}, 1, 12))
+        end as customer_id,
+        case
+            when recipient_matches.candidate_customers = 1 and recipients.recipient_raw like '%@%'
+                then 'email'
+            when recipient_matches.candidate_customers = 1 then 'sms_phone'
+            else 'esp_only'
+        end as match_rule
+    from recipients
+    left join recipient_matches on recipient_matches.recipient_raw = recipients.recipient_raw
+),
+
+unioned as (
+    select source, source_key, customer_id, match_rule, match_confidence
+    from resolved
+
+    union all
+
+    select
+        source, source_key, customer_id, match_rule,
+        case match_rule
+            when 'caller_number_name' then 0.97
+            when 'caller_number' then 0.90
+            else 0.00
+        end as match_confidence
+    from call_rows
+
+    union all
+
+    select
+        source, source_key, customer_id, match_rule,
+        case match_rule when 'email' then 0.95 when 'sms_phone' then 0.90 else 1.00 end
+            as match_confidence
+    from recipient_rows
+)
+
+select
+    source,
+    source_key,
+    customer_id,
+    match_rule,
+    match_confidence
+from unioned

@@ -1,0 +1,14 @@
+-- One row per sales or contact channel (store, online shop, TV home shopping, B2B, call center,
+-- email, SMS), names in English and Korean.
+with channels as (
+    select * from {{ ref('channels') }}
+)
+
+select
+    channel_code,
+    channel_name,
+    channel_name_ko,
+    channel_type,
+    is_sales_channel,
+    is_contact_channel
+from channels

@@ -1,0 +1,40 @@
+-- One row per product code: the ERP product master, plus codes seen only in shop orders.
+with erp_products as (
+    select * from {{ ref('stg_erp__products') }}
+),
+
+shop_items as (
+    select * from {{ ref('stg_shop__order_items') }}
+),
+
+shop_only_products as (
+    select distinct shop_items.product_code
+    from shop_items
+    left join erp_products on erp_products.product_code = shop_items.product_code
+    where erp_products.product_code is null
+)
+
+select
+    product_code,
+    product_name,
+    category,
+    list_price,
+    unit_cost,
+    case when list_price > 0 and unit_cost is not null
+        then round(cast(list_price - unit_cost as numeric) / list_price, 4) end as margin_rate,
+    is_active,
+    true as in_erp_master
+from erp_products
+
+union all
+
+select
+    product_code,
+    cast(null as {{ dbt.type_string() }}) as product_name,
+    cast(null as {{ dbt.type_string() }}) as category,
+    cast(null as bigint) as list_price,
+    cast(null as bigint) as unit_cost,
+    cast(null as numeric) as margin_rate,
+    true as is_active,
+    false as in_erp_master
+from shop_only_products

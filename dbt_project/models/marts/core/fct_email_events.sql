@@ -1,0 +1,52 @@
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+-- One row per ESP event after deduplication (email and SMS). Incremental like fct_calls: new
+-- raw batches, plus events whose recipient now resolves to another customer.
+with events as (
+    select * from {{ ref('stg_esp__events') }}
+),
+
+crosswalk as (
+    select * from {{ ref('int_identity_crosswalk') }}
+    where source = 'esp_recipient'
+),
+
+resolved_events as (
+    select
+        events.event_id,
+        events.campaign_id,
+        crosswalk.customer_id,
+        events.event_type,
+        events.occurred_at,
+        cast(events.occurred_at as date) as event_date,
+        events.clicked_url,
+        events.reason,
+        events._loaded_at
+    from events
+    left join crosswalk on crosswalk.source_key = events.recipient_raw
+)
+
+select
+    event_id,
+    campaign_id,
+    customer_id,
+    event_type,
+    occurred_at,
+    event_date,
+    clicked_url,
+    reason,
+    _loaded_at
+from resolved_events
+{% if is_incremental() %}
+where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    or event_id in (
+        select existing.event_id
+        from {{ this }} as existing
+        inner join resolved_events on resolved_events.event_id = existing.event_id
+        where existing.customer_id is distinct from resolved_events.customer_id
+    )
+{% endif %}

@@ -1,0 +1,45 @@
+-- One row per CTI call id (a call exported twice keeps its latest delivery).
+with source as (
+    select * from {{ source('callcenter', 'callcenter_calls') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(call_id)
+            order by _loaded_at desc, _source_file desc, _source_line desc
+        ) as version_rank
+    from source
+),
+
+normalised as (
+    select
+        *,
+        {{ phone_national('caller_number') }} as caller_digits
+    from latest
+    where version_rank = 1
+)
+
+select
+    trim(call_id) as call_id,
+    {{ parse_timestamp('started_at') }} as started_at,
+    lower(trim(direction)) as direction,
+    {{ clean_text('caller_number') }} as caller_number_raw,
+    {{ phone_columns('caller_digits', 'caller') }},
+    {{ name_columns('customer_name', 'customer_name') }},
+    case trim(category)
+        when '문의' then 'inquiry'
+        when '불만' then 'complaint'
+        when '반품' then 'return'
+        when '해지' then 'cancellation'
+        else 'other'
+    end as call_category,
+    {{ clean_text('category') }} as call_category_ko,
+    {{ parse_int('duration_sec') }} as duration_seconds,
+    {{ clean_text('agent_id') }} as agent_id,
+    {{ parse_int('satisfaction') }} as satisfaction_score,
+    _source_file,
+    _batch_id,
+    _loaded_at
+from normalised

@@ -1,0 +1,35 @@
+-- One row per service ticket: the latest export of it (status moves received → assigned → resolved).
+with source as (
+    select * from {{ source('callcenter', 'callcenter_tickets') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(ticket_id)
+            order by _loaded_at desc, _source_file desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    trim(ticket_id) as ticket_id,
+    {{ clean_text('call_id') }} as call_id,
+    {{ clean_text('caller_number') }} as caller_number_raw,
+    case trim(category)
+        when '문의' then 'inquiry'
+        when '불만' then 'complaint'
+        when '반품' then 'return'
+        when '해지' then 'cancellation'
+        else 'other'
+    end as ticket_category,
+    lower(trim(status)) as ticket_status,
+    {{ parse_timestamp('received_at') }} as received_at,
+    {{ parse_timestamp('assigned_at') }} as assigned_at,
+    {{ parse_timestamp('resolved_at') }} as resolved_at,
+    {{ clean_text('agent_id') }} as agent_id,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1

@@ -1,0 +1,28 @@
+-- One row per ESP campaign (waves 2-3 are campaigns of their own pointing at wave 1).
+with source as (
+    select * from {{ source('esp', 'esp_campaigns') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(campaign_id)
+            order by _loaded_at desc, _source_file desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    trim(campaign_id) as campaign_id,
+    {{ clean_text('name') }} as campaign_name,
+    lower(trim(channel)) as campaign_channel,
+    {{ clean_text('subject') }} as subject,
+    {{ clean_text('sender') }} as sender,
+    coalesce({{ parse_int('wave') }}, 1) as wave,
+    coalesce({{ clean_text('parent_campaign_id') }}, trim(campaign_id)) as first_wave_campaign_id,
+    {{ parse_timestamp('scheduled_at') }} as scheduled_at,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1

@@ -1,0 +1,24 @@
+-- One row per member and channel: the latest consent decision (0 = refused, 수신거부).
+with source as (
+    select * from {{ source('shop', 'shop_marketing_consents') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(member_id), lower(trim(channel))
+            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    {{ parse_int('member_id') }} as shop_member_id,
+    lower(trim(channel)) as consent_channel,
+    {{ parse_int('consented') }} = 1 as is_consented,
+    {{ parse_timestamp('updated_at') }} as decided_at,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1

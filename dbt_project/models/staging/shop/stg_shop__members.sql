@@ -1,0 +1,43 @@
+-- One row per shop member: the version with the latest updated_at.
+with source as (
+    select * from {{ source('shop', 'shop_members') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(member_id)
+            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+        ) as version_rank,
+        min(_loaded_at) over (partition by trim(member_id)) as first_loaded_at
+    from source
+),
+
+normalised as (
+    select
+        *,
+        {{ phone_national('mobile') }} as mobile_digits
+    from latest
+    where version_rank = 1
+)
+
+select
+    {{ parse_int('member_id') }} as shop_member_id,
+    {{ clean_text('login_id') }} as login_id,
+    {{ name_columns('name', 'member_name') }},
+    {{ clean_text('mobile') }} as mobile_raw,
+    {{ phone_columns('mobile_digits', 'mobile') }},
+    {{ email_columns('email', 'email') }},
+    {{ postal_code_columns('zipcode', 'postal_code') }},
+    {{ clean_text('address1') }} as address,
+    {{ clean_text('address2') }} as address_detail,
+    case when {{ clean_text('address1') }} is null then 'missing' else 'valid' end as address_status,
+    {{ clean_text('grade') }} as member_grade,
+    {{ parse_date('birth_date') }} as birth_date,
+    {{ parse_timestamp('joined_at') }} as joined_at,
+    {{ parse_timestamp('updated_at') }} as updated_at,
+    first_loaded_at,
+    _batch_id,
+    _loaded_at
+from normalised

@@ -1,0 +1,27 @@
+-- One row per shop order item: the version with the latest updated_at.
+with source as (
+    select * from {{ source('shop', 'shop_order_items') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(order_item_id)
+            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    {{ parse_int('order_item_id') }} as shop_order_item_id,
+    {{ parse_int('order_id') }} as shop_order_id,
+    trim(product_code) as product_code,
+    {{ parse_int('quantity') }} as quantity,
+    {{ parse_int('unit_price') }} as unit_price,
+    {{ parse_int('quantity') }} * {{ parse_int('unit_price') }} as line_amount,
+    {{ parse_timestamp('updated_at') }} as updated_at,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1
