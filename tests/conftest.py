@@ -92,3 +92,47 @@ def esp_event(**overrides: object) -> dict[str, object]:
     }
     row.update(overrides)
     return row
+
+
+# --- one generated-and-built warehouse shared by the end-to-end and PostgreSQL tests -------
+
+
+def pipeline_resources(root: Path) -> dict[str, object]:
+    from orchestration.assets.dbt import dbt_cli_resource
+    from orchestration.resources import (
+        IngestSettingsResource,
+        LandingFolderResource,
+        ShopDatabaseResource,
+        WarehouseResource,
+    )
+
+    return {
+        "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
+        "landing": LandingFolderResource(path=str(root / "landing")),
+        "shop_database": ShopDatabaseResource(url=f"sqlite:///{root / 'shop.sqlite'}"),
+        "ingest_settings": IngestSettingsResource(rrn_salt="e2e-salt"),
+        "dbt": dbt_cli_resource(),
+    }
+
+
+def run_everything(root: Path):  # -> dg.ExecuteInProcessResult
+    import dagster as dg
+
+    from orchestration.assets.dbt import gogaek_dbt_models
+    from orchestration.assets.ingest import ingest_assets, ingest_checks
+
+    defs = dg.Definitions(assets=[*ingest_assets, gogaek_dbt_models], asset_checks=ingest_checks,
+                          resources=pipeline_resources(root), executor=dg.in_process_executor)
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):
+    """Generated sources (400 people, 2 days) run through every asset once."""
+    from ingest.generator import generate
+
+    root = tmp_path_factory.mktemp("e2e")
+    generate(root, customers=400, days=2, seed=7)
+    return root, run_everything(root)

@@ -10,17 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.generator import generate
-from orchestration.assets.dbt import dbt_cli_resource, gogaek_dbt_models
-from orchestration.assets.ingest import ingest_assets, ingest_checks
-from orchestration.resources import (
-    IngestSettingsResource,
-    LandingFolderResource,
-    ShopDatabaseResource,
-    WarehouseResource,
-)
 from quality.identity_eval import score
 from quality.pii_scan import scan_warehouse
+from tests.conftest import run_everything
 
 KIND_TO_REASON = {
     "undecodable_bytes": "undecodable_bytes", "extra_column": "wrong_field_count",
@@ -29,34 +21,6 @@ KIND_TO_REASON = {
     "bad_number": "bad_number", "bad_timestamp": "bad_timestamp",
     "broken_json": "malformed_json", "not_an_object": "not_an_object",
 }
-
-
-def resources(root: Path) -> dict[str, object]:
-    return {
-        "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
-        "landing": LandingFolderResource(path=str(root / "landing")),
-        "shop_database": ShopDatabaseResource(url=f"sqlite:///{root / 'shop.sqlite'}"),
-        "ingest_settings": IngestSettingsResource(rrn_salt="e2e-salt"),
-        "dbt": dbt_cli_resource(),
-    }
-
-
-def run_everything(root: Path) -> dg.ExecuteInProcessResult:
-    defs = dg.Definitions(assets=[*ingest_assets, gogaek_dbt_models], asset_checks=ingest_checks,
-                          resources=resources(root), executor=dg.in_process_executor)
-    job = defs.resolve_implicit_global_asset_job_def()
-    with dg.instance_for_test() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
-
-
-@pytest.fixture(scope="module")
-def pipeline(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, dg.ExecuteInProcessResult]]:
-    root = tmp_path_factory.mktemp("e2e")
-    generate(root, customers=400, days=2, seed=7)
-    result = run_everything(root)
-    yield root, result
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@
 --   mobile_name  same valid mobile and same name (spaces and case ignored)
 --   email        same valid email (known domain typos corrected first)
 --   name_birth   same name and same date of birth, and the same 5-digit postal code
+--   name_address same name and the same street address (spaces and case ignored)
 with records as (
     select * from {{ ref('int_customer_records_unioned') }}
 ),
@@ -34,6 +35,12 @@ keys as (
             as key_value
     from records
     where name_key is not null and birth_date is not null and postal_code is not null
+
+    union all
+
+    select record_id, 'name_address' as match_rule, name_key || '|' || address_key as key_value
+    from records
+    where name_key is not null and address_key is not null
 )
 
 select

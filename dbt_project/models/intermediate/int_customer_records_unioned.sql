@@ -27,6 +27,7 @@ unioned as (
         end as email_key,
         birth_date,
         case when postal_code_status = 'valid' then postal_code end as postal_code,
+        lower(regexp_replace(address, '\s', '', 'g')) as address_key,
         first_loaded_at
     from erp_customers
 
@@ -50,6 +51,7 @@ unioned as (
         end as email_key,
         birth_date,
         case when postal_code_status = 'valid' then postal_code end as postal_code,
+        lower(regexp_replace(address, '\s', '', 'g')) as address_key,
         first_loaded_at
     from shop_members
 )
@@ -69,6 +71,7 @@ select
     email_key,
     birth_date,
     postal_code,
+    address_key,
     first_loaded_at,
     -- The anchor order: the record seen first names the customer, so ids never move when
     -- later records join (see int_customers_resolved).

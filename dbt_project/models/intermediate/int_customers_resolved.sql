@@ -59,7 +59,8 @@ linking_rules as (
     select
         match_keys.record_id,
         min(case match_keys.match_rule
-            when 'rrn' then 1 when 'mobile_name' then 2 when 'email' then 3 else 4 end)
+            when 'rrn' then 1 when 'mobile_name' then 2 when 'email' then 3
+            when 'name_address' then 4 else 5 end)
             as rule_strength
     from match_keys
     inner join shared_keys on shared_keys.match_key = match_keys.match_key
@@ -76,14 +77,16 @@ select
         when 1 then 'rrn'
         when 2 then 'mobile_name'
         when 3 then 'email'
-        when 4 then 'name_birth'
+        when 4 then 'name_address'
+        when 5 then 'name_birth'
         else 'single_record'
     end as match_rule,
     case linking_rules.rule_strength
         when 1 then 1.00
         when 2 then 0.98
         when 3 then 0.95
-        when 4 then 0.90
+        when 4 then 0.92
+        when 5 then 0.90
         else 1.00
     end as match_confidence
 from records

@@ -1,0 +1,99 @@
+"""Copy the raw layer from the DuckDB warehouse into PostgreSQL, for the dbt `postgres` target.
+
+Ingest always lands in DuckDB (the embedded default, one streaming loader); the same dbt project
+then builds on PostgreSQL from this copy. Each table is replaced in one transaction through
+COPY, streamed via a temporary CSV file, so memory stays flat.
+
+    python -m ingest.postgres_mirror [--warehouse data/warehouse.duckdb]
+Connection: GOGAEK_PG_HOST, GOGAEK_PG_PORT, GOGAEK_PG_USER, GOGAEK_PG_PASSWORD,
+GOGAEK_PG_DATABASE (defaults 127.0.0.1, 5432, postgres, '', gogaek), as in profiles.yml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import psycopg2
+from psycopg2 import sql
+
+from ingest.raw_store import quote
+from ingest.settings import Settings
+
+_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP WITH TIME ZONE": "timestamptz",
+          "INTEGER": "integer", "TIMESTAMP": "timestamp"}
+
+
+def pg_params(database: str | None = None) -> dict[str, str]:
+    return {
+        "host": os.environ.get("GOGAEK_PG_HOST", "127.0.0.1"),
+        "port": os.environ.get("GOGAEK_PG_PORT", "5432"),
+        "user": os.environ.get("GOGAEK_PG_USER", "postgres"),
+        "password": os.environ.get("GOGAEK_PG_PASSWORD", ""),
+        "dbname": database or os.environ.get("GOGAEK_PG_DATABASE", "gogaek"),
+    }
+
+
+def ensure_database(name: str) -> None:
+    con = psycopg2.connect(**pg_params("postgres"))
+    con.autocommit = True
+    try:
+        with con.cursor() as cursor:
+            cursor.execute("select 1 from pg_database where datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    finally:
+        con.close()
+
+
+def mirror_raw(warehouse_path: str, database: str | None = None) -> dict[str, int]:
+    """Replace every raw.* table in PostgreSQL with the DuckDB one; rows copied per table."""
+    params = pg_params(database)
+    ensure_database(params["dbname"])
+    duck = duckdb.connect(warehouse_path, read_only=True)
+    pg = psycopg2.connect(**params)
+    copied: dict[str, int] = {}
+    try:
+        tables = [t for (t,) in duck.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "order by 1").fetchall()]
+        with pg, pg.cursor() as cursor:
+            cursor.execute("create schema if not exists raw")
+        for table in tables:
+            columns = duck.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                [table]).fetchall()
+            definition = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(_TYPES.get(kind, "text")))
+                for name, kind in columns)
+            with tempfile.TemporaryDirectory() as folder:
+                staged = Path(folder) / f"{table}.csv"
+                duck.execute(f"copy (select * from raw.{quote(table)}) to '{staged}' "
+                             "(format csv, header false)")
+                with pg, pg.cursor() as cursor, staged.open(encoding="utf-8") as handle:
+                    target = sql.Identifier("raw", table)
+                    cursor.execute(sql.SQL("drop table if exists {} cascade").format(target))
+                    cursor.execute(sql.SQL("create table {} ({})").format(target, definition))
+                    cursor.copy_expert(sql.SQL("copy {} from stdin with (format csv)").format(
+                        target).as_string(cursor), handle)
+                    copied[table] = cursor.rowcount
+    finally:
+        duck.close()
+        pg.close()
+    return copied
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", default=Settings.from_env().warehouse_path)
+    args = parser.parse_args()
+    for table, rows in mirror_raw(args.warehouse).items():
+        print(f"raw.{table}: {rows:,} rows")
+
+
+if __name__ == "__main__":
+    main()

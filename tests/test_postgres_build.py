@@ -1,0 +1,81 @@
+"""The same dbt project builds on the real PostgreSQL and gives the same answers as on DuckDB."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from ingest.postgres_mirror import mirror_raw, pg_params
+
+PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    try:
+        psycopg2.connect(**pg_params("postgres"), connect_timeout=3).close()
+    except psycopg2.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: "
+                        f"{error}")
+        pytest.skip(f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
+                    "or start the server to run this test")
+    name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
+    yield name
+    con = psycopg2.connect(**pg_params("postgres"))
+    con.autocommit = True
+    with con.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    con.close()
+
+
+def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_database,
+                                                                  tmp_path) -> None:
+    root, _ = pipeline
+    warehouse = str(root / "warehouse.duckdb")
+    copied = mirror_raw(warehouse, pg_database)
+    assert copied["erp_customers"] > 0
+
+    env = {**os.environ, "GOGAEK_DBT_TARGET": "postgres", "GOGAEK_PG_DATABASE": pg_database,
+           "DO_NOT_TRACK": "1"}
+    build = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(PROJECT),
+         "--profiles-dir", str(PROJECT), "--target-path", str(tmp_path / "target")],
+        env=env, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stdout[-4000:]
+
+    queries = {
+        "orders": "select count(*), sum(net_amount) from core.fct_orders",
+        "lines": "select count(*), sum(net_line_amount) from core.fct_order_lines",
+        "crosswalk": "select count(*), count(distinct customer_id) "
+                     "from intermediate.int_identity_crosswalk",
+        "golden": "select count(*), sum(case when has_valid_mobile then 1 else 0 end) "
+                  "from intermediate.int_customers_golden",
+        "sends": "select count(*), sum(case when is_open then 1 else 0 end) "
+                 "from core.fct_campaign_sends",
+        "calls": "select count(*), count(customer_id) from core.fct_calls",
+    }
+    duck = duckdb.connect(warehouse, read_only=True)
+    pg = psycopg2.connect(**pg_params(pg_database))
+    try:
+        with pg.cursor() as cursor:
+            for name, query in queries.items():
+                cursor.execute(query)
+                on_postgres = tuple(int(v or 0) for v in cursor.fetchone())
+                on_duckdb = tuple(int(v or 0) for v in duck.execute(query).fetchone())
+                assert on_postgres == on_duckdb, name
+    finally:
+        duck.close()
+        pg.close()
