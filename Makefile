@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui lint lock clean-data clean
+.PHONY: demo test generate ui dbt-build dbt-docs postgres identity-eval lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,24 @@ test: $(BIN)/.installed
 ## ui: the Dagster UI on http://127.0.0.1:3000
 ui: $(BIN)/.installed
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster)
+dbt-build: $(BIN)/.installed
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir .
+
+## dbt-docs: generate the dbt docs catalog and serve it on http://127.0.0.1:8080
+dbt-docs: $(BIN)/.installed
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && \
+		../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
+
+## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
+postgres: $(BIN)/.installed
+	$(BIN)/python -m ingest.postgres_mirror
+	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir .
+
+## identity-eval: precision/recall of identity resolution against the generator's truth
+identity-eval: $(BIN)/.installed
+	$(BIN)/python -m quality.identity_eval --warehouse data/warehouse.duckdb --truth data/truth
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
