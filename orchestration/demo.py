@@ -21,6 +21,8 @@ def run_daily_refresh(selection: str | None = None) -> bool:
     started = time.perf_counter()
     result = job.execute_in_process(
         instance=instance, raise_on_error=False,
+        # The full event log is in the UI; the terminal gets warnings, errors and the summary.
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         asset_selection=(list(dg.AssetSelection.groups(selection).resolve(
             defs.resolve_asset_graph())) if selection else None))
     print(f"Dagster run {result.run_id} of job daily_refresh: "
