@@ -80,3 +80,14 @@
 {% macro duckdb__hours_between(start, finish) -%}
     round(cast(date_diff('second', {{ start }}, {{ finish }}) / 3600.0 as numeric), 2)
 {%- endmacro %}
+
+{#- Call-center category as delivered (문의/불만/반품/해지) to its English code. -#}
+{% macro call_category(column) -%}
+    case trim({{ column }})
+        when '문의' then 'inquiry'
+        when '불만' then 'complaint'
+        when '반품' then 'return'
+        when '해지' then 'cancellation'
+        else 'other'
+    end
+{%- endmacro %}

@@ -28,13 +28,7 @@ select
     {{ clean_text('caller_number') }} as caller_number_raw,
     {{ phone_columns('caller_digits', 'caller') }},
     {{ name_columns('customer_name', 'customer_name') }},
-    case trim(category)
-        when '문의' then 'inquiry'
-        when '불만' then 'complaint'
-        when '반품' then 'return'
-        when '해지' then 'cancellation'
-        else 'other'
-    end as call_category,
+    {{ call_category('category') }} as call_category,
     {{ clean_text('category') }} as call_category_ko,
     {{ parse_int('duration_sec') }} as duration_seconds,
     {{ clean_text('agent_id') }} as agent_id,

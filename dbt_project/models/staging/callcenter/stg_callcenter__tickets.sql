@@ -17,13 +17,7 @@ select
     trim(ticket_id) as ticket_id,
     {{ clean_text('call_id') }} as call_id,
     {{ clean_text('caller_number') }} as caller_number_raw,
-    case trim(category)
-        when '문의' then 'inquiry'
-        when '불만' then 'complaint'
-        when '반품' then 'return'
-        when '해지' then 'cancellation'
-        else 'other'
-    end as ticket_category,
+    {{ call_category('category') }} as ticket_category,
     lower(trim(status)) as ticket_status,
     {{ parse_timestamp('received_at') }} as received_at,
     {{ parse_timestamp('assigned_at') }} as assigned_at,
