@@ -91,3 +91,9 @@
         else 'other'
     end
 {%- endmacro %}
+
+{#- 100 × numerator / denominator rounded to 2 decimals, as a float (null when dividing by 0). -#}
+{% macro percent(numerator, denominator) -%}
+    cast(round(cast(100.0 * {{ numerator }} / nullif({{ denominator }}, 0) as numeric), 2)
+        as {{ dbt.type_float() }})
+{%- endmacro %}
