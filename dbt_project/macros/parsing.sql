@@ -95,5 +95,14 @@
 {#- 100 × numerator / denominator rounded to 2 decimals, as a float (null when dividing by 0). -#}
 {% macro percent(numerator, denominator) -%}
     cast(round(cast(100.0 * {{ numerator }} / nullif({{ denominator }}, 0) as numeric), 2)
-        as {{ dbt.type_float() }})
+        as {{ type_double() }})
 {%- endmacro %}
+
+{#- An 8-byte float type (type_double() is 4-byte REAL on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'gogaek')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}double precision{%- endmacro %}
+
+{% macro duckdb__type_double() -%}double{%- endmacro %}

@@ -88,7 +88,7 @@ select
     coalesce(attributed.attributed_orders, 0) as attributed_orders,
     coalesce(attributed.attributed_revenue, 0) as attributed_revenue,
     cast(round(cast(coalesce(attributed.attributed_revenue, 0) as numeric)
-        / nullif(funnel.sent, 0), 2) as {{ dbt.type_float() }}) as revenue_per_send
+        / nullif(funnel.sent, 0), 2) as {{ type_double() }}) as revenue_per_send
 from campaigns
 inner join funnel on funnel.campaign_id = campaigns.campaign_id
 left join attributed on attributed.campaign_id = campaigns.campaign_id

@@ -1,0 +1,88 @@
+{%- set directions = ['inbound', 'outbound'] -%}
+{%- set categories = ['inquiry', 'complaint', 'return', 'cancellation', 'other'] -%}
+-- One row per day with calls or orders: calls by direction and category, complaint rate per
+-- 1,000 orders, handling time, satisfaction, and resolution time (median, p90) of the tickets
+-- received that day.
+with calls as (
+    select * from {{ ref('fct_calls') }}
+),
+
+tickets as (
+    select * from {{ ref('fct_service_tickets') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_purchase
+),
+
+daily_calls as (
+    select
+        call_date as service_date,
+        count(*) as calls,
+        {%- for direction in directions %}
+        sum(case when direction = '{{ direction }}' then 1 else 0 end) as {{ direction }}_calls,
+        {%- endfor %}
+        {%- for category in categories %}
+        sum(case when call_category = '{{ category }}' then 1 else 0 end) as {{ category }}_calls,
+        {%- endfor %}
+        avg(duration_seconds) as avg_handling_seconds,
+        avg(satisfaction_score) as avg_satisfaction,
+        count(satisfaction_score) as satisfaction_responses
+    from calls
+    group by call_date
+),
+
+daily_orders as (
+    select order_date as service_date, count(*) as orders
+    from orders
+    group by order_date
+),
+
+daily_tickets as (
+    select
+        received_date as service_date,
+        count(*) as tickets_received,
+        sum(case when resolved_at is not null then 1 else 0 end) as tickets_resolved,
+        percentile_cont(0.5) within group (order by hours_to_resolve) as median_hours_to_resolve,
+        percentile_cont(0.9) within group (order by hours_to_resolve) as p90_hours_to_resolve
+    from tickets
+    group by received_date
+),
+
+days as (
+    select service_date from daily_calls
+    union
+    select service_date from daily_orders
+    union
+    select service_date from daily_tickets
+)
+
+select
+    days.service_date,
+    coalesce(daily_calls.calls, 0) as calls,
+    {%- for direction in directions %}
+    coalesce(daily_calls.{{ direction }}_calls, 0) as {{ direction }}_calls,
+    {%- endfor %}
+    {%- for category in categories %}
+    coalesce(daily_calls.{{ category }}_calls, 0) as {{ category }}_calls,
+    {%- endfor %}
+    coalesce(daily_orders.orders, 0) as orders,
+    cast(round(cast(1000.0 * coalesce(daily_calls.complaint_calls, 0)
+        / nullif(daily_orders.orders, 0) as numeric), 2) as {{ type_double() }})
+        as complaints_per_1000_orders,
+    cast(round(cast(daily_calls.avg_handling_seconds as numeric), 1) as {{ type_double() }})
+        as avg_handling_seconds,
+    cast(round(cast(daily_calls.avg_satisfaction as numeric), 2) as {{ type_double() }})
+        as avg_satisfaction,
+    coalesce(daily_calls.satisfaction_responses, 0) as satisfaction_responses,
+    coalesce(daily_tickets.tickets_received, 0) as tickets_received,
+    coalesce(daily_tickets.tickets_resolved, 0) as tickets_resolved,
+    cast(round(cast(daily_tickets.median_hours_to_resolve as numeric), 2) as {{ type_double() }})
+        as median_hours_to_resolve,
+    cast(round(cast(daily_tickets.p90_hours_to_resolve as numeric), 2) as {{ type_double() }})
+        as p90_hours_to_resolve
+from days
+left join daily_calls on daily_calls.service_date = days.service_date
+left join daily_orders on daily_orders.service_date = days.service_date
+left join daily_tickets on daily_tickets.service_date = days.service_date
