@@ -134,6 +134,23 @@ customers as (
     select distinct customer_id from crosswalk where customer_id is not null
 ),
 
+member_since as (
+    select crosswalk.customer_id, min(registered.registered_on) as member_since
+    from (
+        select 'erp_customer' as source, erp_customer_no as source_key, registered_on
+        from erp_customers
+        union all
+        select
+            'shop_member' as source,
+            cast(shop_member_id as {{ dbt.type_string() }}) as source_key,
+            cast(joined_at as date) as registered_on
+        from shop_members
+    ) as registered
+    inner join crosswalk
+        on crosswalk.source = registered.source and crosswalk.source_key = registered.source_key
+    group by crosswalk.customer_id
+),
+
 member_consents as (
     select
         crosswalk.customer_id,
@@ -181,9 +198,11 @@ select
         as email_consent,
     case sms_consent.all_consented when 1 then 'consented' when 0 then 'refused' else 'unknown' end
         as sms_consent,
+    member_since.member_since,
     'valid_first > most_recent > source_priority' as survivorship_rule,
     pivoted.contributing_records
 from pivoted
+left join member_since on member_since.customer_id = pivoted.customer_id
 left join member_consents as email_consent
     on email_consent.customer_id = pivoted.customer_id and email_consent.consent_channel = 'email'
 left join member_consents as sms_consent
