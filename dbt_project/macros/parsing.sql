@@ -106,3 +106,18 @@
 {% macro default__type_double() -%}double precision{%- endmacro %}
 
 {% macro duckdb__type_double() -%}double{%- endmacro %}
+
+{#- A float rounded to `digits` decimals, as a float. (DuckDB's bare `numeric` is
+    DECIMAL(18,3), so casting through it would cut to 3 decimals; PostgreSQL has no
+    round(double precision, int).) -#}
+{% macro round_double(expression, digits) -%}
+    {{ return(adapter.dispatch('round_double', 'gogaek')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_double(expression, digits) -%}
+    cast(round(cast({{ expression }} as numeric), {{ digits }}) as double precision)
+{%- endmacro %}
+
+{% macro duckdb__round_double(expression, digits) -%}
+    round(cast({{ expression }} as double), {{ digits }})
+{%- endmacro %}

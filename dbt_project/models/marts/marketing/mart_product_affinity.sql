@@ -1,0 +1,75 @@
+-- One row per product and a product bought with it ("who bought X also bought Y"), the top
+-- 10 per product by lift: support = baskets with both / all baskets, confidence = baskets with
+-- both / baskets with X, lift = confidence / share of baskets with Y. A basket is one
+-- completed order; pairs seen in fewer than var('affinity_min_baskets') baskets are left out.
+with lines as (
+    select * from {{ ref('fct_order_lines') }}
+    where order_status = 'completed' and quantity > 0
+),
+
+baskets as (
+    select distinct order_key, product_code
+    from lines
+),
+
+basket_count as (
+    select count(distinct order_key) as baskets from baskets
+),
+
+product_baskets as (
+    select product_code, count(*) as baskets_with_product
+    from baskets
+    group by product_code
+),
+
+pairs as (
+    select
+        antecedent.product_code as product_code,
+        consequent.product_code as also_bought_product_code,
+        count(*) as baskets_with_both
+    from baskets as antecedent
+    inner join baskets as consequent
+        on consequent.order_key = antecedent.order_key
+        and consequent.product_code <> antecedent.product_code
+    group by antecedent.product_code, consequent.product_code
+    having count(*) >= {{ var('affinity_min_baskets') }}
+),
+
+measured as (
+    select
+        pairs.product_code,
+        pairs.also_bought_product_code,
+        pairs.baskets_with_both,
+        cast(pairs.baskets_with_both as {{ type_double() }}) / basket_count.baskets as support,
+        cast(pairs.baskets_with_both as {{ type_double() }}) / antecedent.baskets_with_product
+            as confidence,
+        (cast(pairs.baskets_with_both as {{ type_double() }}) / antecedent.baskets_with_product)
+            / (cast(consequent.baskets_with_product as {{ type_double() }}) / basket_count.baskets)
+            as lift
+    from pairs
+    cross join basket_count
+    inner join product_baskets as antecedent on antecedent.product_code = pairs.product_code
+    inner join product_baskets as consequent
+        on consequent.product_code = pairs.also_bought_product_code
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by product_code
+            order by lift desc, baskets_with_both desc, also_bought_product_code
+        ) as affinity_rank
+    from measured
+)
+
+select
+    product_code,
+    also_bought_product_code,
+    affinity_rank,
+    baskets_with_both,
+    {{ round_double('support', 6) }} as support,
+    {{ round_double('confidence', 4) }} as confidence,
+    {{ round_double('lift', 4) }} as lift
+from ranked
+where affinity_rank <= 10
