@@ -50,11 +50,5 @@ select
     _loaded_at
 from resolved_calls
 {% if is_incremental() %}
-where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
-    or call_id in (
-        select existing.call_id
-        from {{ this }} as existing
-        inner join resolved_calls on resolved_calls.call_id = existing.call_id
-        where existing.customer_id is distinct from resolved_calls.customer_id
-    )
+{{ new_batches_or_reresolved('call_id', 'resolved_calls') }}
 {% endif %}

@@ -42,11 +42,5 @@ select
     _loaded_at
 from resolved_events
 {% if is_incremental() %}
-where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
-    or event_id in (
-        select existing.event_id
-        from {{ this }} as existing
-        inner join resolved_events on resolved_events.event_id = existing.event_id
-        where existing.customer_id is distinct from resolved_events.customer_id
-    )
+{{ new_batches_or_reresolved('event_id', 'resolved_events') }}
 {% endif %}

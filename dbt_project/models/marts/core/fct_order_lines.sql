@@ -73,5 +73,5 @@ select
     _loaded_at
 from lines
 {% if is_incremental() %}
-where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+{{ new_batches_or_reresolved('line_key') }}
 {% endif %}
