@@ -194,7 +194,7 @@ def persons_chunks(pop: Population, chunk: int = 200_000) -> Iterator[list[list[
             pop.names.render(pop.given_pool, pop.pools.surnames, sl),
             where(pop.gender[sl] == 0, "M", "F"),
             fmt_date(pop.birth[sl]),
-            pop.final_mobile.render(sl),  # canonical: dashed 010-XXXX-XXXX
+            pop.final_mobile.render(sl),  # canonical: dashed 010-NNNN-NNNN
             pop.email.render(pop.pools.user_names, sl),  # canonical: lower case
             pop.final_postcode.render(sl),
             pop.final_address.render(pop.pools, sl),

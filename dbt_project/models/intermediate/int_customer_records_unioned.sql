@@ -8,6 +8,7 @@ shop_members as (
     select * from {{ ref('stg_shop__members') }}
 ),
 
+-- What differs between the sources: keys, names, and the contacts only the ERP holds.
 unioned as (
     select
         'erp_customer' as source,
@@ -15,20 +16,11 @@ unioned as (
         customer_name as person_name,
         customer_name_match_key as name_key,
         rrn_hash,
-        case when mobile_status = 'valid' and mobile_kind = 'mobile' then mobile_e164 end
-            as mobile_e164,
-        {{ phone_national('mobile_raw') }} as mobile_digits,
         case when home_phone_status = 'valid' then home_phone_e164 end as home_phone_e164,
         case when work_phone_status = 'valid' then work_phone_e164 end as work_phone_e164,
-        email,
-        case
-            when email_status = 'valid' then email
-            when email_invalid_reason = 'typo_domain' then email_suggested
-        end as email_key,
-        birth_date,
-        case when postal_code_status = 'valid' then postal_code end as postal_code,
-        lower(regexp_replace(address, '\s', '', 'g')) as address_key,
-        first_loaded_at
+        mobile_status, mobile_kind, mobile_e164, mobile_raw,
+        email, email_status, email_invalid_reason, email_suggested,
+        birth_date, postal_code, postal_code_status, address, first_loaded_at
     from erp_customers
 
     union all
@@ -39,20 +31,11 @@ unioned as (
         member_name as person_name,
         member_name_match_key as name_key,
         cast(null as {{ dbt.type_string() }}) as rrn_hash,
-        case when mobile_status = 'valid' and mobile_kind = 'mobile' then mobile_e164 end
-            as mobile_e164,
-        {{ phone_national('mobile_raw') }} as mobile_digits,
         cast(null as {{ dbt.type_string() }}) as home_phone_e164,
         cast(null as {{ dbt.type_string() }}) as work_phone_e164,
-        email,
-        case
-            when email_status = 'valid' then email
-            when email_invalid_reason = 'typo_domain' then email_suggested
-        end as email_key,
-        birth_date,
-        case when postal_code_status = 'valid' then postal_code end as postal_code,
-        lower(regexp_replace(address, '\s', '', 'g')) as address_key,
-        first_loaded_at
+        mobile_status, mobile_kind, mobile_e164, mobile_raw,
+        email, email_status, email_invalid_reason, email_suggested,
+        birth_date, postal_code, postal_code_status, address, first_loaded_at
     from shop_members
 )
 
@@ -63,15 +46,19 @@ select
     person_name,
     name_key,
     rrn_hash,
-    mobile_e164,
-    mobile_digits,
+    case when mobile_status = 'valid' and mobile_kind = 'mobile' then mobile_e164 end
+        as mobile_e164,
+    {{ phone_national('mobile_raw') }} as mobile_digits,
     home_phone_e164,
     work_phone_e164,
     email,
-    email_key,
+    case
+        when email_status = 'valid' then email
+        when email_invalid_reason = 'typo_domain' then email_suggested
+    end as email_key,
     birth_date,
-    postal_code,
-    address_key,
+    case when postal_code_status = 'valid' then postal_code end as postal_code,
+    lower(regexp_replace(address, '\s', '', 'g')) as address_key,
     first_loaded_at,
     -- The anchor order: the record seen first names the customer, so ids never move when
     -- later records join (see int_customers_resolved).
