@@ -1,6 +1,6 @@
 """dbt layer: every dbt model is an asset, wired to the raw ingest assets it reads.
 
-One DbtProject, one @dbt_assets streaming `dbt build`; dbt tests surface as asset checks.
+One DbtProject, built in steps (see the @dbt_assets below); dbt tests surface as asset checks.
 Asset keys follow the model's folder (`staging/...`, `marts/core/...`): the translator derives
 them from the fqn, never from model names.
 """
@@ -65,11 +65,39 @@ def dbt_cli_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
-            dagster_dbt_translator=LayeredTranslator(), pool=WAREHOUSE_POOL)
-def gogaek_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                      warehouse: WarehouseResource) -> Iterator[Any]:
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+               warehouse: WarehouseResource) -> Iterator[Any]:
     # One warehouse path for Dagster and dbt: profiles.yml reads GOGAEK_WAREHOUSE.
     os.environ["GOGAEK_WAREHOUSE"] = str(Path(warehouse.path).resolve())
     # No fetch_row_counts(): it would open the DuckDB file while dbt still holds it.
-    yield from dbt.cli(["build"], context=context).stream()
+    # buildable: a test runs in the step that builds the last of its parents, so a test spanning
+    # staging and marts (the reconciliations) waits for the marts.
+    yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+
+
+# The project runs as separate steps, so that Dagster checks and Python assets can sit
+# between dbt layers: quality checks on staging block the marts, and the marts that read
+# the Python CLV fit run after it.
+STAGING_SELECT = "path:models/staging resource_type:seed"
+AFTER_PYTHON_SELECT = "source:ml+"
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_staging",
+            select=STAGING_SELECT, dagster_dbt_translator=LayeredTranslator(),
+            pool=WAREHOUSE_POOL)
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                warehouse: WarehouseResource) -> Iterator[Any]:
+    """Seeds and staging views: typed, renamed, cleaned source tables."""
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_marts",
+            exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
+            dagster_dbt_translator=LayeredTranslator(), pool=WAREHOUSE_POOL)
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+              warehouse: WarehouseResource) -> Iterator[Any]:
+    """Identity resolution, snapshots, the star schema and the marts that need no Python fit."""
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+dbt_model_assets = [dbt_staging, dbt_marts]
