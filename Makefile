@@ -39,9 +39,12 @@ test: $(BIN)/.installed
 ui: $(BIN)/.installed
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster)
+## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
+## Python CLV fit between the models it reads and the marts that read it
 dbt-build: $(BIN)/.installed
-	cd dbt_project && ../$(BIN)/dbt build --profiles-dir .
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+"
+	$(BIN)/python -m orchestration.clv --target duckdb
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select "source:ml+"
 
 ## dbt-docs: generate the dbt docs catalog and serve it on http://127.0.0.1:8080
 dbt-docs: $(BIN)/.installed
@@ -51,7 +54,9 @@ dbt-docs: $(BIN)/.installed
 ## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
 postgres: $(BIN)/.installed
 	$(BIN)/python -m ingest.postgres_mirror
-	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir .
+	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+"
+	GOGAEK_DBT_TARGET=postgres $(BIN)/python -m orchestration.clv --target postgres
+	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --select "source:ml+"
 
 ## identity-eval: precision/recall of identity resolution against the generator's truth
 identity-eval: $(BIN)/.installed

@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from ingest.settings import Settings
+from orchestration.assets.clv import clv_models
 from orchestration.assets.dbt import dbt_cli_resource, dbt_model_assets
 from orchestration.assets.ingest import ingest_assets, ingest_checks
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
@@ -19,7 +20,7 @@ from orchestration.resources import (
 settings = Settings.from_env()
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_model_assets],
+    assets=[*ingest_assets, *dbt_model_assets, clv_models],
     asset_checks=[*ingest_checks],
     jobs=[daily_refresh],
     schedules=[daily_refresh_schedule],

@@ -58,8 +58,37 @@ def print_summary(warehouse_path: str) -> None:
                            || coalesce(field, '') || ' — ' || reason)
                 from raw._quarantine group by 1, 2, 3 order by 1, 2, 3""").fetchall():
             print(f"  {source + '.' + entity:28} {code:20} {count:>6,}  e.g. {example[:90]}")
+        print_marts(con)
     finally:
         con.close()
+
+
+def print_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows per mart, and the headline figures marketing asks for first."""
+    marts = con.execute("""
+        select table_schema, table_name from information_schema.tables
+        where table_schema in ('marketing', 'service', 'crm') order by 1, 2""").fetchall()
+    if not marts:
+        return
+    print("\nMarts (schema.table: rows):")
+    for schema, table in marts:
+        rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        print(f"  {schema + '.' + table:45} {rows:>9,}")
+    if ("marketing", "mart_customer_ltv_summary") in marts:
+        row = con.execute("""
+            select customers, formula_ltv_total, formula_ltv_per_customer, predicted_clv_12m,
+                   bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, gamma_gamma_p, gamma_gamma_q,
+                   gamma_gamma_gamma
+            from marketing.mart_customer_ltv_summary""").fetchone()
+        print(f"\nLTV (seed formula): {row[0]:,} customers, ₩{row[1]:,} in all, "
+              f"₩{row[2]:,} per customer; predicted 12-month CLV ₩{row[3]:,.0f}")
+        print(f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "
+              f"Gamma-Gamma p={row[8]} q={row[9]} gamma={row[10]}")
+    if ("marketing", "mart_customer_rfm") in marts:
+        segments = con.execute("""
+            select segment_name_ko || ' (' || segment_code || ')', count(*)
+            from marketing.mart_customer_rfm group by 1 order by 2 desc""").fetchall()
+        print("  RFM segments: " + ", ".join(f"{name} {n:,}" for name, n in segments))
 
 
 def main() -> int:

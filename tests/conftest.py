@@ -118,10 +118,12 @@ def pipeline_resources(root: Path) -> dict[str, object]:
 def run_everything(root: Path):  # -> dg.ExecuteInProcessResult
     import dagster as dg
 
+    from orchestration.assets.clv import clv_models
     from orchestration.assets.dbt import dbt_model_assets
     from orchestration.assets.ingest import ingest_assets, ingest_checks
 
-    defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets], asset_checks=ingest_checks,
+    defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets, clv_models],
+                          asset_checks=ingest_checks,
                           resources=pipeline_resources(root), executor=dg.in_process_executor)
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:

@@ -26,6 +26,12 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
     assert dg.AssetKey(["raw", "erp_customers"]) in customers.parent_keys
     assert dg.AssetKey(["marts", "core", "fct_orders"]) in keys
+    # The Python CLV fit sits between the dbt model it reads and the marts that read it.
+    clv = graph.get(dg.AssetKey(["ml", "clv_predictions"]))
+    assert dg.AssetKey(["intermediate", "int_customer_purchase_summary"]) in clv.parent_keys
+    ltv = graph.get(dg.AssetKey(["marts", "marketing", "mart_customer_ltv"]))
+    assert dg.AssetKey(["ml", "clv_predictions"]) in ltv.parent_keys
+    assert dg.AssetKey(["marts", "crm", "mart_customer_360"]) in keys
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
     assert ("raw/esp_events", "no_clear_text_rrn") in checks

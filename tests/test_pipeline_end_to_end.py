@@ -37,6 +37,10 @@ def test_one_run_materialises_every_asset_and_passes_every_check(pipeline) -> No
     assert "raw/erp_customers" in materialised
     assert "staging/erp/stg_erp__customers" in materialised
     assert "marts/core/fct_orders" in materialised
+    # The value marts come after the Python CLV fit, in the same run.
+    assert {"ml/clv_predictions", "marts/marketing/mart_customer_ltv",
+            "marts/marketing/mart_churn_risk", "marts/crm/mart_customer_360",
+            "marts/marketing/mart_rfm_migration"} <= materialised
     failed = [e.event_specific_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"
               and not e.event_specific_data.passed  # type: ignore[union-attr]

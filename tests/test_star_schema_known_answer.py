@@ -155,8 +155,10 @@ def star(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
 
 def dbt_build(root: Path, warehouse: Path) -> None:
     build = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT), "--target-path", str(root / "target")],
+        # Without the marts after the CLV fit (source:ml+): three customers fit no model.
+        [str(Path(sys.executable).parent / "dbt"), "build", "--exclude", "source:ml+",
+         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+         "--target-path", str(root / "target")],
         env={**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"},
         capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-4000:]

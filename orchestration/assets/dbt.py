@@ -100,4 +100,13 @@ def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from _dbt_build(context, dbt, warehouse)
 
 
-dbt_model_assets = [dbt_staging, dbt_marts]
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_value_marts",
+            select=AFTER_PYTHON_SELECT, dagster_dbt_translator=LayeredTranslator(),
+            pool=WAREHOUSE_POOL)
+def dbt_value_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                    warehouse: WarehouseResource) -> Iterator[Any]:
+    """Marts that read the Python CLV fit (schema ml): LTV, value grid, churn, customer 360."""
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+dbt_model_assets = [dbt_staging, dbt_marts, dbt_value_marts]

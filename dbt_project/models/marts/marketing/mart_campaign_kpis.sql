@@ -1,13 +1,9 @@
-{%- set funnel = [('delivered', 'is_delivered'), ('spam_blocked', 'is_spam_blocked'),
-                  ('bad_address', 'is_hard_bounce'), ('failed', 'is_failed'),
-                  ('soft_bounced', 'is_soft_bounce'), ('opened', 'is_open'),
-                  ('clicked', 'is_click'), ('unsubscribed', 'is_unsubscribe'),
-                  ('complained', 'is_complaint')] -%}
+{%- set funnel = campaign_funnel() -%}
 -- One row per campaign send (each wave is its own campaign): seed 000's funnel as counts and %
 -- of sent, unique open rate, click-to-open, and orders attributed to the campaign.
--- Attribution rule: a completed order of the customer within var('attribution_days') (7)
--- after the customer's first open or click of a send belongs to the send with the latest such
--- touch before the order — each order is attributed to at most one send.
+-- Attribution (macro campaign_attribution_ctes): a completed order within
+-- var('attribution_days') (7) after the customer's first open or click of a send belongs to the
+-- send with the latest such touch before the order — no order is counted twice.
 with sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),
@@ -21,42 +17,14 @@ orders as (
     where is_purchase and customer_id is not null
 ),
 
-touches as (
-    select
-        campaign_id,
-        customer_id,
-        case
-            when first_click_at is not null and (first_open_at is null or first_click_at < first_open_at)
-                then first_click_at
-            else first_open_at
-        end as touched_at
-    from sends
-    where first_open_at is not null or first_click_at is not null
-),
-
-attribution_candidates as (
-    select
-        orders.order_key,
-        orders.net_amount,
-        touches.campaign_id,
-        row_number() over (
-            partition by orders.order_key
-            order by touches.touched_at desc, touches.campaign_id
-        ) as touch_rank
-    from orders
-    inner join touches
-        on touches.customer_id = orders.customer_id
-        and orders.ordered_at > touches.touched_at
-        and orders.ordered_at <= touches.touched_at + interval '{{ var("attribution_days") }} days'
-),
+{{ campaign_attribution_ctes('sends', 'orders') }},
 
 attributed as (
     select
         campaign_id,
         count(*) as attributed_orders,
         sum(net_amount) as attributed_revenue
-    from attribution_candidates
-    where touch_rank = 1
+    from attributed_orders
     group by campaign_id
 ),
 

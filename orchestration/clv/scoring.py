@@ -1,0 +1,100 @@
+"""Predictive 12-month customer lifetime value from BG/NBD and Gamma-Gamma.
+
+Input: one row per customer of `intermediate.int_customer_purchase_summary` (purchase days as
+transactions, times in weeks). Output: per customer the probability of being alive, expected
+purchases and order value over the horizon, and the predicted revenue, margin and discounted
+margin (the CLV); plus one row per fitted parameter for the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from orchestration.clv import bgnbd, gamma_gamma
+
+WEEKS_PER_MONTH = 52.1775 / 12
+HORIZON_MONTHS = 12  # the marts' columns say 12m
+SUMMARY_COLUMNS = ["customer_id", "repeat_purchases", "recency_weeks", "age_weeks",
+                   "avg_repeat_value", "revenue_to_date", "gross_margin_to_date"]
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    annual_discount_rate: float = 0.10
+    default_margin_rate: float = 0.10
+
+
+@dataclass(frozen=True)
+class ClvResult:
+    predictions: pd.DataFrame
+    fit: pd.DataFrame
+    bgnbd: bgnbd.BgNbdParams
+    gamma_gamma: gamma_gamma.GammaGammaParams
+
+
+def fit_bgnbd_on_histories(summary: pd.DataFrame) -> bgnbd.BgNbdParams:
+    """Fit on the distinct (x, t_x, T) histories, weighted by how many customers share each."""
+    histories = (summary.groupby(["repeat_purchases", "recency_weeks", "age_weeks"])
+                 .size().reset_index(name="customers"))
+    return bgnbd.fit(histories["repeat_purchases"].to_numpy(),
+                     histories["recency_weeks"].to_numpy(),
+                     histories["age_weeks"].to_numpy(),
+                     weights=histories["customers"].to_numpy())
+
+
+def score(summary: pd.DataFrame, settings: ClvSettings = ClvSettings()) -> ClvResult:
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise ValueError(f"purchase summary lacks columns {missing}")
+    if summary.empty:
+        raise ValueError("no customer has a purchase up to the scoring date: nothing to fit")
+    x = summary["repeat_purchases"].to_numpy(dtype=float)
+    t_x = summary["recency_weeks"].to_numpy(dtype=float)
+    big_t = summary["age_weeks"].to_numpy(dtype=float)
+    spend = summary["avg_repeat_value"].fillna(0).to_numpy(dtype=float)
+
+    purchase_model = fit_bgnbd_on_histories(summary)
+    spend_model = gamma_gamma.fit(x, spend)
+
+    # Expected purchases month by month, so each month's margin is discounted on its own.
+    months = np.arange(HORIZON_MONTHS + 1)
+    cumulative = np.stack([
+        np.zeros_like(x) if m == 0 else
+        bgnbd.expected_purchases(purchase_model, m * WEEKS_PER_MONTH, x, t_x, big_t)
+        for m in months])
+    per_month = np.diff(cumulative, axis=0)
+    monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
+    discount = 1 / (1 + monthly_rate) ** months[1:]
+
+    order_value = gamma_gamma.expected_average_value(spend_model, x, spend)
+    revenue = summary["revenue_to_date"].to_numpy(dtype=float)
+    margin = summary["gross_margin_to_date"].to_numpy(dtype=float)
+    # The customer's own margin rate when it is meaningful, else the default.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin_rate = np.where(revenue > 0, np.clip(margin / revenue, 0, 1),
+                               settings.default_margin_rate)
+
+    predictions = pd.DataFrame({
+        "customer_id": summary["customer_id"].to_numpy(),
+        "p_alive": bgnbd.probability_alive(purchase_model, x, t_x, big_t),
+        "expected_purchases_12m": cumulative[-1],
+        "expected_order_value": order_value,
+        "predicted_revenue_12m": cumulative[-1] * order_value,
+        "margin_rate": margin_rate,
+        "predicted_margin_12m": cumulative[-1] * order_value * margin_rate,
+        "predicted_clv_12m": (per_month * discount[:, None]).sum(axis=0)
+        * order_value * margin_rate,
+    })
+    fit = pd.DataFrame(
+        [("bg_nbd", name, float(value), purchase_model.log_likelihood, purchase_model.customers)
+         for name, value in asdict(purchase_model).items()
+         if name not in ("log_likelihood", "customers")]
+        + [("gamma_gamma", name, float(value), spend_model.log_likelihood, spend_model.customers)
+           for name, value in asdict(spend_model).items()
+           if name not in ("log_likelihood", "customers")],
+        columns=["model", "parameter", "value", "log_likelihood", "customers_fitted"])
+    return ClvResult(predictions=predictions, fit=fit, bgnbd=purchase_model,
+                     gamma_gamma=spend_model)

@@ -1,0 +1,86 @@
+"""Read the purchase summary from the warehouse and write the CLV tables (schema ml).
+
+DuckDB is the embedded default; PostgreSQL is the `postgres` dbt target's warehouse. Both get
+the same two tables, replaced in one transaction so dbt never sees half a fit:
+ml.clv_predictions (one row per customer) and ml.clv_model_fit (one row per parameter).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+import psycopg2
+from psycopg2 import sql
+
+from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
+
+SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
+_SUMMARY_QUERY = f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE}"
+
+_PG_TYPES = {"customer_id": "text", "model": "text", "parameter": "text",
+             "customers_fitted": "bigint", "as_of_date": "date",
+             "fitted_at": "timestamptz", "run_id": "text"}
+
+
+def _stamped(result: ClvResult, as_of_date: object, run_id: str) -> dict[str, pd.DataFrame]:
+    fitted_at = datetime.now(UTC)
+    as_of_date = pd.Timestamp(as_of_date).date()  # a DATE column, whatever the driver returned
+    tables = {"clv_predictions": result.predictions.copy(), "clv_model_fit": result.fit.copy()}
+    for frame in tables.values():
+        frame["as_of_date"] = as_of_date
+        frame["fitted_at"] = fitted_at
+        frame["run_id"] = run_id
+    return tables
+
+
+def read_summary_duckdb(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(_SUMMARY_QUERY).df()
+
+
+def write_duckdb(con: duckdb.DuckDBPyConnection, result: ClvResult, as_of_date: object,
+                 run_id: str) -> None:
+    tables = _stamped(result, as_of_date, run_id)
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists ml")
+        for name, frame in tables.items():
+            con.register("clv_frame", frame)
+            con.execute(f"create or replace table ml.{name} as select * from clv_frame")
+            con.unregister("clv_frame")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def read_summary_postgres(con: psycopg2.extensions.connection) -> pd.DataFrame:
+    with con.cursor() as cursor:
+        cursor.execute(_SUMMARY_QUERY)
+        columns = [d[0] for d in cursor.description]
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    numeric = [c for c in SUMMARY_COLUMNS if c != "customer_id"]
+    frame[numeric] = frame[numeric].astype(float)
+    return frame
+
+
+def write_postgres(con: psycopg2.extensions.connection, result: ClvResult, as_of_date: object,
+                   run_id: str) -> None:
+    tables = _stamped(result, as_of_date, run_id)
+    with con, con.cursor() as cursor:
+        cursor.execute("create schema if not exists ml")
+        for name, frame in tables.items():
+            target = sql.Identifier("ml", name)
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c),
+                                        sql.SQL(_PG_TYPES.get(c, "double precision")))
+                for c in frame.columns)
+            cursor.execute(sql.SQL("drop table if exists {} cascade").format(target))
+            cursor.execute(sql.SQL("create table {} ({})").format(target, columns))
+            buffer = io.StringIO()
+            frame.to_csv(buffer, index=False, header=False)
+            buffer.seek(0)
+            cursor.copy_expert(sql.SQL("copy {} from stdin with (format csv)").format(target)
+                               .as_string(cursor), buffer)
