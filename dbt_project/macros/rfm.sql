@@ -18,31 +18,34 @@
     ceil(5 × share of customers at or below the value). Ties share a score, so a quintile edge
     never splits equal values. Monetary is net of returns and cancellations. -#}
 {% macro rfm_scoring_ctes(orders, as_of_dates) -%}
-rfm_window_orders as (
+-- Orders folded to customer-days first: the window join below repeats each row once per
+-- as-of date, so fewer rows here is most of the cost. fct_orders has one row per order.
+rfm_customer_days as (
     select
-        {{ as_of_dates }}.as_of_date,
-        {{ orders }}.customer_id,
-        {{ orders }}.order_key,
-        {{ orders }}.order_date,
-        {{ orders }}.is_purchase,
-        {{ orders }}.net_amount
+        customer_id,
+        order_date,
+        sum(case when is_purchase then 1 else 0 end) as purchases,
+        sum(net_amount) as net_amount
     from {{ orders }}
-    inner join {{ as_of_dates }}
-        on {{ orders }}.order_date <= {{ as_of_dates }}.as_of_date
-        and {{ orders }}.order_date > {{ as_of_dates }}.as_of_date - {{ var('rfm_window_days') }}
-    where {{ orders }}.customer_id is not null
+    where customer_id is not null
+    group by customer_id, order_date
 ),
 
 rfm_per_customer as (
     select
-        as_of_date,
-        customer_id,
-        max(case when is_purchase then order_date end) as last_purchase_date,
-        count(distinct case when is_purchase then order_key end) as frequency,
-        sum(net_amount) as monetary
-    from rfm_window_orders
-    group by as_of_date, customer_id
-    having count(distinct case when is_purchase then order_key end) > 0
+        {{ as_of_dates }}.as_of_date,
+        rfm_customer_days.customer_id,
+        max(case when rfm_customer_days.purchases > 0 then rfm_customer_days.order_date end)
+            as last_purchase_date,
+        sum(rfm_customer_days.purchases) as frequency,
+        sum(rfm_customer_days.net_amount) as monetary
+    from rfm_customer_days
+    inner join {{ as_of_dates }}
+        on rfm_customer_days.order_date <= {{ as_of_dates }}.as_of_date
+        and rfm_customer_days.order_date
+            > {{ as_of_dates }}.as_of_date - {{ var('rfm_window_days') }}
+    group by {{ as_of_dates }}.as_of_date, rfm_customer_days.customer_id
+    having sum(rfm_customer_days.purchases) > 0
 ),
 
 -- How many customers of the same date score at or below each one (ties count together).
@@ -96,7 +99,7 @@ rfm_segmented as (
         customer_id,
         last_purchase_date,
         cast(recency_days as integer) as recency_days,
-        frequency,
+        cast(frequency as bigint) as frequency,
         monetary,
         r_score,
         f_score,
