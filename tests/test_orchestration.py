@@ -20,7 +20,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert len(raw_keys) == 12
     for key in keys:
         node = graph.get(key)
-        assert node.group_name == ("ingest" if key.path[0] == "raw" else "dbt"), key
+        expected = {"raw": "ingest", "quality": "quality"}.get(key.path[0], "dbt")
+        assert node.group_name == expected, key
         assert node.description, key
     # Lineage runs unbroken from the raw ingest asset to the marts.
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
