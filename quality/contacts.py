@@ -173,6 +173,13 @@ def email_verdict(value: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- postal codes
+def recipient_verdict(value: str | None) -> str | None:
+    """An ESP recipient: an e-mail address, or a mobile number for SMS campaigns."""
+    if value is not None and re.fullmatch(r"[0-9+\-() .]+", value.strip()):
+        return mobile_verdict(value)
+    return email_verdict(value)
+
+
 def postal_verdict(value: str | None) -> str | None:
     """`valid` (5 digits since 2015), legacy_6_digit, leading_zero_lost, bad_format; None."""
     if value is None or not value.strip():
@@ -224,9 +231,10 @@ def mask_value(value: object) -> str:
     """A contact value with its middle hidden, for operator-facing examples: 010-****-5678,
     mi***@naver.com. Never shows more than the last four characters of a number."""
     text = str(value)
-    if "@" in text:
-        local, _, domain = text.partition("@")
-        return f"{local[:2]}***@{domain}"
+    for at in ("@", "＠"):  # the full-width sign shows up in Korean input
+        if at in text:
+            local, _, domain = text.partition(at)
+            return f"{local[:2]}***{at}{domain}"
     if re.search(r"[0-9]", text):
         digits = _NON_DIGIT.sub("", text)
         if len(digits) <= 4:

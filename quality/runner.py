@@ -207,7 +207,7 @@ class SuiteRunner:
 
 # Contact data: shown masked (010-****-5678) in check metadata.
 PERSONAL_COLUMNS = frozenset({"mobile", "home_phone", "work_phone", "fax", "email",
-                              "caller_number", "mobile_raw", "mobile_e164"})
+                              "caller_number", "mobile_raw", "mobile_e164", "recipient"})
 
 
 def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:

@@ -30,6 +30,7 @@ from quality.contacts import (
     mobile_verdict,
     phone_verdict,
     postal_verdict,
+    recipient_verdict,
 )
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
@@ -246,6 +247,7 @@ def all_suites() -> list[Suite]:
     erp = BY_NAME["erp_customers"]
     shop = BY_NAME["shop_members"]
     calls = BY_NAME["callcenter_calls"]
+    events = BY_NAME["esp_events"]
     suites = [
         Suite(
             name="raw_erp_customers", asset_key=("raw", erp.name), table=erp.raw_table,
@@ -302,6 +304,19 @@ def all_suites() -> list[Suite]:
             rules=(*_key_rules("call_id", "call_id"), NO_RRN,
                    _valid("caller_number", "caller_number",
                           "caller number a valid Korean number (hidden numbers are missing)"))),
+        Suite(
+            name="raw_esp_events", asset_key=("raw", events.name), table=events.raw_table,
+            description="ESP recipients (e-mail, or mobile for SMS) as delivered (newest file).",
+            sql=f"""
+                select nullif(trim(event_id), '') as event_id, recipient,
+                    {_rrn_candidates(events.name)} as rrn_candidate
+                from {events.raw_table} where {_raw_newest_batch('esp', 'events')}""",
+            derive={"recipient__verdict": ("recipient", recipient_verdict)},
+            rrn_column="rrn_candidate",
+            rules=(Rule("event_id_not_null", "not_null", "event_id", "every event has its id"),
+                   NO_RRN,
+                   _valid("recipient", "recipient",
+                          "recipient a valid e-mail (or mobile for SMS campaigns)"))),
         Suite(
             name="stg_erp__customers", asset_key=("staging", "erp", "stg_erp__customers"),
             table="staging.stg_erp__customers",

@@ -91,6 +91,7 @@ def test_rrn_scan_is_date_based_not_check_digit_based() -> None:
 def test_masking_hides_all_but_the_last_four() -> None:
     assert mask_value("010-2345-6789") == "***-****-6789"
     assert mask_value("minsu@naver.com") == "mi***@naver.com"
+    assert mask_value("minsu＠naver.com") == "mi***＠naver.com"
 
 
 # --------------------------------------------------------------------------- suites
@@ -160,6 +161,11 @@ def _build(con: duckdb.DuckDBPyConnection, case: str, bad: dict[str, object] | N
                  "started_at": "2026-11-18T09:00:00+09:00", "direction": "inbound"}
                 for i in range(30)]
         _raw_table(con, "callcenter_calls", [*rows, {**rows[0], "call_id": "c99", **bad}])
+    elif case == "raw_esp_events":
+        rows = [{"event_id": f"ev-{i}", "recipient": f"user{i}@naver.com", "campaign_id": "c",
+                 "event_type": "sent", "occurred_at": "2026-11-18T09:00:00+09:00"}
+                for i in range(29)] + [{"event_id": "ev-0sms", "recipient": "010-2345-6789"}]
+        _raw_table(con, "esp_events", [*rows, {**rows[0], "event_id": "ev-99", **bad}])
     elif case in ("stg_erp__customers", "stg_shop__members"):
         rows = [_staged_customer(i) for i in range(30)] + [_staged_customer(99, **bad)]
         if case == "stg_shop__members":
@@ -205,6 +211,8 @@ BAD_ROWS = [
     ("raw_shop_members", {"member_id": "1"}, {"member_id_unique"}),
     ("raw_shop_members", {"address1": "주민 900101-2345678"}, {"no_clear_text_rrn"}),
     ("raw_callcenter_calls", {"call_id": "c1"}, {"call_id_unique"}),
+    ("raw_callcenter_calls", {"memo": "본인확인 9001012345678"}, {"no_clear_text_rrn"}),
+    ("raw_esp_events", {"event_id": None}, {"event_id_not_null"}),
     ("stg_erp__customers", {"erp_customer_no": "C0001"}, {"customer_no_unique"}),
     ("stg_erp__customers", {"mobile_e164": "+8210123"}, {"mobile_e164_format",
                                                          "mobile_confirmed_by_phonenumbers"}),
@@ -230,6 +238,7 @@ SHARE_CASES = [
                                                  "postal_code_not_legacy"}),
     ("raw_shop_members", "mobile", "010-0000-0000", {"mobile_valid"}),
     ("raw_callcenter_calls", "caller_number", "02-12", {"caller_number_valid"}),
+    ("raw_esp_events", "recipient", "kim＠naver.com", {"recipient_valid"}),
 ]
 
 
@@ -245,7 +254,7 @@ def _validate(runner: SuiteRunner, tmp_path: Path, name: str,
     _build(con, name, bad)
     if extra:  # more bad rows for the share rules
         spec = {"raw_erp_customers": "erp_customers", "raw_shop_members": "shop_members",
-                "raw_callcenter_calls": "callcenter_calls"}[name]
+                "raw_callcenter_calls": "callcenter_calls", "raw_esp_events": "esp_events"}[name]
         table = BY_NAME[spec].raw_table
         key = BY_NAME[spec].key_columns[0]
         for i in range(extra):
