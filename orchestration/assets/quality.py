@@ -119,4 +119,11 @@ def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     })
 
 
-quality_assets = [data_docs]
+# Written by the checks above, read by dbt (source `dq`): declared so lineage and the group show.
+validation_history = dg.AssetSpec(
+    key=["dq", "validation_results"], group_name=GROUP, kinds={"duckdb"},
+    description="dq.validation_results: one row per Great Expectations rule per validation "
+                "(suite, expectation, table, observed value, unexpected count and share, "
+                "success, run id, time), appended by every gx_ check; dbt reads it as source dq.")
+
+quality_assets = [data_docs, validation_history]
