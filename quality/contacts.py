@@ -235,6 +235,8 @@ def mask_value(value: object) -> str:
         if at in text:
             local, _, domain = text.partition(at)
             return f"{local[:2]}***{at}{domain}"
+    if re.search(r"[^\W\d_]", text) and len(text) > 3:  # letters: an address gone wrong
+        return text[:2] + "*" * (len(text) - 2)
     if re.search(r"[0-9]", text):
         digits = _NON_DIGIT.sub("", text)
         if len(digits) <= 4:

@@ -92,6 +92,7 @@ def test_masking_hides_all_but_the_last_four() -> None:
     assert mask_value("010-2345-6789") == "***-****-6789"
     assert mask_value("minsu@naver.com") == "mi***@naver.com"
     assert mask_value("minsu＠naver.com") == "mi***＠naver.com"
+    assert mask_value("minsu1234.naver.com") == "mi*****************"
 
 
 # --------------------------------------------------------------------------- suites
