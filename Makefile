@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui dbt-build dbt-docs postgres identity-eval lint lock clean-data clean
+.PHONY: demo test generate ui dbt-build dbt-docs postgres identity-eval contact-eval lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ postgres: $(BIN)/.installed
 ## identity-eval: precision/recall of identity resolution against the generator's truth
 identity-eval: $(BIN)/.installed
 	$(BIN)/python -m quality.identity_eval --warehouse data/warehouse.duckdb --truth data/truth
+
+## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
+contact-eval: $(BIN)/.installed
+	$(BIN)/python -m quality.contact_eval --warehouse data/warehouse.duckdb --truth data/truth
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

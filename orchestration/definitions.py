@@ -9,10 +9,12 @@ from ingest.settings import Settings
 from orchestration.assets.clv import clv_models
 from orchestration.assets.dbt import dbt_cli_resource, dbt_model_assets
 from orchestration.assets.ingest import ingest_assets, ingest_checks
+from orchestration.assets.quality import quality_assets, quality_checks
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
 from orchestration.resources import (
     IngestSettingsResource,
     LandingFolderResource,
+    QualityResource,
     ShopDatabaseResource,
     WarehouseResource,
 )
@@ -20,8 +22,8 @@ from orchestration.resources import (
 settings = Settings.from_env()
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_model_assets, clv_models],
-    asset_checks=[*ingest_checks],
+    assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets],
+    asset_checks=[*ingest_checks, *quality_checks],
     jobs=[daily_refresh],
     schedules=[daily_refresh_schedule],
     sensors=[erp_drop_sensor],
@@ -30,6 +32,8 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(path=settings.warehouse_path),
         "landing": LandingFolderResource(path=settings.landing_dir),
         "shop_database": ShopDatabaseResource(url=settings.shop_db_url),
+        "quality": QualityResource(root=settings.quality_dir,
+                                   engine=os.environ.get("GOGAEK_DBT_TARGET", "duckdb")),
         "ingest_settings": IngestSettingsResource(
             # A secret: shown as an env var in the UI when set, else the documented local default.
             rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT") if "GOGAEK_RRN_SALT" in os.environ

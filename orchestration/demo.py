@@ -6,6 +6,7 @@ The run is recorded in the instance under DAGSTER_HOME, so it shows up in the Da
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -59,6 +60,7 @@ def print_summary(warehouse_path: str) -> None:
                 from raw._quarantine group by 1, 2, 3 order by 1, 2, 3""").fetchall():
             print(f"  {source + '.' + entity:28} {code:20} {count:>6,}  e.g. {example[:90]}")
         print_marts(con)
+        print_quality(con)
     finally:
         con.close()
 
@@ -89,6 +91,25 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
             select segment_name_ko || ' (' || segment_code || ')', count(*)
             from marketing.mart_customer_rfm group by 1 order by 2 desc""").fetchall()
         print("  RFM segments: " + ", ".join(f"{name} {n:,}" for name, n in segments))
+
+
+def print_quality(con: duckdb.DuckDBPyConnection) -> None:
+    """The latest validation of every Great Expectations suite, and where the Data Docs are."""
+    rows = con.execute("""
+        select suite, count(*), count(*) filter (where outcome = 'passed'),
+               count(*) filter (where outcome = 'warn'), count(*) filter (where outcome = 'blocked')
+        from dq.validation_results
+        where run_id = (select run_id from dq.validation_results
+                        order by validated_at desc limit 1)
+        group by suite order by suite""").fetchall()
+    if not rows:
+        return
+    print("\nData quality, last run (dq.validation_results; rules passed / warn / blocked):")
+    for suite, rules, passed, warn, blocked in rows:
+        print(f"  {suite:24} {rules:>3} rules  {passed:>3} passed  {warn:>3} warn  "
+              f"{blocked:>3} blocked")
+    index = Path(Settings.from_env().quality_dir) / "gx/uncommitted/data_docs/local_site/index.html"
+    print(f"Great Expectations Data Docs: {index.resolve()}")
 
 
 def main() -> int:

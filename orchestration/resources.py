@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from ingest.raw_store import ensure_raw_schema
+from quality.history import ensure_dq_schema
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -27,6 +28,7 @@ class WarehouseResource(dg.ConfigurableResource):
         try:
             if not read_only:
                 ensure_raw_schema(con)
+                ensure_dq_schema(con)  # the quality history exists before dbt reads it
             yield con
         finally:
             con.close()
@@ -60,3 +62,16 @@ class IngestSettingsResource(dg.ConfigurableResource):
     @property
     def shop_overlap(self) -> timedelta:
         return timedelta(minutes=self.shop_overlap_minutes)
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Where Great Expectations keeps its project (suites, results, Data Docs), and the engine.
+
+    engine `duckdb`: suites read the warehouse through Arrow into GE's pandas engine;
+    `postgres`: staged suites run inside PostgreSQL through GE's postgres data source.
+    """
+
+    root: str = Field(description="folder of the GE file context; Data Docs under gx/uncommitted")
+    build_docs: bool = True
+    engine: str = "duckdb"
+    postgres_url: str = ""

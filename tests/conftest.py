@@ -102,6 +102,7 @@ def pipeline_resources(root: Path) -> dict[str, object]:
     from orchestration.resources import (
         IngestSettingsResource,
         LandingFolderResource,
+        QualityResource,
         ShopDatabaseResource,
         WarehouseResource,
     )
@@ -112,6 +113,7 @@ def pipeline_resources(root: Path) -> dict[str, object]:
         "shop_database": ShopDatabaseResource(url=f"sqlite:///{root / 'shop.sqlite'}"),
         "ingest_settings": IngestSettingsResource(rrn_salt="e2e-salt"),
         "dbt": dbt_cli_resource(),
+        "quality": QualityResource(root=str(root / "quality")),
     }
 
 
@@ -121,9 +123,11 @@ def run_everything(root: Path):  # -> dg.ExecuteInProcessResult
     from orchestration.assets.clv import clv_models
     from orchestration.assets.dbt import dbt_model_assets
     from orchestration.assets.ingest import ingest_assets, ingest_checks
+    from orchestration.assets.quality import quality_assets, quality_checks
 
-    defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets, clv_models],
-                          asset_checks=ingest_checks,
+    defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets, clv_models,
+                                  *quality_assets],
+                          asset_checks=[*ingest_checks, *quality_checks],
                           resources=pipeline_resources(root), executor=dg.in_process_executor)
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:

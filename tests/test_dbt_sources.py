@@ -22,9 +22,9 @@ def test_dbt_sources_declare_every_raw_table_and_column(tmp_path: Path, monkeypa
     sources = {(s["schema"], s["name"]): s for s in manifest["sources"].values()}
 
     assert {key for key in sources if key[0] == "raw"} == {("raw", spec.name) for spec in ENTITIES}
-    # The only other sources are the tables the Python CLV fit writes.
-    assert {key for key in sources if key[0] != "raw"} == {("ml", "clv_predictions"),
-                                                           ("ml", "clv_model_fit")}
+    # The other sources: the quality history (quality/history.py) and the CLV fit's tables.
+    assert {key for key in sources if key[0] != "raw"} == {
+        ("dq", "validation_results"), ("ml", "clv_predictions"), ("ml", "clv_model_fit")}
     for spec in ENTITIES:
         source = sources[("raw", spec.name)]
         assert list(source["columns"]) == [spec.stored_name(c) for c in spec.columns]

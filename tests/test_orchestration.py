@@ -20,7 +20,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert len(raw_keys) == 12
     for key in keys:
         node = graph.get(key)
-        assert node.group_name == ("ingest" if key.path[0] == "raw" else "dbt"), key
+        expected = {"raw": "ingest", "quality": "quality", "dq": "quality"}.get(key.path[0], "dbt")
+        assert node.group_name == expected, key
         assert node.description, key
     # Lineage runs unbroken from the raw ingest asset to the marts.
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
@@ -35,6 +36,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
     assert ("raw/esp_events", "no_clear_text_rrn") in checks
+    assert ("staging/erp/stg_erp__customers", "gx_mobile_valid") in checks  # GE suites
+    assert graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"])).group_name == "dbt"
     schedule = defs.resolve_schedule_def("daily_refresh_0200_kst")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Seoul")
     assert defs.resolve_job_def("daily_refresh").tags["gogaek/writes_warehouse"] == "true"

@@ -1,4 +1,5 @@
-{#- Survivorship, per customer and attribute: a valid value beats an invalid one, then the most
+{#- Survivorship, per customer and attribute: a valid value beats an invalid one (an e-mail the
+    ESP reported as hard bounce or spam complaint is `suppressed`, below invalid), then the most
     recently updated record wins, then the source with the better priority (seed
     source_priority), then the smaller record key. Each attribute keeps its provenance. -#}
 {%- set attributes = ['name', 'mobile', 'home_phone', 'work_phone', 'fax', 'email',
@@ -28,6 +29,33 @@ consents as (
 
 source_priority as (
     select * from {{ ref('source_priority') }}
+),
+
+-- Addresses never to mail again: a spam complaint, or a hard bounce that no later delivery,
+-- open or click contradicts (a later delivery proves the mailbox exists).
+email_outcomes as (
+    select
+        recipient_email as email,
+        min(case when event_type = 'complaint' then occurred_at end) as first_complaint_at,
+        min(case when event_type = 'hard_bounce' then occurred_at end) as first_hard_bounce_at,
+        max(case when event_type = 'hard_bounce' then occurred_at end) as last_hard_bounce_at,
+        max(case when event_type in ('delivered', 'open', 'click') then occurred_at end)
+            as last_reached_at
+    from esp_events
+    where recipient_email is not null
+    group by recipient_email
+),
+
+suppressed_emails as (
+    select
+        email,
+        case when first_complaint_at is not null then 'complaint' else 'hard_bounce' end
+            as suppressed_reason,
+        coalesce(first_complaint_at, first_hard_bounce_at) as suppressed_at
+    from email_outcomes
+    where first_complaint_at is not null
+        or (last_hard_bounce_at is not null
+            and (last_reached_at is null or last_reached_at < last_hard_bounce_at))
 ),
 
 erp_values as (
@@ -95,12 +123,27 @@ esp_values as (
     group by recipient_raw, recipient_email
 ),
 
-attribute_values as (
+unioned_values as (
     select * from erp_values
     union all
     select * from shop_values
     union all
     select * from esp_values
+),
+
+attribute_values as (
+    select
+        unioned_values.source,
+        unioned_values.source_key,
+        unioned_values.updated_at,
+        unioned_values.attribute,
+        unioned_values.attribute_value,
+        case when suppressed_emails.email is not null then 'suppressed'
+             else unioned_values.attribute_status end as attribute_status
+    from unioned_values
+    left join suppressed_emails
+        on unioned_values.attribute = 'email'
+        and suppressed_emails.email = unioned_values.attribute_value
 ),
 
 ranked as (
@@ -111,7 +154,8 @@ ranked as (
             partition by crosswalk.customer_id, attribute_values.attribute
             order by
                 case attribute_values.attribute_status
-                    when 'valid' then 1 when 'invalid' then 2 else 3 end,
+                    when 'valid' then 1 when 'invalid' then 2 when 'suppressed' then 3
+                    else 4 end,
                 attribute_values.updated_at desc,
                 source_priority.priority,
                 attribute_values.source_key
@@ -198,11 +242,15 @@ select
         as email_consent,
     case sms_consent.all_consented when 1 then 'consented' when 0 then 'refused' else 'unknown' end
         as sms_consent,
+    suppressed_emails.suppressed_reason as email_suppressed_reason,
+    suppressed_emails.suppressed_at as email_suppressed_at,
     member_since.member_since,
     'valid_first > most_recent > source_priority' as survivorship_rule,
     pivoted.contributing_records
 from pivoted
 left join member_since on member_since.customer_id = pivoted.customer_id
+left join suppressed_emails
+    on pivoted.email_status = 'suppressed' and suppressed_emails.email = pivoted.email
 left join member_consents as email_consent
     on email_consent.customer_id = pivoted.customer_id and email_consent.consent_channel = 'email'
 left join member_consents as sms_consent

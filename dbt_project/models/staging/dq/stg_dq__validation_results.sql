@@ -1,0 +1,25 @@
+-- One row per Great Expectations rule per validation run (appended by the Dagster quality
+-- checks): the history a BI chart of data quality over time reads.
+with source as (
+    select * from {{ source('dq', 'validation_results') }}
+)
+
+select
+    run_id,
+    validated_at,
+    cast(validated_at as date) as validated_on,
+    suite,
+    expectation,
+    expectation_type,
+    table_name,
+    column_name,
+    severity,
+    mostly,
+    element_count,
+    unexpected_count,
+    unexpected_share,
+    observed_value,
+    success,
+    outcome,
+    engine
+from source

@@ -1,0 +1,73 @@
+"""`dq.validation_results`: one row per rule per validation run, appended, never rewritten.
+
+A BI chart reads contact quality over time from here (dbt: source `dq`, model
+stg_dq__validation_results). The table is created when the warehouse is opened for writing and
+by dbt's on-run-start hook (macro ensure_dq_tables), so a fresh warehouse builds either way.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from quality.runner import SuiteOutcome
+
+# Same columns as the dbt macro ensure_dq_tables() (dbt_project/macros/dq.sql).
+COLUMNS: dict[str, str] = {
+    "run_id": "varchar",
+    "validated_at": "timestamp",
+    "suite": "varchar",
+    "expectation": "varchar",
+    "expectation_type": "varchar",
+    "table_name": "varchar",
+    "column_name": "varchar",
+    "severity": "varchar",
+    "mostly": "double",
+    "element_count": "bigint",
+    "unexpected_count": "bigint",
+    "unexpected_share": "double",
+    "observed_value": "double",
+    "success": "boolean",
+    "outcome": "varchar",
+    "engine": "varchar",
+}
+
+
+def ensure_dq_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists dq")
+    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+    con.execute(f"create table if not exists dq.validation_results ({columns})")
+
+
+def rows(outcome: SuiteOutcome) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "run_id": outcome.run_id,
+        # stored as UTC without zone, like every timestamp the history compares
+        "validated_at": outcome.validated_at.replace(tzinfo=None),
+        "suite": outcome.suite.name,
+        "expectation": r.rule.name,
+        "expectation_type": r.expectation_type,
+        "table_name": outcome.suite.table,
+        "column_name": r.rule.column,
+        "severity": r.severity,
+        "mostly": r.mostly,
+        "element_count": r.element_count,
+        "unexpected_count": r.unexpected_count,
+        "unexpected_share": round(r.unexpected_share, 6),
+        "observed_value": r.observed_share,
+        "success": r.success,
+        "outcome": r.outcome,
+        "engine": outcome.engine,
+    } for r in outcome.rules], columns=list(COLUMNS))
+
+
+def append(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> int:
+    ensure_dq_schema(con)
+    frame = rows(outcome)
+    con.register("_dq_rows", frame)
+    try:
+        con.execute(f"insert into dq.validation_results ({', '.join(COLUMNS)}) "
+                    f"select {', '.join(COLUMNS)} from _dq_rows")
+    finally:
+        con.unregister("_dq_rows")
+    return len(frame)
