@@ -18,6 +18,7 @@ class Settings:
     shop_db_url: str
     rrn_salt: str
     shop_overlap_minutes: int
+    serving_dir: str = "data/serving"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +30,6 @@ class Settings:
                                        f"sqlite:///{data_dir / 'shop.sqlite'}"),
             rrn_salt=os.environ.get("GOGAEK_RRN_SALT", DEFAULT_RRN_SALT),
             shop_overlap_minutes=int(os.environ.get("GOGAEK_SHOP_OVERLAP_MINUTES", "10")),
+            # Files BI tools and operations read (serving.publish), never the warehouse itself.
+            serving_dir=os.environ.get("GOGAEK_SERVING_DIR", str(data_dir / "serving")),
         )

@@ -60,3 +60,17 @@ class IngestSettingsResource(dg.ConfigurableResource):
     @property
     def shop_overlap(self) -> timedelta:
         return timedelta(minutes=self.shop_overlap_minutes)
+
+
+class ServingResource(dg.ConfigurableResource):
+    """Folder of the published files BI tools and operations open (serving.publish)."""
+
+    dir: str
+
+    @property
+    def bi_path(self) -> Path:
+        return Path(self.dir) / "bi.duckdb"
+
+    @property
+    def operational_path(self) -> Path:
+        return Path(self.dir) / "operational.duckdb"
