@@ -48,7 +48,7 @@ class PersonalDataFinding:
     table: str
     column: str
     kind: str  # column_name or one of VALUE_PATTERNS
-    rows: int  # matching rows among those scanned (0 for a column-name finding)
+    rows: int  # matching rows scanned (RRN: date-valid ones among the first 200; 0 for names)
     masked_sample: str
 
     def __str__(self) -> str:
@@ -76,24 +76,31 @@ def scan_table(con: duckdb.DuckDBPyConnection, table: str,
                sample_rows: int | None = None) -> list[PersonalDataFinding]:
     """Findings in one table; sample_rows bounds the rows read per table (None = all)."""
     schema, name = table.split(".", 1)
+    columns = text_columns(con, table)
+    findings = [PersonalDataFinding(table, column, "column_name", 0, "")
+                for column in columns if IDENTIFIER_COLUMN.match(column)]
+    if not columns:
+        return findings
     source = f"{quote(schema)}.{quote(name)}"
     if sample_rows is not None:
-        source = f"(select * from {source} using sample {int(sample_rows)} rows)"
-    findings = []
-    for column in text_columns(con, table):
-        if IDENTIFIER_COLUMN.match(column):
-            findings.append(PersonalDataFinding(table, column, "column_name", 0, ""))
-        for kind, pattern in VALUE_PATTERNS.items():
-            literal = pattern.replace("'", "''")
-            values = [value for (value,) in con.execute(
-                f"select {quote(column)} from {source} "
-                f"where regexp_matches({quote(column)}, '{literal}') "
-                f"limit {_SAMPLE_LIMIT}").fetchall()]
-            if kind == "rrn":  # date-valid only: order numbers can share the digit shape
-                values = [found for value in values for found in find_rrns(value)]
-            if values:
-                findings.append(PersonalDataFinding(table, column, kind, len(values),
-                                                    mask(values[0])))
+        source = (f"(select {', '.join(quote(c) for c in columns)} from {source} "
+                  f"using sample {int(sample_rows)} rows)")
+    # One pass over the table for every column and pattern: matches and one example each.
+    checks = [(column, kind, pattern.replace("'", "''"))
+              for column in columns for kind, pattern in VALUE_PATTERNS.items()]
+    aggregates = ", ".join(
+        f"count(*) filter (where regexp_matches({quote(column)}, '{pattern}')), "
+        f"list({quote(column)}) filter (where regexp_matches({quote(column)}, '{pattern}'))"
+        f"[1:{_SAMPLE_LIMIT}]"
+        for column, _, pattern in checks)
+    row = con.execute(f"select {aggregates} from {source}").fetchone()
+    for i, (column, kind, _) in enumerate(checks):
+        count, values = row[2 * i], row[2 * i + 1] or []
+        if kind == "rrn":  # date-valid only: order numbers can share the digit shape
+            values = [found for value in values for found in find_rrns(value)]
+            count = len(values)
+        if count:
+            findings.append(PersonalDataFinding(table, column, kind, count, mask(values[0])))
     return findings
 
 

@@ -20,7 +20,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert len(raw_keys) == 12
     for key in keys:
         node = graph.get(key)
-        assert node.group_name == ("ingest" if key.path[0] == "raw" else "dbt"), key
+        assert node.group_name == {"raw": "ingest", "serving": "serving"}.get(key.path[0],
+                                                                               "dbt"), key
         assert node.description, key
     # Lineage runs unbroken from the raw ingest asset to the marts.
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
@@ -34,6 +35,9 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert dg.AssetKey(["marts", "crm", "mart_customer_360"]) in keys
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
+    assert ("serving/bi_marts", "published_recently") in checks
+    assert dg.AssetKey(["marts", "marketing", "mart_customer_ltv"]) in graph.get(
+        dg.AssetKey(["serving", "bi_marts"])).parent_keys
     assert ("raw/esp_events", "no_clear_text_rrn") in checks
     schedule = defs.resolve_schedule_def("daily_refresh_0200_kst")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Seoul")
