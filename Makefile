@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui dbt-build dbt-docs postgres identity-eval contact-eval lint lock clean-data clean
+.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish identity-eval contact-eval lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ postgres: $(BIN)/.installed
 	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+"
 	GOGAEK_DBT_TARGET=postgres $(BIN)/python -m orchestration.clv --target postgres
 	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --select "source:ml+"
+
+## postgres-bi-reader: let role bi_reader log in (GOGAEK_BI_READER_PASSWORD); grants come from dbt
+postgres-bi-reader: $(BIN)/.installed
+	$(BIN)/python -m orchestration.serving.postgres_access
+
+## publish: publish bi.duckdb and operational.duckdb from the warehouse (outside Dagster)
+publish: $(BIN)/.installed
+	$(BIN)/python -m orchestration.serving.publish
 
 ## identity-eval: precision/recall of identity resolution against the generator's truth
 identity-eval: $(BIN)/.installed

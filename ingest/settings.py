@@ -19,6 +19,7 @@ class Settings:
     rrn_salt: str
     shop_overlap_minutes: int
     quality_dir: str = "data/quality"  # Great Expectations project, results and Data Docs
+    serving_dir: str = "data/serving"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +32,7 @@ class Settings:
             rrn_salt=os.environ.get("GOGAEK_RRN_SALT", DEFAULT_RRN_SALT),
             shop_overlap_minutes=int(os.environ.get("GOGAEK_SHOP_OVERLAP_MINUTES", "10")),
             quality_dir=os.environ.get("GOGAEK_QUALITY_DIR", str(data_dir / "quality")),
+            # Files BI tools and operations read (orchestration.serving.publish), never the
+            # warehouse itself.
+            serving_dir=os.environ.get("GOGAEK_SERVING_DIR", str(data_dir / "serving")),
         )

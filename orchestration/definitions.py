@@ -10,11 +10,18 @@ from orchestration.assets.clv import clv_models
 from orchestration.assets.dbt import dbt_cli_resource, dbt_model_assets
 from orchestration.assets.ingest import ingest_assets, ingest_checks
 from orchestration.assets.quality import quality_assets, quality_checks
+from orchestration.assets.serving import (
+    serving_assets,
+    serving_checks,
+    serving_freshness_job,
+    serving_freshness_schedule,
+)
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
 from orchestration.resources import (
     IngestSettingsResource,
     LandingFolderResource,
     QualityResource,
+    ServingResource,
     ShopDatabaseResource,
     WarehouseResource,
 )
@@ -22,14 +29,15 @@ from orchestration.resources import (
 settings = Settings.from_env()
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets],
-    asset_checks=[*ingest_checks, *quality_checks],
-    jobs=[daily_refresh],
-    schedules=[daily_refresh_schedule],
+    assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets, *serving_assets],
+    asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
+    jobs=[daily_refresh, serving_freshness_job],
+    schedules=[daily_refresh_schedule, serving_freshness_schedule],
     sensors=[erp_drop_sensor],
     resources={
         "dbt": dbt_cli_resource(),
         "warehouse": WarehouseResource(path=settings.warehouse_path),
+        "serving": ServingResource(dir=settings.serving_dir),
         "landing": LandingFolderResource(path=settings.landing_dir),
         "shop_database": ShopDatabaseResource(url=settings.shop_db_url),
         "quality": QualityResource(root=settings.quality_dir,

@@ -112,12 +112,26 @@ def print_quality(con: duckdb.DuckDBPyConnection) -> None:
     print(f"Great Expectations Data Docs: {index.resolve()}")
 
 
+def print_serving(serving_dir: str) -> None:
+    from pathlib import Path
+
+    from orchestration.serving.publish import read_publish_log
+
+    bi = Path(serving_dir) / "bi.duckdb"
+    if bi.exists():
+        run_id, published_at, counts = read_publish_log(bi)
+        print(f"BI file (open read-only; README 'Serving to BI tools'): {bi.resolve()}\n"
+              f"  {len(counts)} tables, published {published_at:%Y-%m-%d %H:%M %Z} by run "
+              f"{run_id}; operational lists (mode 0600): {bi.parent / 'operational.duckdb'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run daily_refresh in-process and summarise.")
     parser.add_argument("--group", help="only this asset group (e.g. ingest, for benchmarks)")
     ok = run_daily_refresh(parser.parse_args().group)
     print_summary(Settings.from_env().warehouse_path)
     print("\nWarehouse:", Settings.from_env().warehouse_path)
+    print_serving(Settings.from_env().serving_dir)
     print("Open the Dagster UI with `make ui` (dagster dev -w workspace.yaml), "
           "then http://127.0.0.1:3000 — the run above is listed under Runs.")
     return 0 if ok else 1

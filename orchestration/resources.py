@@ -75,3 +75,17 @@ class QualityResource(dg.ConfigurableResource):
     build_docs: bool = True
     engine: str = "duckdb"
     postgres_url: str = ""
+
+
+class ServingResource(dg.ConfigurableResource):
+    """Folder of the files BI tools and operations open (orchestration.serving.publish)."""
+
+    dir: str
+
+    @property
+    def bi_path(self) -> Path:
+        return Path(self.dir) / "bi.duckdb"
+
+    @property
+    def operational_path(self) -> Path:
+        return Path(self.dir) / "operational.duckdb"

@@ -103,11 +103,13 @@ def pipeline_resources(root: Path) -> dict[str, object]:
         IngestSettingsResource,
         LandingFolderResource,
         QualityResource,
+        ServingResource,
         ShopDatabaseResource,
         WarehouseResource,
     )
 
     return {
+        "serving": ServingResource(dir=str(root / "serving")),
         "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
         "landing": LandingFolderResource(path=str(root / "landing")),
         "shop_database": ShopDatabaseResource(url=f"sqlite:///{root / 'shop.sqlite'}"),
@@ -124,10 +126,11 @@ def run_everything(root: Path):  # -> dg.ExecuteInProcessResult
     from orchestration.assets.dbt import dbt_model_assets
     from orchestration.assets.ingest import ingest_assets, ingest_checks
     from orchestration.assets.quality import quality_assets, quality_checks
+    from orchestration.assets.serving import serving_assets, serving_checks
 
     defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets, clv_models,
-                                  *quality_assets],
-                          asset_checks=[*ingest_checks, *quality_checks],
+                                  *quality_assets, *serving_assets],
+                          asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
                           resources=pipeline_resources(root), executor=dg.in_process_executor)
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:

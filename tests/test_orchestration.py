@@ -20,7 +20,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert len(raw_keys) == 12
     for key in keys:
         node = graph.get(key)
-        expected = {"raw": "ingest", "quality": "quality", "dq": "quality"}.get(key.path[0], "dbt")
+        expected = {"raw": "ingest", "quality": "quality", "dq": "quality",
+                    "serving": "serving"}.get(key.path[0], "dbt")
         assert node.group_name == expected, key
         assert node.description, key
     # Lineage runs unbroken from the raw ingest asset to the marts.
@@ -35,6 +36,9 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert dg.AssetKey(["marts", "crm", "mart_customer_360"]) in keys
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
+    assert ("serving/bi_marts", "published_recently") in checks
+    assert dg.AssetKey(["marts", "marketing", "mart_customer_ltv"]) in graph.get(
+        dg.AssetKey(["serving", "bi_marts"])).parent_keys
     assert ("raw/esp_events", "no_clear_text_rrn") in checks
     assert ("staging/erp/stg_erp__customers", "gx_mobile_valid") in checks  # GE suites
     assert graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"])).group_name == "dbt"

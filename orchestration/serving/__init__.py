@@ -1,0 +1,1 @@
+"""Publishing marts to BI tools and operations (see orchestration.serving.publish)."""

@@ -1,0 +1,195 @@
+"""Publish the served marts into files BI tools and operations open, swapped in atomically.
+
+DuckDB allows one writer or many readers per file, never both. So BI tools never open the
+warehouse: each publish copies the served tables into a new file and renames it over the
+previous one. A reader that has the old file open keeps its inode (a complete earlier
+publish); the next connection sees the new one. Nothing a reader does can block a build.
+
+- bi.duckdb: models with meta.serving = bi (no direct identifiers; checked before the swap by
+  quality.personal_data_scan), readable by the BI user (mode 0644).
+- operational.duckdb: meta.serving = operational (lists with names and contacts), mode 0600.
+Each file has `publish_log`: run id, publish time, source warehouse, one row per table with its
+row count. Files are built inside a private folder (mode 0700) beside the targets, so neither
+the database nor its WAL is ever readable by others, even before the chmod.
+
+    python -m orchestration.serving.publish [--warehouse data/warehouse.duckdb]
+        [--serving-dir data/serving]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.raw_store import quote, sql_literal
+from orchestration.serving.catalog import ServedModel, Serving, load_manifest, served_models
+from quality.personal_data_scan import PersonalDataFinding, scan_table
+
+FILE_NAMES: dict[Serving, str] = {"bi": "bi.duckdb", "operational": "operational.duckdb"}
+FILE_MODES: dict[Serving, int] = {"bi": 0o644, "operational": 0o600}
+# Rows per table the personal-data gate reads: a leaked identifier column is systematic, so a
+# sample finds it; the tests scan every row.
+GATE_SAMPLE_ROWS = 100_000
+
+
+class PublishError(RuntimeError):
+    """The new files were not swapped in; the previous ones are untouched."""
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    serving: Serving
+    path: Path
+    row_counts: dict[str, int]  # schema.table -> rows
+    bytes: int
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    run_id: str
+    published_at: datetime
+    files: dict[Serving, PublishedFile]
+    seconds: float
+
+
+def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: str,
+                published_at: datetime) -> dict[str, int]:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"attach {sql_literal(str(warehouse))} as warehouse (read_only)")
+        existing = {row[0] for row in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_catalog = 'warehouse'").fetchall()}
+        missing = [model.relation for model in models if model.relation not in existing]
+        if missing:
+            raise PublishError(f"{warehouse}: served models missing from the warehouse (not "
+                               f"built?): {', '.join(missing)}")
+        counts: dict[str, int] = {}
+        for model in models:
+            table = f"{quote(model.schema)}.{quote(model.name)}"
+            con.execute(f"create schema if not exists {quote(model.schema)}")
+            con.execute(f"create table {table} as select * from warehouse.{table}")
+            # dbt descriptions travel along: BI tools show them next to the columns.
+            if model.description:
+                con.execute(f"comment on table {table} is {sql_literal(model.description)}")
+            columns = {name for (name,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ? and table_catalog = current_database()",
+                [model.schema, model.name]).fetchall()}
+            for column, description in model.columns.items():
+                if description and column in columns:
+                    con.execute(f"comment on column {table}.{quote(column)} is "
+                                f"{sql_literal(description)}")
+            counts[model.relation] = con.execute(f"select count(*) from {table}").fetchone()[0]
+        con.execute("detach warehouse")
+        con.execute("""
+            create table main.publish_log (
+                run_id varchar not null, published_at timestamptz not null,
+                source_warehouse varchar not null, table_schema varchar not null,
+                table_name varchar not null, dbt_unique_id varchar not null,
+                row_count bigint not null)""")
+        con.executemany("insert into main.publish_log values (?, ?, ?, ?, ?, ?, ?)", [
+            (run_id, published_at, str(warehouse), model.schema, model.name, model.unique_id,
+             counts[model.relation]) for model in models])
+        con.execute("comment on table main.publish_log is 'Which run published this file, "
+                    "when, from which warehouse, and the row count of every table in it.'")
+        # Everything in the main file, no WAL left beside it: the rename moves one file.
+        con.execute("checkpoint")
+        return counts
+    finally:
+        con.close()
+
+
+def _gate(path: Path, models: list[ServedModel],
+          sample_rows: int | None) -> list[PersonalDataFinding]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [finding for model in models
+                for finding in scan_table(con, model.relation, sample_rows)]
+    finally:
+        con.close()
+
+
+def publish(warehouse: str | Path, serving_dir: str | Path, models: list[ServedModel],
+            run_id: str | None = None,
+            gate_sample_rows: int | None = GATE_SAMPLE_ROWS) -> PublishReport:
+    """Build both files from `warehouse` and swap them into `serving_dir`, or raise and keep
+    the previous ones."""
+    started = time.perf_counter()
+    warehouse = Path(warehouse).resolve()
+    serving_dir = Path(serving_dir).resolve()
+    run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
+    published_at = datetime.now(UTC)
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    # Same filesystem as the targets, so os.replace is a rename; 0700 keeps it private.
+    private = Path(serving_dir / f".publish-{run_id}")
+    private.mkdir(mode=0o700)
+    try:
+        built: dict[Serving, tuple[Path, dict[str, int]]] = {}
+        for serving in FILE_NAMES:
+            subset = [model for model in models if model.serving == serving]
+            path = private / FILE_NAMES[serving]
+            built[serving] = path, _build_file(path, warehouse, subset, run_id, published_at)
+            if serving == "bi":
+                findings = _gate(path, subset, gate_sample_rows)
+                if findings:
+                    raise PublishError("personal data in the BI file, not published: "
+                                       + "; ".join(str(finding) for finding in findings))
+        files: dict[Serving, PublishedFile] = {}
+        # Operational first: when the BI file appears, both are from this run.
+        for serving in ("operational", "bi"):
+            path, counts = built[serving]
+            os.chmod(path, FILE_MODES[serving])
+            target = serving_dir / FILE_NAMES[serving]
+            os.replace(path, target)
+            files[serving] = PublishedFile(serving, target, counts, target.stat().st_size)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    return PublishReport(run_id, published_at, files, time.perf_counter() - started)
+
+
+def read_publish_log(path: str | Path) -> tuple[str, datetime, dict[str, int]]:
+    """(run id, published at, rows per table) of a published file, opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("select run_id, published_at, table_schema || '.' || table_name, "
+                           "row_count from main.publish_log order by 3").fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise PublishError(f"{path}: publish_log is empty")
+    return rows[0][0], rows[0][1], {table: count for _, _, table, count in rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ingest.settings import Settings
+
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(description="Publish the served marts (outside Dagster).")
+    parser.add_argument("--warehouse", default=settings.warehouse_path)
+    parser.add_argument("--serving-dir", default=settings.serving_dir)
+    parser.add_argument("--manifest", default=str(Path(__file__).resolve().parents[2]
+                                                  / "dbt_project" / "target" / "manifest.json"))
+    args = parser.parse_args(argv)
+    report = publish(args.warehouse, args.serving_dir,
+                     served_models(load_manifest(args.manifest)))
+    print(f"published run {report.run_id} in {report.seconds:.1f} s")
+    for published in report.files.values():
+        print(f"  {published.path} ({published.bytes / 1e6:.1f} MB, "
+              f"mode {published.path.stat().st_mode & 0o777:o})")
+        for table, count in published.row_counts.items():
+            print(f"    {table:45} {count:>12,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
