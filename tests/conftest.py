@@ -145,3 +145,36 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("e2e")
     generate(root, customers=400, days=2, seed=7)
     return root, run_everything(root)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server (GOGAEK_PG_*), dropped afterwards.
+
+    Skips with the reason when the server is unreachable, except under CI=true, where a
+    missing server is a failure.
+    """
+    import uuid
+
+    import psycopg2
+    from psycopg2 import sql
+
+    from ingest.postgres_mirror import ensure_database, pg_params
+
+    try:
+        psycopg2.connect(**pg_params("postgres"), connect_timeout=3).close()
+    except psycopg2.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: "
+                        f"{error}")
+        pytest.skip(f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
+                    "or start the server to run this test")
+    name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
+    ensure_database(name)
+    yield name
+    con = psycopg2.connect(**pg_params("postgres"))
+    con.autocommit = True
+    with con.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    con.close()

@@ -23,26 +23,6 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_database() -> Iterator[str]:
-    try:
-        psycopg2.connect(**pg_params("postgres"), connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: "
-                        f"{error}")
-        pytest.skip(f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
-                    "or start the server to run this test")
-    name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    con = psycopg2.connect(**pg_params("postgres"))
-    con.autocommit = True
-    with con.cursor() as cursor:
-        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
-    con.close()
-
-
-@pytest.fixture
 def bi_role(pg_database: str) -> Iterator[str]:
     """A BI reader role of this test only (roles are cluster-wide), dropped afterwards."""
     role = f"bi_reader_test_{uuid.uuid4().hex[:8]}"

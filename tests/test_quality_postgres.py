@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
 import psycopg2
 import pytest
-from psycopg2 import sql
 
-from ingest.postgres_mirror import ensure_database, pg_params
+from ingest.postgres_mirror import pg_params
 from quality.runner import SuiteRunner
 from quality.suites import suite
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    try:
-        psycopg2.connect(**pg_params("postgres"), connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: "
-                        f"{error}")
-        pytest.skip(f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
-                    "or start the server to run this test")
-    name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
-    ensure_database(name)
-    yield name
-    con = psycopg2.connect(**pg_params("postgres"))
-    con.autocommit = True
-    with con.cursor() as cursor:
-        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
-    con.close()
 
 
 def _url(database: str) -> str:
