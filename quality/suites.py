@@ -231,15 +231,24 @@ def _staged_contact_rules(mobile_share_rule: str) -> tuple[Rule, ...]:
     )
 
 
-def _staged_contacts_sql(table: str, key: str) -> str:
+def _staged_contacts_sql(table: str, key: str, key_alias: str) -> str:
     return f"""
-        select {key} as {key}, mobile_raw, mobile_e164,
+        select {key} as {key_alias}, mobile_raw, mobile_e164,
             case when mobile_status = 'valid' then mobile_e164 end as mobile_e164_if_valid,
             nullif(mobile_status, 'missing') as mobile_status,
             email, nullif(email_status, 'missing') as email_status,
             postal_code, nullif(postal_code_status, 'missing') as postal_code_status,
             address
         from {table}"""
+
+
+def _order_rules(key: str, customer: str) -> tuple[Rule, ...]:
+    """Order headers of either source: columns order_date_check and customer_check."""
+    return (Rule("order_date_not_in_future", "in_set", "order_date_check",
+                 "no order dated after now", values=("ok",), example_column=key),
+            Rule("customer_known", "in_set", "customer_check",
+                 "every order's customer is in the customer master", values=("known",),
+                 example_column=customer))
 
 
 # --------------------------------------------------------------------------- the suites
@@ -321,9 +330,8 @@ def all_suites() -> list[Suite]:
             name="stg_erp__customers", asset_key=("staging", "erp", "stg_erp__customers"),
             table="staging.stg_erp__customers",
             description="Standardised ERP customers: one row per customer number.",
-            sql=_staged_contacts_sql("staging.stg_erp__customers", "erp_customer_no")
-            .replace("select erp_customer_no as erp_customer_no",
-                     "select erp_customer_no as customer_no"),
+            sql=_staged_contacts_sql("staging.stg_erp__customers", "erp_customer_no",
+                                     "customer_no"),
             derive={"mobile_e164__verdict": ("mobile_e164_if_valid", mobile_verdict)},
             rules=(*_key_rules("customer_no", "customer_no"),
                    *_staged_contact_rules("mobile_valid"))),
@@ -331,9 +339,8 @@ def all_suites() -> list[Suite]:
             name="stg_shop__members", asset_key=("staging", "shop", "stg_shop__members"),
             table="staging.stg_shop__members",
             description="Standardised shop members: one row per member id.",
-            sql=_staged_contacts_sql("staging.stg_shop__members", "shop_member_id")
-            .replace("select shop_member_id as shop_member_id",
-                     "select shop_member_id as member_id"),
+            sql=_staged_contacts_sql("staging.stg_shop__members", "shop_member_id",
+                                     "member_id"),
             derive={"mobile_e164__verdict": ("mobile_e164_if_valid", mobile_verdict)},
             rules=(*_key_rules("member_id", "member_id"),
                    *_staged_contact_rules("mobile_valid"))),
@@ -351,11 +358,7 @@ def all_suites() -> list[Suite]:
                 left join staging.stg_erp__customers as customers
                     on customers.erp_customer_no = orders.erp_customer_no""",
             rules=(*_key_rules("order_no", "order_no"),
-                   Rule("order_date_not_in_future", "in_set", "order_date_check",
-                        "no order dated after today", values=("ok",), example_column="order_no"),
-                   Rule("customer_known", "in_set", "customer_check",
-                        "every order's customer is in the customer master", values=("known",),
-                        example_column="customer_no"))),
+                   *_order_rules("order_no", "customer_no"))),
         Suite(
             name="stg_erp__order_lines", asset_key=("staging", "erp", "stg_erp__order_lines"),
             table="staging.stg_erp__order_lines",
@@ -390,11 +393,7 @@ def all_suites() -> list[Suite]:
                 left join staging.stg_shop__members as members
                     on members.shop_member_id = orders.shop_member_id""",
             rules=(*_key_rules("order_id", "order_id"),
-                   Rule("order_date_not_in_future", "in_set", "order_date_check",
-                        "no order time after now", values=("ok",), example_column="order_id"),
-                   Rule("customer_known", "in_set", "customer_check",
-                        "every order's member is known", values=("known",),
-                        example_column="member_id"))),
+                   *_order_rules("order_id", "member_id"))),
         Suite(
             name="stg_shop__order_items", asset_key=("staging", "shop", "stg_shop__order_items"),
             table="staging.stg_shop__order_items",
