@@ -6,6 +6,16 @@ BIN := $(VENV)/bin
 CUSTOMERS ?= 2000
 DAYS ?= 3
 SEED ?= 42
+# Generator options for data that ends in the past, e.g. END_DATE=2019-06-30.
+END_DATE ?=
+GENERATE_FLAGS := $(if $(END_DATE),--end-date $(END_DATE),)
+
+# Settings are environment variables (README "Settings"); a make variable on the command line
+# is one too: `make demo GOGAEK_RFM_WINDOW_DAYS=180`.
+export GOGAEK_DATA_DIR ?= data
+# dbt gets the resolved settings (business rules and the warehouse file) with --vars, computed
+# here in the project folder so relative paths mean the same to dbt and to Python.
+DBT_VARS = dbt_vars="$$($(BIN)/python -m ingest.settings --dbt-vars)"
 
 # Everything runs from this folder: Dagster reads dagster.yaml here, telemetry stays off.
 export DAGSTER_HOME := $(CURDIR)
@@ -13,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish identity-eval contact-eval lint lock clean-data clean
+.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +38,8 @@ demo: $(BIN)/.installed generate
 
 ## generate: write the four sources under data/ (CUSTOMERS, DAYS, SEED)
 generate: $(BIN)/.installed
-	$(BIN)/python -m ingest.generator --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --out data
+	$(BIN)/python -m ingest.generator --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) \
+		$(GENERATE_FLAGS) --out $(GOGAEK_DATA_DIR)
 
 ## test: install and run the whole test suite (what CI runs)
 test: $(BIN)/.installed
@@ -42,21 +53,27 @@ ui: $(BIN)/.installed
 ## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
 ## Python CLV fit between the models it reads and the marts that read it
 dbt-build: $(BIN)/.installed
-	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+"
+	$(DBT_VARS) && cd dbt_project && \
+		../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+" --vars "$$dbt_vars"
 	$(BIN)/python -m orchestration.clv --target duckdb
-	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select "source:ml+"
+	$(DBT_VARS) && cd dbt_project && \
+		../$(BIN)/dbt build --profiles-dir . --select "source:ml+" --vars "$$dbt_vars"
 
 ## dbt-docs: generate the dbt docs catalog and serve it on http://127.0.0.1:8080
 dbt-docs: $(BIN)/.installed
-	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && \
+	$(DBT_VARS) && cd dbt_project && \
+		../$(BIN)/dbt docs generate --profiles-dir . --vars "$$dbt_vars" && \
 		../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
 
 ## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
+postgres: export GOGAEK_DBT_TARGET = postgres
 postgres: $(BIN)/.installed
 	$(BIN)/python -m ingest.postgres_mirror
-	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+"
-	GOGAEK_DBT_TARGET=postgres $(BIN)/python -m orchestration.clv --target postgres
-	cd dbt_project && GOGAEK_DBT_TARGET=postgres ../$(BIN)/dbt build --profiles-dir . --select "source:ml+"
+	$(DBT_VARS) && cd dbt_project && \
+		../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+" --vars "$$dbt_vars"
+	$(BIN)/python -m orchestration.clv --target postgres
+	$(DBT_VARS) && cd dbt_project && \
+		../$(BIN)/dbt build --profiles-dir . --select "source:ml+" --vars "$$dbt_vars"
 
 ## postgres-bi-reader: let role bi_reader log in (GOGAEK_BI_READER_PASSWORD); grants come from dbt
 postgres-bi-reader: $(BIN)/.installed
@@ -68,11 +85,15 @@ publish: $(BIN)/.installed
 
 ## identity-eval: precision/recall of identity resolution against the generator's truth
 identity-eval: $(BIN)/.installed
-	$(BIN)/python -m quality.identity_eval --warehouse data/warehouse.duckdb --truth data/truth
+	$(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth
 
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed
-	$(BIN)/python -m quality.contact_eval --warehouse data/warehouse.duckdb --truth data/truth
+	$(BIN)/python -m quality.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
+
+## settings: print every setting as resolved from the environment (paths, dbt vars)
+settings: $(BIN)/.installed
+	$(BIN)/python -m ingest.settings
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -83,7 +104,7 @@ lock: $(BIN)/.installed
 	mv requirements.lock.new requirements.lock
 
 clean-data:
-	rm -rf data .dagster
+	rm -rf $(GOGAEK_DATA_DIR) .dagster
 
 clean: clean-data
 	rm -rf $(VENV)

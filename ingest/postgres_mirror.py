@@ -12,7 +12,6 @@ GOGAEK_PG_DATABASE (defaults 127.0.0.1, 5432, postgres, '', gogaek), as in profi
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -28,13 +27,8 @@ _TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP WITH TIME ZONE": "ti
 
 
 def pg_params(database: str | None = None) -> dict[str, str]:
-    return {
-        "host": os.environ.get("GOGAEK_PG_HOST", "127.0.0.1"),
-        "port": os.environ.get("GOGAEK_PG_PORT", "5432"),
-        "user": os.environ.get("GOGAEK_PG_USER", "postgres"),
-        "password": os.environ.get("GOGAEK_PG_PASSWORD", ""),
-        "dbname": database or os.environ.get("GOGAEK_PG_DATABASE", "gogaek"),
-    }
+    """psycopg2 connection keywords from the settings (GOGAEK_PG_*), as profiles.yml reads them."""
+    return Settings.from_env().postgres.connect_params(database)
 
 
 def ensure_database(name: str) -> None:

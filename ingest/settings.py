@@ -1,38 +1,217 @@
-"""Settings from environment variables, with safe local defaults (see .env.example)."""
+"""Every setting of the project, read in one place.
+
+Two kinds:
+- **Where things are and how to reach them** (paths, the shop database, PostgreSQL, secrets):
+  environment variables `GOGAEK_*` with safe local defaults (`.env.example` lists them).
+  Relative paths are resolved against the current folder once, here, so Dagster, dbt and the
+  command-line tools all open the same files whichever folder they run in.
+- **Business rules** (scoring window, as-of date, margin and discount rates, currency, ...):
+  the dbt vars. Their names and defaults are declared once, under `vars:` in
+  `dbt_project/dbt_project.yml`. Each can be overridden by the environment variable
+  `GOGAEK_<NAME>` (`GOGAEK_RFM_WINDOW_DAYS=180`, also as `make demo GOGAEK_RFM_WINDOW_DAYS=180`)
+  and, for one Dagster run, in the launchpad (`resources.settings.config.dbt_vars`).
+  `resolve_dbt_vars` gives the values every dbt invocation receives with `--vars` and the CLV fit
+  reads, so dbt and Python never disagree.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # Documented local default; set GOGAEK_RRN_SALT to a secret of your own in any real deployment,
 # and keep it: changing it changes every hashed RRN.
 DEFAULT_RRN_SALT = "gogaek-local-dev-salt"
+ENV_PREFIX = "GOGAEK_"
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    database: str = "gogaek"
+
+    def connect_params(self, database: str | None = None) -> dict[str, str]:
+        """Keyword arguments for psycopg2.connect."""
+        return {"host": self.host, "port": str(self.port), "user": self.user,
+                "password": self.password, "dbname": database or self.database}
 
 
 @dataclass(frozen=True)
 class Settings:
+    data_dir: str
     warehouse_path: str
     landing_dir: str
     shop_db_url: str
     rrn_salt: str
     shop_overlap_minutes: int
-    quality_dir: str = "data/quality"  # Great Expectations project, results and Data Docs
-    serving_dir: str = "data/serving"
+    quality_dir: str
+    serving_dir: str
+    dbt_target: str  # duckdb | postgres: where dbt builds and the staged GE suites run
+    postgres: PostgresSettings
+    bi_reader_role: str
+    bi_reader_password: str | None  # only `make postgres-bi-reader` uses it; never logged
 
     @classmethod
-    def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("GOGAEK_DATA_DIR", "data"))
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def path(name: str, default: Path) -> str:
+            return str(Path(env.get(name) or default).resolve())
+
+        data_dir = Path(path("GOGAEK_DATA_DIR", Path("data")))
+        target = env.get("GOGAEK_DBT_TARGET") or "duckdb"
+        if target not in ("duckdb", "postgres"):
+            raise ValueError(f"GOGAEK_DBT_TARGET must be duckdb or postgres, not {target!r}")
         return cls(
-            warehouse_path=os.environ.get("GOGAEK_WAREHOUSE", str(data_dir / "warehouse.duckdb")),
-            landing_dir=os.environ.get("GOGAEK_LANDING_DIR", str(data_dir / "landing")),
-            shop_db_url=os.environ.get("GOGAEK_SHOP_DB_URL",
-                                       f"sqlite:///{data_dir / 'shop.sqlite'}"),
-            rrn_salt=os.environ.get("GOGAEK_RRN_SALT", DEFAULT_RRN_SALT),
-            shop_overlap_minutes=int(os.environ.get("GOGAEK_SHOP_OVERLAP_MINUTES", "10")),
-            quality_dir=os.environ.get("GOGAEK_QUALITY_DIR", str(data_dir / "quality")),
+            data_dir=str(data_dir),
+            warehouse_path=path("GOGAEK_WAREHOUSE", data_dir / "warehouse.duckdb"),
+            landing_dir=path("GOGAEK_LANDING_DIR", data_dir / "landing"),
+            shop_db_url=env.get("GOGAEK_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.sqlite'}",
+            rrn_salt=env.get("GOGAEK_RRN_SALT") or DEFAULT_RRN_SALT,
+            shop_overlap_minutes=int(env.get("GOGAEK_SHOP_OVERLAP_MINUTES") or 10),
+            quality_dir=path("GOGAEK_QUALITY_DIR", data_dir / "quality"),
             # Files BI tools and operations read (orchestration.serving.publish), never the
             # warehouse itself.
-            serving_dir=os.environ.get("GOGAEK_SERVING_DIR", str(data_dir / "serving")),
+            serving_dir=path("GOGAEK_SERVING_DIR", data_dir / "serving"),
+            dbt_target=target,
+            postgres=PostgresSettings(
+                host=env.get("GOGAEK_PG_HOST") or "127.0.0.1",
+                port=int(env.get("GOGAEK_PG_PORT") or 5432),
+                user=env.get("GOGAEK_PG_USER") or "postgres",
+                password=env.get("GOGAEK_PG_PASSWORD", ""),
+                database=env.get("GOGAEK_PG_DATABASE") or "gogaek",
+            ),
+            bi_reader_role=env.get("GOGAEK_BI_READER_ROLE") or "bi_reader",
+            bi_reader_password=env.get("GOGAEK_BI_READER_PASSWORD") or None,
         )
+
+
+# ------------------------------------------------------------------ business rules (dbt vars)
+
+
+@cache
+def dbt_var_defaults() -> dict[str, Any]:
+    """The dbt vars and their defaults, as dbt_project.yml declares them."""
+    with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
+        return dict(yaml.safe_load(handle).get("vars") or {})
+
+
+def env_name(var: str) -> str:
+    return ENV_PREFIX + var.upper()
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """`value` (text from the environment, or a run-config value) as the type of the default."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null",
+                                                                              "none")):
+        return None
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(str(value).strip())
+        if isinstance(default, float):
+            return float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"setting {name} ({env_name(name)}) must be a "
+                         f"{type(default).__name__} like {default!r}, not {value!r}") from None
+    text = str(value).strip()
+    if name.endswith("_date"):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"setting {name} ({env_name(name)}) must be a date YYYY-MM-DD, "
+                             f"not {value!r}") from None
+    return text
+
+
+def resolve_dbt_vars(overrides: Mapping[str, Any] | None = None,
+                     environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every dbt var: the default from dbt_project.yml, else GOGAEK_<NAME>, else the override.
+
+    Later sources win: dbt_project.yml < environment < `overrides` (Dagster run config).
+    An override for a name dbt_project.yml does not declare is an error, not a silent no-op.
+    """
+    env = os.environ if environ is None else environ
+    defaults = dbt_var_defaults()
+    resolved: dict[str, Any] = {}
+    for name, default in defaults.items():
+        raw = env.get(env_name(name))
+        resolved[name] = default if raw is None else _coerce(name, raw, default)
+    unknown = sorted(set(overrides or {}) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}; the settings are the vars of "
+                         f"dbt_project/dbt_project.yml: {sorted(defaults)}")
+    for name, value in (overrides or {}).items():
+        resolved[name] = _coerce(name, value, defaults[name])
+    return resolved
+
+
+_PATH_AND_CONNECTION_NAMES = {
+    "DATA_DIR", "WAREHOUSE", "LANDING_DIR", "SHOP_DB_URL", "RRN_SALT", "SHOP_OVERLAP_MINUTES",
+    "QUALITY_DIR", "SERVING_DIR", "DBT_TARGET", "PG_HOST", "PG_PORT", "PG_USER", "PG_PASSWORD",
+    "PG_DATABASE", "BI_READER_ROLE", "BI_READER_PASSWORD", "TEST_MARIADB_URL",
+}
+
+
+def unknown_environment_settings(environ: Mapping[str, str] | None = None,
+                                 extra: frozenset[str] = frozenset()) -> list[str]:
+    """GOGAEK_* variables that name no setting: most likely a typo that would change nothing."""
+    env = os.environ if environ is None else environ
+    known = ({env_name(v) for v in dbt_var_defaults()}
+             | {ENV_PREFIX + n for n in _PATH_AND_CONNECTION_NAMES | set(extra)})
+    return sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in known)
+
+
+def dbt_cli_vars(settings: Settings, overrides: Mapping[str, Any] | None = None,
+                 environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What `dbt ... --vars` receives: the business settings plus the warehouse file, which
+    profiles.yml reads, so dbt opens the file Dagster and the loaders use."""
+    return {**resolve_dbt_vars(overrides, environ), "warehouse_path": settings.warehouse_path}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ingest.settings` prints the resolved settings; `--dbt-vars` prints the JSON
+    for `dbt --vars` (the Makefile's dbt targets use it)."""
+    args = sys.argv[1:] if argv is None else argv
+    settings = Settings.from_env()
+    for name in unknown_environment_settings():
+        print(f"warning: {name} is set but names no setting", file=sys.stderr)
+    if "--dbt-vars" in args:
+        print(json.dumps(dbt_cli_vars(settings), ensure_ascii=False))
+        return 0
+    secret = {"rrn_salt": settings.rrn_salt != DEFAULT_RRN_SALT,
+              "bi_reader_password": settings.bi_reader_password is not None}
+    for field, value in vars(settings).items():
+        if field in secret:
+            value = "(set)" if secret[field] else "(default)"
+        elif field == "postgres":
+            value = {**vars(value), "password": "(set)" if value.password else "(empty)"}
+        print(f"{field:24} {value}")
+    for name, value in resolve_dbt_vars().items():
+        print(f"{name:24} {value!r:24} {env_name(name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,6 +22,7 @@ from orchestration.resources import (
     LandingFolderResource,
     QualityResource,
     ServingResource,
+    SettingsResource,
     ShopDatabaseResource,
     WarehouseResource,
 )
@@ -40,8 +41,9 @@ defs = dg.Definitions(
         "serving": ServingResource(dir=settings.serving_dir),
         "landing": LandingFolderResource(path=settings.landing_dir),
         "shop_database": ShopDatabaseResource(url=settings.shop_db_url),
-        "quality": QualityResource(root=settings.quality_dir,
-                                   engine=os.environ.get("GOGAEK_DBT_TARGET", "duckdb")),
+        "quality": QualityResource(root=settings.quality_dir, engine=settings.dbt_target),
+        # Business settings (dbt vars), overridable per run in the launchpad.
+        "settings": SettingsResource(),
         "ingest_settings": IngestSettingsResource(
             # A secret: shown as an env var in the UI when set, else the documented local default.
             rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT") if "GOGAEK_RRN_SALT" in os.environ

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from ingest.raw_store import ensure_raw_schema
+from ingest.settings import resolve_dbt_vars
 from quality.history import ensure_dq_schema
 
 
@@ -89,3 +91,23 @@ class ServingResource(dg.ConfigurableResource):
     @property
     def operational_path(self) -> Path:
         return Path(self.dir) / "operational.duckdb"
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """The business settings of a run: the dbt vars, which dbt and the CLV fit both read.
+
+    Defaults live in dbt_project/dbt_project.yml (`vars:`); GOGAEK_<NAME> environment variables
+    override them; `dbt_vars` overrides both for one run — in the launchpad:
+    `resources: {settings: {config: {dbt_vars: {rfm_window_days: 180}}}}`.
+    """
+
+    dbt_vars: dict[str, Any] = Field(
+        default_factory=dict,
+        description="overrides of dbt_project.yml vars for this run, e.g. {rfm_window_days: 180}")
+
+    def resolved(self) -> dict[str, Any]:
+        return resolve_dbt_vars(self.dbt_vars)
+
+    def dbt_cli_vars(self, warehouse_path: str) -> dict[str, Any]:
+        """`--vars` for dbt: the settings plus the warehouse file profiles.yml opens."""
+        return {**self.resolved(), "warehouse_path": str(Path(warehouse_path).resolve())}

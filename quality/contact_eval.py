@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from ingest.raw_store import quote
+from ingest.settings import Settings
 from quality.contacts import FIELD_VALIDATORS, RAW_CONTACT_TABLES, VALID, phone_verdict, verdicts
 
 _LATEST_ORDER = {
@@ -106,9 +107,10 @@ def _ratio(hits: pd.Series, base: pd.Series) -> float:
 
 
 def main() -> None:
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", default="data/warehouse.duckdb")
-    parser.add_argument("--truth", default="data/truth")
+    parser.add_argument("--warehouse", default=settings.warehouse_path)
+    parser.add_argument("--truth", default=str(Path(settings.data_dir) / "truth"))
     args = parser.parse_args()
     con = duckdb.connect(args.warehouse, read_only=True)
     print(json.dumps(asdict(score(con, Path(args.truth))), indent=2, ensure_ascii=False))

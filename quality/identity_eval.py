@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.settings import Settings
+
 SOURCES = ("erp_customer", "shop_member", "callcenter_call", "esp_recipient")
 
 
@@ -64,9 +66,10 @@ def score(con: duckdb.DuckDBPyConnection, truth_dir: Path,
 
 
 def main() -> None:
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", default="data/warehouse.duckdb")
-    parser.add_argument("--truth", default="data/truth")
+    parser.add_argument("--warehouse", default=settings.warehouse_path)
+    parser.add_argument("--truth", default=str(Path(settings.data_dir) / "truth"))
     args = parser.parse_args()
     con = duckdb.connect(args.warehouse, read_only=True)
     print(json.dumps(asdict(score(con, Path(args.truth))), indent=2))

@@ -104,11 +104,13 @@ def pipeline_resources(root: Path) -> dict[str, object]:
         LandingFolderResource,
         QualityResource,
         ServingResource,
+        SettingsResource,
         ShopDatabaseResource,
         WarehouseResource,
     )
 
     return {
+        "settings": SettingsResource(),
         "serving": ServingResource(dir=str(root / "serving")),
         "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
         "landing": LandingFolderResource(path=str(root / "landing")),

@@ -112,4 +112,5 @@ def test_scoring_discounts_and_applies_each_customers_margin() -> None:
 def test_scoring_refuses_an_empty_base() -> None:
     empty = pd.DataFrame(columns=scoring.SUMMARY_COLUMNS)
     with pytest.raises(ValueError, match="nothing to fit"):
-        scoring.score(empty)
+        scoring.score(empty, scoring.ClvSettings(annual_discount_rate=0.1,
+                                                 default_margin_rate=0.1))

@@ -11,7 +11,7 @@ import dagster as dg
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.clv import scoring, store
-from orchestration.resources import WarehouseResource
+from orchestration.resources import SettingsResource, WarehouseResource
 
 PREDICTIONS_KEY = dg.AssetKey(["ml", "clv_predictions"])
 FIT_KEY = dg.AssetKey(["ml", "clv_model_fit"])
@@ -32,12 +32,13 @@ SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
     ],
     pool=WAREHOUSE_POOL,
 )
-def clv_models(context: dg.AssetExecutionContext,
-               warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
+    rates = scoring.ClvSettings.from_dbt_vars(settings.resolved())
     with warehouse.connect() as con:
         summary = store.read_summary_duckdb(con)
-        result = scoring.score(summary)
-        store.write_duckdb(con, result, summary["as_of_date"].max(), context.run_id)
+        result = scoring.score(summary, rates)
+        store.write_duckdb(con, result, summary["as_of_date"].max(), context.run.run_id)
     p, g = result.bgnbd, result.gamma_gamma
     predictions = result.predictions
     yield dg.MaterializeResult(

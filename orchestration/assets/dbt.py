@@ -5,7 +5,7 @@ Asset keys follow the model's folder (`staging/...`, `marts/core/...`): the tran
 them from the fqn, never from model names.
 """
 
-import os
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -15,16 +15,16 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ingest.settings import DBT_PROJECT_DIR, Settings
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.resources import WarehouseResource
+from orchestration.resources import SettingsResource, WarehouseResource
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 GROUP = "dbt"
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    target=os.environ.get("GOGAEK_DBT_TARGET", "duckdb"),
+    target=Settings.from_env().dbt_target,
 )
 # The dbt next to this interpreter: .venv/bin need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
@@ -66,13 +66,15 @@ def dbt_cli_resource() -> DbtCliResource:
 
 
 def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-               warehouse: WarehouseResource) -> Iterator[Any]:
-    # One warehouse path for Dagster and dbt: profiles.yml reads GOGAEK_WAREHOUSE.
-    os.environ["GOGAEK_WAREHOUSE"] = str(Path(warehouse.path).resolve())
+               warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
+    # --vars carries the run's business settings and the warehouse file (profiles.yml reads
+    # var('warehouse_path')), so dbt opens the file the Dagster resources use.
+    dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
     # No fetch_row_counts(): it would open the DuckDB file while dbt still holds it.
     # buildable: a test runs in the step that builds the last of its parents, so a test spanning
     # staging and marts (the reconciliations) waits for the marts.
-    yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+    yield from dbt.cli(["build", "--indirect-selection", "buildable", "--vars", dbt_vars],
+                       context=context).stream()
 
 
 # The project runs as separate steps, so that Dagster checks and Python assets can sit
@@ -86,27 +88,27 @@ AFTER_PYTHON_SELECT = "source:ml+"
             select=STAGING_SELECT, dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
 def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                warehouse: WarehouseResource) -> Iterator[Any]:
+                warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Seeds and staging views: typed, renamed, cleaned source tables."""
-    yield from _dbt_build(context, dbt, warehouse)
+    yield from _dbt_build(context, dbt, warehouse, settings)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_marts",
             exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
             dagster_dbt_translator=LayeredTranslator(), pool=WAREHOUSE_POOL)
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-              warehouse: WarehouseResource) -> Iterator[Any]:
+              warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Identity resolution, snapshots, the star schema and the marts that need no Python fit."""
-    yield from _dbt_build(context, dbt, warehouse)
+    yield from _dbt_build(context, dbt, warehouse, settings)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_value_marts",
             select=AFTER_PYTHON_SELECT, dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
 def dbt_value_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                    warehouse: WarehouseResource) -> Iterator[Any]:
+                    warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Marts that read the Python CLV fit (schema ml): LTV, value grid, churn, customer 360."""
-    yield from _dbt_build(context, dbt, warehouse)
+    yield from _dbt_build(context, dbt, warehouse, settings)
 
 
 dbt_model_assets = [dbt_staging, dbt_marts, dbt_value_marts]

@@ -2,35 +2,37 @@
 
     python -m orchestration.clv [--target duckdb|postgres] [--warehouse PATH]
 
-The DuckDB path defaults to GOGAEK_WAREHOUSE; PostgreSQL uses GOGAEK_PG_* as profiles.yml does.
+The DuckDB path defaults to GOGAEK_WAREHOUSE; PostgreSQL uses GOGAEK_PG_* as profiles.yml does;
+the discount and default margin rates are the dbt vars (GOGAEK_LTV_DISCOUNT_RATE, ...).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
 
 import duckdb
 import psycopg2
 
 from ingest.postgres_mirror import pg_params
-from ingest.settings import Settings
+from ingest.settings import Settings, resolve_dbt_vars
 from orchestration.clv import scoring, store
 
 
 def main() -> None:
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", choices=["duckdb", "postgres"],
-                        default=os.environ.get("GOGAEK_DBT_TARGET", "duckdb"))
-    parser.add_argument("--warehouse", default=Settings.from_env().warehouse_path)
+    parser.add_argument("--target", choices=["duckdb", "postgres"], default=settings.dbt_target)
+    parser.add_argument("--warehouse", default=settings.warehouse_path)
     args = parser.parse_args()
+    # The same rates dbt gets with --vars: dbt_project.yml defaults, GOGAEK_<NAME> overrides.
+    rates = scoring.ClvSettings.from_dbt_vars(resolve_dbt_vars())
     run_id = f"cli-{uuid.uuid4().hex[:12]}"
     if args.target == "duckdb":
         con = duckdb.connect(args.warehouse)
         try:
             summary = store.read_summary_duckdb(con)
-            result = scoring.score(summary)
+            result = scoring.score(summary, rates)
             store.write_duckdb(con, result, summary["as_of_date"].max(), run_id)
         finally:
             con.close()
@@ -38,7 +40,7 @@ def main() -> None:
         con = psycopg2.connect(**pg_params())
         try:
             summary = store.read_summary_postgres(con)
-            result = scoring.score(summary)
+            result = scoring.score(summary, rates)
             store.write_postgres(con, result, summary["as_of_date"].max(), run_id)
         finally:
             con.close()

@@ -8,7 +8,9 @@ margin (the CLV); plus one row per fitted parameter for the record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +25,16 @@ SUMMARY_COLUMNS = ["customer_id", "repeat_purchases", "recency_weeks", "age_week
 
 @dataclass(frozen=True)
 class ClvSettings:
-    annual_discount_rate: float = 0.10
-    default_margin_rate: float = 0.10
+    """The rates the fit uses. They are dbt vars (dbt_project.yml, GOGAEK_<NAME>, run config),
+    read through `from_dbt_vars`, so the CLV and the LTV marts discount and cost alike."""
+
+    annual_discount_rate: float
+    default_margin_rate: float
+
+    @classmethod
+    def from_dbt_vars(cls, dbt_vars: Mapping[str, Any]) -> ClvSettings:
+        return cls(annual_discount_rate=float(dbt_vars["ltv_discount_rate"]),
+                   default_margin_rate=float(dbt_vars["default_margin_rate"]))
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ def fit_bgnbd_on_histories(summary: pd.DataFrame) -> bgnbd.BgNbdParams:
                      weights=histories["customers"].to_numpy())
 
 
-def score(summary: pd.DataFrame, settings: ClvSettings = ClvSettings()) -> ClvResult:
+def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"purchase summary lacks columns {missing}")

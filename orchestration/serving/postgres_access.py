@@ -11,19 +11,17 @@ Role: GOGAEK_BI_READER_ROLE (default bi_reader); server: GOGAEK_PG_* as in profi
 
 from __future__ import annotations
 
-import os
 import sys
 
 import psycopg2
 from psycopg2 import sql
 
 from ingest.postgres_mirror import pg_params
-
-DEFAULT_ROLE = "bi_reader"
+from ingest.settings import Settings
 
 
 def role_name() -> str:
-    return os.environ.get("GOGAEK_BI_READER_ROLE", DEFAULT_ROLE)
+    return Settings.from_env().bi_reader_role
 
 
 def enable_login(password: str, role: str | None = None, database: str | None = None) -> None:
@@ -46,7 +44,7 @@ def enable_login(password: str, role: str | None = None, database: str | None = 
 
 
 def main() -> int:
-    password = os.environ.get("GOGAEK_BI_READER_PASSWORD")
+    password = Settings.from_env().bi_reader_password
     if not password:
         print("set GOGAEK_BI_READER_PASSWORD to the password the BI tool will use",
               file=sys.stderr)
