@@ -129,6 +129,10 @@ def _field_problems(column: Column, stored: str) -> list[tuple[str, str]]:
     elif column.kind == "int":
         problems.append((f"{present} and try_cast(replace({value}, ',', '') as bigint) is null",
                          "bad_number"))
+    elif column.kind == "decimal":
+        # Amounts in any currency: thousands separators allowed, a decimal point, no exponent.
+        problems.append((f"{present} and not regexp_full_match(replace({value}, ',', ''), "
+                         r"'-?[0-9]+(\.[0-9]+)?')", "bad_number"))
     return problems
 
 
@@ -137,7 +141,7 @@ _REASON_TEXT = {
     "missing_required": "missing required value",
     "bad_date": "unparsable date",
     "bad_timestamp": "unparsable timestamp",
-    "bad_number": "not an integer",
+    "bad_number": "not a number",
 }
 
 

@@ -104,9 +104,12 @@ ERP_PRODUCTS = EntitySpec(
         _c("상품코드", key=True, description="product code"),
         _c("상품명", required=True, description="product name"),
         _c("카테고리", description="product category"),
-        _c("판매가", "int", required=True, description="list price in KRW"),
-        _c("원가", "int", description="unit cost in KRW"),
+        _c("판매가", "decimal", required=True, description="list price"),
+        _c("원가", "decimal", description="unit cost"),
         _c("사용여부", description="Y when the product is active"),
+        _c("품목구분",
+           description="item type: 상품 (merchandise), 배송비 (shipping), 수수료 (fee), "
+                       "할인 (discount), 조정 (adjustment), 기부금 (donation)"),
     ),
 )
 
@@ -119,8 +122,10 @@ ERP_ORDERS = EntitySpec(
         _c("고객번호", required=True, description="ERP customer number"),
         _c("주문일자", "date", required=True, description="order date"),
         _c("판매채널", description="매장 / TV홈쇼핑 / B2B"),
-        _c("주문상태", description="정상 / 취소 / 반품"),
-        _c("총금액", "int", required=True, description="order total in KRW (negative for returns)"),
+        _c("주문상태", description="정상 (sale) / 취소 (cancelled) / 반품 (return or credit note)"),
+        _c("총금액", "decimal", required=True,
+           description="document total (negative on a 반품 slip)"),
+        _c("원주문번호", description="the order a 반품 slip reverses; empty when not recorded"),
     ),
 )
 
@@ -133,8 +138,9 @@ ERP_ORDER_LINES = EntitySpec(
         _c("행번호", "int", key=True, description="line number within the order"),
         _c("상품코드", required=True, description="product code"),
         _c("수량", "int", required=True, description="quantity (negative on return lines)"),
-        _c("단가", "int", required=True, description="unit price in KRW"),
-        _c("금액", "int", required=True, description="line amount in KRW"),
+        _c("단가", "decimal", required=True, description="unit price"),
+        _c("금액", "decimal", required=True, description="line amount"),
+        _c("원행번호", "int", description="line of the original order a return line takes back"),
     ),
 )
 
@@ -161,13 +167,25 @@ SHOP_MEMBERS = EntitySpec(
 SHOP_ORDERS = EntitySpec(
     source="shop", entity="orders", format="sql", location="orders",
     watermark_column="updated_at",
-    description="Online shop orders.",
+    description="Online shop orders, member and guest (비회원) orders alike.",
     columns=(
         _c("order_id", "int", key=True, description="shop order id"),
-        _c("member_id", "int", required=True, description="ordering member"),
+        _c("member_id", "int",
+           description="ordering member; empty for a guest order (비회원 주문)"),
+        _c("orderer_name", description="buyer's name as entered at checkout"),
+        _c("orderer_mobile", description="buyer's mobile as entered at checkout"),
+        _c("orderer_email", description="buyer's e-mail as entered at checkout"),
         _c("ordered_at", "timestamp", required=True, description="order time"),
-        _c("status", required=True, description="paid / shipped / cancelled / returned"),
-        _c("total_amount", "int", required=True, description="order total in KRW"),
+        _c("paid_at", "timestamp", description="payment time; empty while unpaid"),
+        _c("status", required=True,
+           description="pending_payment / paid / preparing / shipped / delivered / confirmed / "
+                       "cancelled / returned / exchanged"),
+        _c("total_amount", "decimal", required=True,
+           description="amount charged: items + shipping fee - discount"),
+        _c("shipping_fee", "decimal", description="shipping fee charged on the order"),
+        _c("discount_amount", "decimal", description="coupon and point discount on the order"),
+        _c("original_order_id", "int",
+           description="for a credit note (negative quantities): the order it reverses"),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),
 )
@@ -180,8 +198,40 @@ SHOP_ORDER_ITEMS = EntitySpec(
         _c("order_item_id", "int", key=True, description="order item id"),
         _c("order_id", "int", required=True, description="order"),
         _c("product_code", required=True, description="product code (shared with the ERP)"),
-        _c("quantity", "int", required=True, description="quantity"),
-        _c("unit_price", "int", required=True, description="unit price in KRW"),
+        _c("quantity", "int", required=True, description="quantity (negative on a credit note)"),
+        _c("unit_price", "decimal", required=True, description="unit price"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+SHOP_CLAIMS = EntitySpec(
+    source="shop", entity="claims", format="sql", location="claims",
+    watermark_column="updated_at",
+    description="Claims on shop orders (클레임): cancellations, returns and exchanges.",
+    columns=(
+        _c("claim_id", "int", key=True, description="claim id"),
+        _c("order_id", "int", required=True, description="the order claimed"),
+        _c("claim_type", required=True,
+           description="cancel (취소) / return (반품) / exchange (교환)"),
+        _c("claim_status", required=True,
+           description="requested / completed / withdrawn / rejected; only completed claims "
+                       "change money"),
+        _c("requested_at", "timestamp", required=True, description="claim received"),
+        _c("completed_at", "timestamp", description="claim completed (refund made)"),
+        _c("refund_amount", "decimal", description="amount refunded to the buyer"),
+        _c("updated_at", "timestamp", required=True, description="last modified"),
+    ),
+)
+
+SHOP_CLAIM_ITEMS = EntitySpec(
+    source="shop", entity="claim_items", format="sql", location="claim_items",
+    watermark_column="updated_at",
+    description="Order items and quantities a claim covers.",
+    columns=(
+        _c("claim_item_id", "int", key=True, description="claim item id"),
+        _c("claim_id", "int", required=True, description="claim"),
+        _c("order_item_id", "int", required=True, description="order item claimed"),
+        _c("quantity", "int", required=True, description="units cancelled, returned or exchanged"),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),
 )
@@ -268,7 +318,8 @@ ESP_EVENTS = EntitySpec(
 
 ENTITIES: tuple[EntitySpec, ...] = (
     ERP_CUSTOMERS, ERP_PRODUCTS, ERP_ORDERS, ERP_ORDER_LINES,
-    SHOP_MEMBERS, SHOP_ORDERS, SHOP_ORDER_ITEMS, SHOP_MARKETING_CONSENTS,
+    SHOP_MEMBERS, SHOP_ORDERS, SHOP_ORDER_ITEMS, SHOP_CLAIMS, SHOP_CLAIM_ITEMS,
+    SHOP_MARKETING_CONSENTS,
     CALLCENTER_CALLS, CALLCENTER_TICKETS,
     ESP_CAMPAIGNS, ESP_EVENTS,
 )

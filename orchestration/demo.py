@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingest.settings import Settings
+from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
 
 
 def run_daily_refresh(selection: str | None = None) -> bool:
@@ -76,16 +76,39 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
     for schema, table in marts:
         rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         print(f"  {schema + '.' + table:45} {rows:>9,}")
+    symbol = resolve_dbt_vars()["currency_symbol"]
+    scoring = con.execute("select as_of_date, last_activity_date, is_set_by_var "
+                          "from intermediate.int_scoring_date").fetchone()
+    if scoring:
+        how = "set by rfm_as_of_date" if scoring[2] else "the last day of loaded activity"
+        print(f"\nScoring date {scoring[0]} ({how})")
+    purchases = con.execute("""
+        select count(*) filter (where is_purchase), count(distinct customer_id)
+        from core.fct_purchases""").fetchone()
+    held = con.execute("""
+        select exception_code, count(*) from intermediate.int_order_line_exceptions
+        group by 1 order by 1""").fetchall()
+    print(f"Purchases (customer-days, fct_purchases): {purchases[0]:,} by {purchases[1]:,} "
+          "customers; order lines held with a reason (int_order_line_exceptions): "
+          + (", ".join(f"{code} {n:,}" for code, n in held) or "none"))
     if ("marketing", "mart_customer_ltv_summary") in marts:
         row = con.execute("""
             select customers, formula_ltv_total, formula_ltv_per_customer, predicted_clv_12m,
                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, gamma_gamma_p, gamma_gamma_q,
                    gamma_gamma_gamma
             from marketing.mart_customer_ltv_summary""").fetchone()
-        print(f"\nLTV (seed formula): {row[0]:,} customers, ₩{row[1]:,} in all, "
-              f"₩{row[2]:,} per customer; predicted 12-month CLV ₩{row[3]:,.0f}")
+        print(f"LTV (the CRM practice's formula): {row[0]:,} customers, {symbol}{row[1]:,.0f} "
+              f"in all, {symbol}{row[2]:,.0f} per customer; predicted 12-month CLV "
+              f"{symbol}{row[3]:,.0f}")
         print(f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "
               f"Gamma-Gamma p={row[8]} q={row[9]} gamma={row[10]}")
+    if ("marketing", "mart_clv_backtest") in marts:
+        row = con.execute("""
+            select actual_purchases, predicted_purchases, error_pct, holdout_weeks
+            from marketing.mart_clv_backtest where frequency_group = -1""").fetchone()
+        if row:
+            print(f"  CLV back-test over the last {row[3]:.0f} weeks: {row[0]:,.0f} repeat "
+                  f"purchases happened, {row[1]:,.0f} predicted ({row[2]:+.1f}%)")
     if ("marketing", "mart_customer_rfm") in marts:
         segments = con.execute("""
             select segment_name_ko || ' (' || segment_code || ')', count(*)
@@ -126,6 +149,8 @@ def print_serving(serving_dir: str) -> None:
 
 
 def main() -> int:
+    for name in unknown_environment_settings():
+        print(f"warning: {name} is set but names no setting (see `make settings`)")
     parser = argparse.ArgumentParser(description="Run daily_refresh in-process and summarise.")
     parser.add_argument("--group", help="only this asset group (e.g. ingest, for benchmarks)")
     ok = run_daily_refresh(parser.parse_args().group)

@@ -368,7 +368,7 @@ def all_suites() -> list[Suite]:
                     -- a line whose order header is missing (quarantined) cannot be judged:
                     -- null, left out; the orphans are dbt's relationships warning
                     case when orders.erp_order_no is null then null
-                         when lines.quantity >= 0 or orders.order_status = 'returned'
+                         when lines.quantity >= 0 or orders.document_type = 'credit_note'
                         then 'ok' else 'negative' end as quantity_check,
                     lines.unit_price
                 from staging.stg_erp__order_lines as lines
@@ -378,7 +378,8 @@ def all_suites() -> list[Suite]:
                         "quantities are not negative except on returns", values=("ok",),
                         example_column="line_key"),
                    Rule("unit_price_within_bounds", "between", "unit_price",
-                        "unit prices within sane bounds (KRW)", example_column="line_key"))),
+                        "unit prices within sane bounds (discount and adjustment lines are "
+                        "negative)", example_column="line_key"))),
         Suite(
             name="stg_shop__orders", asset_key=("staging", "shop", "stg_shop__orders"),
             table="staging.stg_shop__orders",
@@ -387,7 +388,9 @@ def all_suites() -> list[Suite]:
                 select orders.shop_order_id as order_id, orders.shop_member_id as member_id,
                     case when orders.ordered_at > current_timestamp then 'future' else 'ok' end
                         as order_date_check,
-                    case when members.shop_member_id is null then 'unknown' else 'known' end
+                    -- a guest order (비회원 주문) names no member: nothing to look up
+                    case when orders.is_guest_order then 'known'
+                         when members.shop_member_id is null then 'unknown' else 'known' end
                         as customer_check
                 from staging.stg_shop__orders as orders
                 left join staging.stg_shop__members as members
@@ -399,15 +402,20 @@ def all_suites() -> list[Suite]:
             table="staging.stg_shop__order_items",
             description="Shop order items: quantities and prices.",
             sql="""
-                select shop_order_item_id as item_id,
-                    case when quantity >= 0 then 'ok' else 'negative' end as quantity_check,
-                    unit_price
-                from staging.stg_shop__order_items""",
-            rules=(Rule("quantity_non_negative", "in_set", "quantity_check",
-                        "quantities are not negative (shop returns are whole orders)",
-                        values=("ok",), example_column="item_id"),
+                select items.shop_order_item_id as item_id,
+                    -- an item whose order is missing (quarantined) cannot be judged: left out
+                    case when orders.shop_order_id is null then null
+                         when items.quantity >= 0 or orders.document_type = 'credit_note'
+                        then 'ok' else 'negative' end as quantity_check,
+                    items.unit_price
+                from staging.stg_shop__order_items as items
+                left join staging.stg_shop__orders as orders
+                    on orders.shop_order_id = items.shop_order_id""",
+            rules=(Rule("quantity_non_negative_except_credit_notes", "in_set", "quantity_check",
+                        "quantities are not negative except on credit notes (returns are "
+                        "claims)", values=("ok",), example_column="item_id"),
                    Rule("unit_price_within_bounds", "between", "unit_price",
-                        "unit prices within sane bounds (KRW)", example_column="item_id"))),
+                        "unit prices within sane bounds", example_column="item_id"))),
         Suite(
             name="stg_esp__events", asset_key=("staging", "esp", "stg_esp__events"),
             table="staging.stg_esp__events",

@@ -24,7 +24,8 @@ def test_dbt_sources_declare_every_raw_table_and_column(tmp_path: Path, monkeypa
     assert {key for key in sources if key[0] == "raw"} == {("raw", spec.name) for spec in ENTITIES}
     # The other sources: the quality history (quality/history.py) and the CLV fit's tables.
     assert {key for key in sources if key[0] != "raw"} == {
-        ("dq", "validation_results"), ("ml", "clv_predictions"), ("ml", "clv_model_fit")}
+        ("dq", "validation_results"), ("ml", "clv_predictions"), ("ml", "clv_model_fit"),
+        ("ml", "clv_backtest")}
     for spec in ENTITIES:
         source = sources[("raw", spec.name)]
         assert list(source["columns"]) == [spec.stored_name(c) for c in spec.columns]

@@ -19,8 +19,9 @@ from ingest.schemas import ENTITIES
 from ingest.shop_loader import load_shop_table
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+# fct_order_lines is rebuilt every run (a return restates the sale it takes back), so the
+# incremental facts are the call and e-mail event facts.
 FACTS = {
-    "core.fct_order_lines": "line_key",
     "core.fct_calls": "call_id",
     "core.fct_email_events": "event_id",
 }
@@ -83,7 +84,6 @@ def test_daily_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     ingest(warehouse, landing, source / "shop.sqlite")
     dbt_run(warehouse, tmp_path / "target")
     incremental = facts(warehouse)
-    assert len(incremental["core.fct_order_lines"]) > len(first_day["core.fct_order_lines"])
     assert len(incremental["core.fct_email_events"]) > len(first_day["core.fct_email_events"])
     assert len(incremental["core.fct_calls"]) >= len(first_day["core.fct_calls"])
 

@@ -17,7 +17,7 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
     raw_keys = [key for key in keys if key.path[0] == "raw"]
-    assert len(raw_keys) == 12
+    assert len(raw_keys) == 14
     for key in keys:
         node = graph.get(key)
         expected = {"raw": "ingest", "quality": "quality", "dq": "quality",

@@ -62,8 +62,21 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_d
         assert build.returncode == 0, (step, build.stdout[-4000:], build.stderr[-2000:])
 
     queries = {
-        "orders": "select count(*), sum(net_amount) from core.fct_orders",
-        "lines": "select count(*), sum(net_line_amount) from core.fct_order_lines",
+        "orders": "select count(*), sum(booked_amount), sum(net_amount), "
+                  "sum(merchandise_net_amount) from core.fct_orders",
+        "lines": "select count(*), sum(cancelled_amount), sum(returned_amount), "
+                 "count(returns_line_key) from core.fct_order_lines",
+        "exceptions": "select count(*) from intermediate.int_order_line_exceptions",
+        "purchases": "select count(*), sum(purchase_orders), sum(merchandise_value) "
+                     "from core.fct_purchases",
+        "scoring_date": "select extract(year from as_of_date) * 10000 "
+                        "+ extract(month from as_of_date) * 100 + extract(day from as_of_date) "
+                        "from intermediate.int_scoring_date",
+        "calendar": "select count(*) from core.dim_date",
+        "rfm": "select count(*), sum(r_score * 100 + f_score * 10 + m_score), sum(monetary) "
+               "from marketing.mart_customer_rfm",
+        "kpi_monthly": "select count(*), sum(purchases), sum(net_revenue), "
+                       "sum(anonymous_revenue) from marketing.mart_kpi_monthly",
         "crosswalk": "select count(*), count(distinct customer_id) "
                      "from intermediate.int_identity_crosswalk",
         "golden": "select count(*), sum(case when has_valid_mobile then 1 else 0 end) "
@@ -80,7 +93,10 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_d
                "from marketing.mart_customer_ltv",
         # Fitted values may differ in the last digits between engines; counts may not.
         "value_grid": "select count(*) from marketing.mart_customer_value_grid",
-        "churn": "select count(*) from marketing.mart_churn_risk",
+        "churn": "select count(*), sum(case when is_lapsed then 1 else 0 end) "
+                 "from marketing.mart_churn_risk",
+        "backtest": "select count(*), sum(customers), sum(actual_purchases) "
+                    "from marketing.mart_clv_backtest",
         "customer_360": "select count(*), count(rfm_segment_code) from crm.mart_customer_360",
     }
     duck = duckdb.connect(warehouse, read_only=True)

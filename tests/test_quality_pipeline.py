@@ -96,7 +96,7 @@ def test_a_blocking_failure_on_staging_stops_the_marts(tmp_path: Path) -> None:
     customer = content.split(newline)[1].split(b",")[1]
     # An order dated 2099: nothing in dbt's tests objects, the GE rule is blocking.
     orders.write_bytes(content.rstrip(newline) + newline + b"SO2099010100001," + customer
-                       + ",2099-01-01,매장,정상,10000".encode("cp949") + newline)
+                       + ",2099-01-01,매장,정상,10000,".encode("cp949") + newline)
 
     result = run_everything(tmp_path)
     assert not result.success

@@ -177,7 +177,8 @@ def _build(con: duckdb.DuckDBPyConnection, case: str, bad: dict[str, object] | N
         _table(con, "staging.stg_erp__customers", [_staged_customer(i) for i in range(30)])
         orders = [{"erp_order_no": f"O{i}", "erp_customer_no": f"C{i % 30:04d}",
                    "order_date": datetime(2026, 11, 1).date(),
-                   "order_status": "returned" if i == 0 else "completed"} for i in range(30)]
+                   "order_status": "returned" if i == 0 else "completed",
+                   "document_type": "credit_note" if i == 0 else "order"} for i in range(30)]
         lines = [{"erp_order_no": f"O{i}", "line_no": 1, "quantity": -1 if i == 0 else 2,
                   "unit_price": 10_000} for i in range(30)]
         if case == "stg_erp__orders":
@@ -188,10 +189,12 @@ def _build(con: duckdb.DuckDBPyConnection, case: str, bad: dict[str, object] | N
         _table(con, "staging.stg_erp__order_lines", lines)
     elif case in ("stg_shop__orders", "stg_shop__order_items"):
         _table(con, "staging.stg_shop__members", [{"shop_member_id": i} for i in range(30)])
-        orders = [{"shop_order_id": i, "shop_member_id": i,
+        # Order 0 is a credit note (negative quantities), order 1 a guest order.
+        orders = [{"shop_order_id": i, "shop_member_id": None if i == 1 else i,
+                   "is_guest_order": i == 1, "document_type": "credit_note" if i == 0 else "order",
                    "ordered_at": datetime(2026, 11, 1, 10)} for i in range(30)]
-        items = [{"shop_order_item_id": i, "quantity": 1, "unit_price": 25_000}
-                 for i in range(30)]
+        items = [{"shop_order_item_id": i, "shop_order_id": i, "quantity": -1 if i == 0 else 1,
+                  "unit_price": 25_000} for i in range(30)]
         if case == "stg_shop__orders":
             orders.append({**orders[1], "shop_order_id": 99, **bad})
         else:
@@ -225,7 +228,7 @@ BAD_ROWS = [
     ("stg_erp__order_lines", {"quantity": -3}, {"quantity_non_negative_except_returns"}),
     ("stg_erp__order_lines", {"unit_price": 900_000_000}, {"unit_price_within_bounds"}),
     ("stg_shop__orders", {"ordered_at": datetime(2099, 1, 1)}, {"order_date_not_in_future"}),
-    ("stg_shop__order_items", {"quantity": -1}, {"quantity_non_negative"}),
+    ("stg_shop__order_items", {"quantity": -1}, {"quantity_non_negative_except_credit_notes"}),
     ("stg_shop__order_items", {"unit_price": -5}, {"unit_price_within_bounds"}),
     ("stg_esp__events", {"event_type": "exploded"}, {"event_type_known"}),
     ("stg_esp__events", {"event_id": "ev-1"}, {"event_id_unique"}),

@@ -73,3 +73,10 @@ def test_the_makefile_hands_the_environment_to_dbt(tmp_path: Path) -> None:
                               cwd=ROOT, capture_output=True, text=True, check=True,
                               env={"GOGAEK_RFM_WINDOW_DAYS": "200", "PATH": "/usr/bin:/bin"})
     assert json.loads(dbt_vars.stdout)["rfm_window_days"] == 200
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    settings = readme[readme.index("## Settings"):]
+    missing = [name for name in dbt_var_defaults() if f"`{name}`" not in settings]
+    assert missing == []

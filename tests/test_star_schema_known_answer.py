@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import subprocess
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-import sqlalchemy as sa
 
 from ingest.file_loader import load_entity_files
-from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import (
     ENTITIES,
     ERP_CUSTOMERS,
@@ -23,10 +17,8 @@ from ingest.schemas import (
     ERP_ORDERS,
     ERP_PRODUCTS,
 )
-from ingest.shop_loader import load_shop_table
-from tests.conftest import SALT, erp_customer, write_csv, write_jsonl
+from tests.conftest import SALT, dbt_build, erp_customer, load_sources, write_csv, write_jsonl
 
-PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 RRN = "850302-1234567"
 BUILT: dict[str, Path] = {}  # where the module's warehouse was built
 
@@ -114,9 +106,11 @@ def write_sources(landing: Path, shop: Path) -> None:
              "서울 중구 세종대로 2", None, "일반", ts, ts),
             (103, "yh", "이영희", "+82-10-3333-4444", None, None, None, None, None, "일반", ts, ts),
         ])
-        db.executemany("insert into orders values (?,?,?,?,?,?)", [
-            (5001, 102, "2026-11-04 15:00:00", "paid", 20000, ts),
-            (5002, 101, "2026-11-04 16:00:00", "returned", 10000, ts),
+        db.executemany("insert into orders (order_id, member_id, ordered_at, paid_at, status, "
+                       "total_amount, updated_at) values (?,?,?,?,?,?,?)", [
+            (5001, 102, "2026-11-04 15:00:00", "2026-11-04 15:01:00", "paid", 20000, ts),
+            # Returned whole, and the shop sent no claim rows: taken back on its last update.
+            (5002, 101, "2026-11-04 16:00:00", "2026-11-04 16:01:00", "returned", 10000, ts),
         ])
         db.executemany("insert into order_items values (?,?,?,?,?,?)", [
             (1, 5001, "P2", 1, 20000, ts), (2, 5002, "P9", 1, 10000, ts),
@@ -130,38 +124,14 @@ def write_sources(landing: Path, shop: Path) -> None:
 def star(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     root = tmp_path_factory.mktemp("known")
     BUILT["root"] = root
-    landing = root / "landing"
     for folder in ("erp", "callcenter", "esp"):
-        (landing / folder).mkdir(parents=True)
-    write_sources(landing, root / "shop.sqlite")
-    warehouse = root / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse))
-    ensure_raw_schema(con)
-    # ERP first, then the shop: the ERP records are seen first and name the customers.
-    for spec in ENTITIES:
-        if spec.format != "sql":
-            load_entity_files(con, spec, landing, SALT)
-    engine = sa.create_engine(f"sqlite:///{root / 'shop.sqlite'}")
-    for spec in ENTITIES:
-        if spec.format == "sql":
-            load_shop_table(con, engine, spec, SALT, timedelta(minutes=10))
-    engine.dispose()
-    con.close()
+        (root / "landing" / folder).mkdir(parents=True)
+    write_sources(root / "landing", root / "shop.sqlite")
+    warehouse = load_sources(root)
     dbt_build(root, warehouse)
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con
     con.close()
-
-
-def dbt_build(root: Path, warehouse: Path) -> None:
-    build = subprocess.run(
-        # Without the marts after the CLV fit (source:ml+): three customers fit no model.
-        [str(Path(sys.executable).parent / "dbt"), "build", "--exclude", "source:ml+",
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(root / "target")],
-        env={**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"},
-        capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stdout[-4000:]
 
 
 KIM, LEE, PARK = (customer_id("erp_customer:C1"), customer_id("erp_customer:C3"),
@@ -209,19 +179,26 @@ def test_golden_record_and_dim_customer(star) -> None:
 
 def test_orders_net_of_returns_and_cancellations(star) -> None:
     rows = star.execute("""
-        select order_key, customer_id, channel_code, order_status, gross_amount, net_amount
+        select order_key, document_type, customer_id, channel_code, order_status,
+               gross_amount, cancelled_amount, booked_amount, returned_amount, net_amount
         from core.fct_orders order by order_key""").fetchall()
     assert rows == [
-        ("erp:O1", KIM, "store", "completed", 30000, 30000),
-        ("erp:O2", KIM, "store", "returned", -15000, -15000),
-        ("erp:O3", LEE, "tv_home_shopping", "cancelled", 50000, 0),
-        ("shop:5001", PARK, "online_shop", "completed", 20000, 20000),
-        ("shop:5002", KIM, "online_shop", "returned", 10000, 0),
+        # O2 (반품, naming no original) takes back one of O1's two units: the same customer's
+        # latest earlier sale of P1. Booked on its own day, netted on the sale it reverses.
+        ("erp:O1", "order", KIM, "store", "completed", 30000, 0, 30000, 15000, 15000),
+        ("erp:O2", "credit_note", KIM, "store", "returned", -15000, 0, -15000, 0, 0),
+        ("erp:O3", "order", LEE, "tv_home_shopping", "cancelled", 50000, 50000, 0, 0, 0),
+        ("shop-return:5002", "credit_note", KIM, "online_shop", "returned",
+         -10000, 0, -10000, 0, 0),
+        ("shop:5001", "order", PARK, "online_shop", "completed", 20000, 0, 20000, 0, 20000),
+        ("shop:5002", "order", KIM, "online_shop", "returned", 10000, 0, 10000, 10000, 0),
     ]
-    lines = star.execute("select line_key, quantity, net_line_amount from core.fct_order_lines "
-                         "order by line_key").fetchall()
-    assert lines == [("erp:O1:1", 2, 30000), ("erp:O2:1", -1, -15000), ("erp:O3:1", 2, 0),
-                     ("shop:5001:1", 1, 20000), ("shop:5002:2", 1, 0)]
+    lines = star.execute("select line_key, quantity, booked_amount, net_amount, returns_line_key "
+                         "from core.fct_order_lines order by line_key").fetchall()
+    assert lines == [("erp:O1:1", 2, 30000, 15000, None), ("erp:O2:1", -1, -15000, 0, "erp:O1:1"),
+                     ("erp:O3:1", 2, 0, 0, None), ("shop-return:5002:2", -1, -10000, 0,
+                                                   "shop:5002:2"),
+                     ("shop:5001:1", 1, 20000, 20000, None), ("shop:5002:2", 1, 10000, 0, None)]
     net_by_customer = dict(star.execute("select customer_id, sum(net_amount) from core.fct_orders "
                                         "group by 1").fetchall())
     assert net_by_customer == {KIM: 15000, LEE: 0, PARK: 20000}

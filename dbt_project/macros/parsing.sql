@@ -5,8 +5,25 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
+{#- An integer as delivered ("1,234", "-2"); empty is null. -#}
 {% macro parse_int(column) -%}
-    cast(replace(trim({{ column }}), ',', '') as bigint)
+    cast(nullif(replace(trim({{ column }}), ',', ''), '') as bigint)
+{%- endmacro %}
+
+{#- A money amount as delivered ("1,234,000", "29900", "2.95", "-15000") in the configured
+    currency (var currency_code): two decimals hold won and any currency with cents. -#}
+{% macro parse_amount(column) -%}
+    cast(nullif(replace(trim({{ column }}), ',', ''), '') as {{ amount_type() }})
+{%- endmacro %}
+
+{#- The type of every money column: exact decimal, 18 digits, 2 after the point. -#}
+{% macro amount_type() -%}decimal(18, 2){%- endmacro %}
+
+{#- A computed money value as the marts show it: rounded to the currency's decimals
+    (var currency_decimals: 0 for won, 2 for euro or pound). -#}
+{% macro money(expression) -%}
+    cast(round(cast({{ expression }} as {{ amount_type() }}), {{ var('currency_decimals') }})
+        as {{ amount_type() }})
 {%- endmacro %}
 
 {% macro parse_date(column) -%}

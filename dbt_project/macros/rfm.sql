@@ -1,55 +1,50 @@
-{#- Dates and RFM scoring shared by the customer-scoring marts. -#}
+{#- Scoring shared by the customer-scoring marts. -#}
 
-{#- The as-of date of customer scoring (RFM, CLV, churn): var('rfm_as_of_date'), else today. -#}
+{#- The scoring date as a scalar subquery: one owner, model int_scoring_date. -#}
 {% macro scoring_as_of_date() -%}
-    {%- if var('rfm_as_of_date', none) -%}
-        cast('{{ var("rfm_as_of_date") }}' as date)
-    {%- else -%}
-        current_date
-    {%- endif -%}
+    (select as_of_date from {{ ref('int_scoring_date') }})
+{%- endmacro %}
+
+{#- Score 1..`buckets` of `measure` among the rows of `partition_by` (a column list, or none
+    for all rows): 1 + floor(buckets × share of rows strictly below). Ties share a score; the
+    lowest value always scores 1, however many share it (a third of customers buying once all
+    get F = 1); the highest scores `buckets` unless more than 1/buckets of rows share it.
+    rank() − 1 counts the rows strictly below (strictly less recent for recency, where
+    `descending` orders the measure). Exact: 5 × below and n are small integers. -#}
+{% macro score_by_share(measure, buckets, partition_by=none, descending=false) -%}
+    cast(1 + floor(
+        {{ buckets }}.0 * (rank() over ({% if partition_by %}partition by {{ partition_by }} {% endif -%}
+            order by {{ measure }}{{ ' desc' if descending }}) - 1)
+        / count(*) over ({% if partition_by %}partition by {{ partition_by }}{% endif %})
+    ) as integer)
 {%- endmacro %}
 
 {#- CTEs scoring every customer with a purchase in the window ending on each as_of_date of
-    `as_of_dates` (a relation or CTE with one column as_of_date). The last CTE, rfm_segmented,
-    holds one row per (as_of_date, customer_id): recency, frequency, monetary, R/F/M scores
-    and the segment of the seed rfm_segments.
-
-    Scores 1-5 by quintile of the customers scored on the same date, 5 = best:
-    ceil(5 × share of customers at or below the value). Ties share a score, so a quintile edge
-    never splits equal values. Monetary is net of returns and cancellations. -#}
-{% macro rfm_scoring_ctes(orders, as_of_dates) -%}
--- Orders folded to customer-days first: the window join below repeats each row once per
--- as-of date, so fewer rows here is most of the cost. fct_orders has one row per order.
-rfm_customer_days as (
-    select
-        customer_id,
-        order_date,
-        sum(case when is_purchase then 1 else 0 end) as purchases,
-        sum(net_amount) as net_amount
-    from {{ orders }}
-    where customer_id is not null
-    group by customer_id, order_date
-),
-
+    `as_of_dates` (a relation or CTE with one column as_of_date), from `purchases`
+    (fct_purchases: one row per customer and day). The last CTE, rfm_segmented, holds one row
+    per (as_of_date, customer_id): recency (days since the last purchase), frequency
+    (purchases = purchase days), monetary (merchandise value net of returns), R/F/M 1-5 by
+    score_by_share among the customers scored on the same date, and the segment of the seed
+    rfm_segments. -#}
+{% macro rfm_scoring_ctes(purchases, as_of_dates) -%}
 rfm_per_customer as (
     select
         {{ as_of_dates }}.as_of_date,
-        rfm_customer_days.customer_id,
-        max(case when rfm_customer_days.purchases > 0 then rfm_customer_days.order_date end)
+        {{ purchases }}.customer_id,
+        max(case when {{ purchases }}.is_purchase then {{ purchases }}.purchase_date end)
             as last_purchase_date,
-        sum(rfm_customer_days.purchases) as frequency,
-        sum(rfm_customer_days.net_amount) as monetary
-    from rfm_customer_days
+        sum(case when {{ purchases }}.is_purchase then 1 else 0 end) as frequency,
+        sum({{ purchases }}.merchandise_value) as monetary
+    from {{ purchases }}
     inner join {{ as_of_dates }}
-        on rfm_customer_days.order_date <= {{ as_of_dates }}.as_of_date
-        and rfm_customer_days.order_date
+        on {{ purchases }}.purchase_date <= {{ as_of_dates }}.as_of_date
+        and {{ purchases }}.purchase_date
             > {{ as_of_dates }}.as_of_date - {{ var('rfm_window_days') }}
-    group by {{ as_of_dates }}.as_of_date, rfm_customer_days.customer_id
-    having sum(rfm_customer_days.purchases) > 0
+    group by {{ as_of_dates }}.as_of_date, {{ purchases }}.customer_id
+    having sum(case when {{ purchases }}.is_purchase then 1 else 0 end) > 0
 ),
 
--- How many customers of the same date score at or below each one (ties count together).
-rfm_ranked as (
+rfm_scored as (
     select
         as_of_date,
         customer_id,
@@ -57,24 +52,11 @@ rfm_ranked as (
         as_of_date - last_purchase_date as recency_days,
         frequency,
         monetary,
-        count(*) over (partition by as_of_date order by as_of_date - last_purchase_date desc)
-            as recency_at_or_below,
-        count(*) over (partition by as_of_date order by frequency) as frequency_at_or_below,
-        count(*) over (partition by as_of_date order by monetary) as monetary_at_or_below,
-        count(*) over (partition by as_of_date) as customers_scored
+        {{ score_by_share('as_of_date - last_purchase_date', 5, 'as_of_date', descending=true) }}
+            as r_score,
+        {{ score_by_share('frequency', 5, 'as_of_date') }} as f_score,
+        {{ score_by_share('monetary', 5, 'as_of_date') }} as m_score
     from rfm_per_customer
-),
-
--- score = ceil(5 × share at or below), in exact integer arithmetic.
-rfm_scored as (
-    select
-        rfm_ranked.*,
-        {%- for measure, score in [('recency', 'r_score'), ('frequency', 'f_score'),
-                                   ('monetary', 'm_score')] %}
-        cast(floor((5.0 * {{ measure }}_at_or_below + customers_scored - 1) / customers_scored)
-            as integer) as {{ score }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from rfm_ranked
 ),
 
 rfm_segment_candidates as (
@@ -100,7 +82,7 @@ rfm_segmented as (
         last_purchase_date,
         cast(recency_days as integer) as recency_days,
         cast(frequency as bigint) as frequency,
-        monetary,
+        cast(monetary as {{ amount_type() }}) as monetary,
         r_score,
         f_score,
         m_score,

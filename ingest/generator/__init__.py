@@ -2,7 +2,8 @@
 
     from ingest.generator import generate
     summary = generate(Path("data"), customers=2000, days=3, seed=42,
-                       end_date=date(2026, 11, 20), malformed_rate=0.002, shop_url=None)
+                       end_date=date(2026, 11, 20), malformed_rate=0.002, shop_url=None,
+                       history_years=8)
 
 Same arguments, same bytes: every random draw comes from numpy streams derived from the seed
 (and Faker seeded with it), no wall clock is read, and nothing depends on set or dict order.
@@ -52,13 +53,15 @@ def _clean(out_dir: Path) -> None:
 
 def generate(out_dir: Path, customers: int, days: int, seed: int,
              end_date: date = DEFAULT_END_DATE, malformed_rate: float = 0.002,
-             shop_url: str | None = None) -> dict[str, Any]:
+             shop_url: str | None = None, history_years: int = 8) -> dict[str, Any]:
     """Write all landing files, the shop database and truth/; return the manifest."""
     if customers < 1 or days < 1 or seed < 0 or not 0 <= malformed_rate < 1:
         raise ValueError("customers and days must be >= 1, seed >= 0, 0 <= malformed_rate < 1")
+    if not 2 <= history_years <= 30:
+        raise ValueError("history_years must be between 2 and 30")
     out_dir = Path(out_dir)
     ctx = Context(out_dir=out_dir, customers=customers, days=days, seed=seed, end_date=end_date,
-                  malformed_rate=malformed_rate, shop_url=shop_url)
+                  malformed_rate=malformed_rate, shop_url=shop_url, history_years=history_years)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean(out_dir)
     truth = Truth(ctx.truth_dir)
@@ -72,6 +75,7 @@ def generate(out_dir: Path, customers: int, days: int, seed: int,
         "arguments": {
             "customers": customers, "days": days, "seed": seed,
             "end_date": end_date.isoformat(), "malformed_rate": malformed_rate,
+            "history_years": history_years,
             "shop_url": _mask_password(shop_url),
             "delivery_days": [d.isoformat() for d in ctx.day_list],
         },

@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"last delivery day, YYYY-MM-DD (default {DEFAULT_END_DATE})")
     p.add_argument("--malformed-rate", type=float, default=0.002,
                    help="share of broken lines per file (0 for none)")
+    p.add_argument("--history-years", type=int, default=8,
+                   help="years of ERP order history before --end-date (default 8)")
     p.add_argument("--shop-url", default=None,
                    help="SQLAlchemy URL of the shop database (default: <out>/shop.sqlite)")
     return p
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         summary = generate(args.out, args.customers, args.days, args.seed, args.end_date,
-                           args.malformed_rate, args.shop_url)
+                           args.malformed_rate, args.shop_url, args.history_years)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ class Context:
     end_date: date
     malformed_rate: float
     shop_url: str | None
+    history_years: int = 8  # ERP order history before end_date (the shop opened 2 years before)
 
     @property
     def landing(self) -> Path:
@@ -48,6 +49,11 @@ class Context:
     @property
     def last_day(self) -> int:
         return day_number(self.end_date)
+
+    @property
+    def history_start(self) -> int:
+        """First day of the ERP's order history (day number)."""
+        return self.last_day - round(self.history_years * 365.25) + 1
 
     @property
     def end_sec(self) -> int:

@@ -1,8 +1,11 @@
 """ERP exports: customer and product master snapshots, order and order-line increments.
 
 CP949, CRLF, Korean headers. The customer master grows (new registrations on later days) and
-changes (grade, moves, new mobile numbers, which bump 수정일시). Day 1's order files hold two
-years of history; every later day holds that day's orders, returns and cancellations.
+changes (grade, moves, new mobile numbers, which bump 수정일시). Day 1's order files hold the
+order history (`history_years`, most of it recent); every later day holds that day's slips:
+sales with shipping, fee, discount, rounding and donation lines (the product master's 품목구분
+says which), ₩0 gift slips, cancellations (취소), and 반품 slips — partial and full returns days
+later, sales reversed the same day — naming their original order (원주문번호, 원행번호) or not.
 """
 
 from __future__ import annotations
@@ -53,7 +56,6 @@ from .writers import CsvFile
 CHUNK = 100_000
 ENCODING = "cp949"
 NEWLINE = "\r\n"
-HISTORY_DAYS = 730  # order history: two years before end_date
 ERP_START = date(2008, 1, 1)  # the ERP went live; the oldest registrations date from here
 
 GRADES = np.array(["일반", "실버", "골드", "VIP"], dtype=S)
@@ -73,6 +75,22 @@ PHONE_LAYOUTS = {PH_PLAIN: 0.22, PH_SPACE: 0.05, PH_INTL_DASH: 0.04, PH_INTL_PLA
 LANDLINE_LAYOUTS = {PH_PLAIN: 0.08, PH_SPACE: 0.04}
 
 
+# Lines that are no merchandise, as ERP product masters hold them (품목구분): code, name,
+# type, price, cost. Discounts and adjustments carry their (negative) amount on the line.
+SPECIAL_ITEMS = (
+    ("DLV-0001", "택배비", "배송비", 3_000, 2_500),
+    ("DLV-0002", "화물 운반비", "배송비", 30_000, 26_000),
+    ("FEE-0001", "선물 포장비", "수수료", 2_000, 800),
+    ("FEE-0002", "설치비", "수수료", 20_000, 12_000),
+    ("DSC-0001", "쿠폰 할인", "할인", 0, 0),
+    ("ADJ-0001", "끝전 조정", "조정", 0, 0),
+    ("DON-0001", "사랑나눔 기부금", "기부금", 1_000, 1_000),
+)
+MERCHANDISE = "상품"
+PARCEL, FREIGHT, WRAPPING, INSTALLATION, DISCOUNT, ADJUSTMENT, DONATION = range(7)
+FREE_SHIPPING_FROM = 50_000  # orders below this pay the parcel fee, as most Korean shops do
+
+
 @dataclass
 class Products:
     code: np.ndarray
@@ -81,7 +99,12 @@ class Products:
     price: np.ndarray
     cost: np.ndarray
     active: np.ndarray
-    popularity: np.ndarray  # probability of being picked for an order line
+    popularity: np.ndarray  # probability of being picked for an order line (0 for SPECIAL)
+    item_type: np.ndarray  # 품목구분
+    n_merchandise: int  # the first n are merchandise, then SPECIAL_ITEMS in order
+
+    def special(self, which: int) -> int:
+        return self.n_merchandise + which
 
     def __len__(self) -> int:
         return len(self.code)
@@ -142,14 +165,23 @@ def build_products(ctx: Context) -> Products:
         prices.append(int(round(price, -3)) - (100 if rng.random() < 0.4 else 0))  # 29,900
     price = np.array(prices, dtype=np.int64)
     weights = 1.0 / (rng.permutation(n) + 8.0)  # a long tail: few products sell most
+    special = len(SPECIAL_ITEMS)
     return Products(
-        code=cat("A", digits(np.arange(n) + 100_001)),
-        name=np.array(names, dtype=S),
-        category=np.array([cats[c] for c in cat_idx.tolist()], dtype=S),
-        price=price,
-        cost=(np.rint(price * rng.uniform(0.45, 0.75, n) / 10) * 10).astype(np.int64),
-        active=rng.random(n) < 0.95,
-        popularity=weights / weights.sum(),
+        code=np.concatenate([cat("A", digits(np.arange(n) + 100_001)),
+                             np.array([i[0] for i in SPECIAL_ITEMS], dtype=S)]),
+        name=np.concatenate([np.array(names, dtype=S),
+                             np.array([i[1] for i in SPECIAL_ITEMS], dtype=S)]),
+        category=np.concatenate([np.array([cats[c] for c in cat_idx.tolist()], dtype=S),
+                                 np.full(special, "", dtype=S)]),
+        price=np.concatenate([price, [i[3] for i in SPECIAL_ITEMS]]).astype(np.int64),
+        cost=np.concatenate([
+            (np.rint(price * rng.uniform(0.45, 0.75, n) / 10) * 10).astype(np.int64),
+            [i[4] for i in SPECIAL_ITEMS]]).astype(np.int64),
+        active=np.concatenate([rng.random(n) < 0.95, np.ones(special, dtype=bool)]),
+        popularity=np.concatenate([weights / weights.sum(), np.zeros(special)]),
+        item_type=np.concatenate([np.full(n, MERCHANDISE, dtype=S),
+                                  np.array([i[2] for i in SPECIAL_ITEMS], dtype=S)]),
+        n_merchandise=n,
     )
 
 
@@ -328,7 +360,7 @@ def write_masters(ctx: Context, pop: Population, c: Customers, p: Products,
     thousands_price = rng.random(len(p)) < R["erp_amount_thousands"]
     thousands_cost = rng.random(len(p)) < R["erp_amount_thousands"]
     product_cols = [p.code, p.name, p.category, fmt_amount(p.price, thousands_price),
-                    fmt_amount(p.cost, thousands_cost), where(p.active, "Y", "N")]
+                    fmt_amount(p.cost, thousands_cost), where(p.active, "Y", "N"), p.item_type]
     product_bad = mf.pick(ctx.rng("malformed:erp_products"), len(p),
                           mf.applicable_kinds(ERP_PRODUCTS, mf.CSV_KINDS), ctx.malformed_rate)
     for k, day in enumerate(range(ctx.first_day, ctx.last_day + 1)):
@@ -374,82 +406,226 @@ def write_customer_truth(c: Customers, pop: Population, truth: Truth) -> None:
 # ---------------------------------------------------------------- orders
 @dataclass
 class Orders:
+    """ERP order documents: sales slips (정상, 취소) and 반품 slips (returns and credit notes)."""
+
     customer: np.ndarray  # index into Customers
     day: np.ndarray
     channel: np.ndarray
     status: np.ndarray
     total: np.ndarray
     seq: np.ndarray  # running number within the day (for 주문번호)
+    original: np.ndarray  # 반품 slips: index of the order reversed; -1 none; UNKNOWN_ORDER
+    show_original: np.ndarray  # 원주문번호 written on the slip
     line_start: np.ndarray  # first line of each order (+ one past the end)
     line_no: np.ndarray
     product: np.ndarray
     qty: np.ndarray
     unit: np.ndarray
+    original_line_no: np.ndarray  # 원행번호 written on a return line (0: empty)
 
     def __len__(self) -> int:
         return len(self.day)
 
 
-def build_orders(ctx: Context, c: Customers, p: Products) -> Orders:
-    rng = ctx.rng("erp.orders")
-    n_cust = len(c)
-    mean = GRADE_ORDERS[c.grade] * np.where(c.duplicate, 0.3, 1.0)
+UNKNOWN_ORDER = -2  # a 반품 slip naming an order number the ERP never exported
+RETURN_RATE = 0.03  # sales later taken back in part or whole on a 반품 slip
+SAME_DAY_REVERSAL_RATE = 0.006  # a sale reversed in full the same day (cancelled at the till)
+ZERO_VALUE_RATE = 0.005  # free gifts and samples shipped on a ₩0 slip (사은품 출고)
+
+
+@dataclass
+class _Lines:
+    owner: np.ndarray
+    product: np.ndarray
+    qty: np.ndarray
+    unit: np.ndarray
+    original_line: np.ndarray  # index of the sale line a return line takes back (-1: none)
+
+    @classmethod
+    def concat(cls, parts: list[_Lines]) -> _Lines:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("owner", "product", "qty", "unit", "original_line")))
+
+
+def _sales(ctx: Context, c: Customers, p: Products, rng: np.random.Generator
+           ) -> tuple[dict[str, np.ndarray], _Lines]:
+    mean = GRADE_ORDERS[c.grade] * np.where(c.duplicate, 0.3, 1.0) * 1.5
     # negative binomial: most customers buy a few times, some very often
     counts = rng.negative_binomial(1.5, 1.5 / (1.5 + mean))
-    cust = np.repeat(np.arange(n_cust), counts)
-    lo = np.maximum(c.join[cust], ctx.last_day - HISTORY_DAYS + 1)
-    day = lo + (rng.random(len(cust)) * (ctx.last_day - lo + 1)).astype(np.int32)
-    channel = np.where(rng.random(len(cust)) < 0.85, c.channel[cust],
-                       rng.choice(3, len(cust), p=[0.7, 0.2, 0.1])).astype(np.int8)
-    status = np.where(rng.random(len(cust)) < 0.04, CANCELLED, NORMAL).astype(np.int8)
-    n_lines = np.where(channel == B2B, 1 + rng.poisson(2.0, len(cust)),
-                       1 + np.minimum(rng.poisson(0.7, len(cust)), 5))
-    order_of_line = np.repeat(np.arange(len(cust)), n_lines)
-    line_no = np.arange(len(order_of_line)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
-    product = rng.choice(len(p), len(order_of_line), p=p.popularity).astype(np.int32)
-    ch = channel[order_of_line]
+    cust = np.repeat(np.arange(len(c)), counts)
+    n = len(cust)
+    lo = np.maximum(c.join[cust], ctx.history_start)
+    span = np.maximum(ctx.last_day - lo + 1, 1)
+    # The business grew steadily: order density falls linearly from today to the customer's
+    # first possible day (recent years hold most orders, the oldest years a few).
+    day = (ctx.last_day - (span * (1 - np.sqrt(rng.random(n)))).astype(np.int64)).astype(np.int32)
+    channel = np.where(rng.random(n) < 0.85, c.channel[cust],
+                       rng.choice(3, n, p=[0.7, 0.2, 0.1])).astype(np.int8)
+    status = np.where(rng.random(n) < 0.04, CANCELLED, NORMAL).astype(np.int8)
+    zero = (status == NORMAL) & (rng.random(n) < ZERO_VALUE_RATE)
+
+    n_lines = np.where(channel == B2B, 1 + rng.poisson(2.0, n),
+                       1 + np.minimum(rng.poisson(0.7, n), 5))
+    owner = np.repeat(np.arange(n), n_lines)
+    product = rng.choice(len(p), len(owner), p=p.popularity).astype(np.int32)
+    ch = channel[owner]
     qty = np.where(ch == B2B, rng.integers(5, 60, len(ch)),
                    1 + np.where(ch == TV, rng.random(len(ch)) < 0.2, rng.poisson(0.4, len(ch))))
     unit = p.price[product]
     unit = np.where(ch == TV, np.rint(unit * 0.9 / 100) * 100, unit).astype(np.int64)
+    unit[zero[owner]] = 0
+    merch = np.bincount(owner, weights=qty * unit, minlength=n).astype(np.int64)
 
-    # returns: a separate 반품 order taking back lines of an earlier normal order
-    lag = rng.integers(1, 31, len(cust))
-    ret = np.flatnonzero((status == NORMAL) & (rng.random(len(cust)) < 0.03)
-                         & (day + lag <= ctx.last_day))
-    keep = (rng.random(len(ret)) * n_lines[ret]).astype(np.int64) + 1  # lines taken back
-    starts = np.cumsum(n_lines) - n_lines
-    ret_line_src = np.concatenate([starts[o] + np.arange(k) for o, k in
-                                   zip(ret.tolist(), keep.tolist(), strict=True)]
-                                  ) if len(ret) else np.zeros(0, dtype=np.int64)
-    n_orig = len(cust)
-    cust = np.concatenate([cust, cust[ret]])
-    day = np.concatenate([day, day[ret] + lag[ret]])
-    channel = np.concatenate([channel, channel[ret]])
-    status = np.concatenate([status, np.full(len(ret), RETURNED, dtype=np.int8)])
-    order_of_line = np.concatenate([order_of_line, np.repeat(n_orig + np.arange(len(ret)), keep)])
-    line_no = np.concatenate([line_no, line_no[ret_line_src]])
-    product = np.concatenate([product, product[ret_line_src]])
-    qty = np.concatenate([qty, -qty[ret_line_src]])
-    unit = np.concatenate([unit, unit[ret_line_src]])
+    extras: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
 
-    # 주문번호 follow the order date
-    order = np.lexsort((rng.random(len(day)), day))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
+    def extra(mask: np.ndarray, which: int, qty_: np.ndarray | int,
+              unit_: np.ndarray | int) -> None:
+        idx = np.flatnonzero(mask)
+        extras.append((idx, p.special(which), np.broadcast_to(qty_, len(idx)) if np.isscalar(
+            qty_) else np.asarray(qty_)[idx], np.broadcast_to(unit_, len(idx)) if np.isscalar(
+            unit_) else np.asarray(unit_)[idx]))
+
+    u = rng.random((7, n))
+    paid = merch > 0
+    extra(paid & (channel != B2B) & (merch < FREE_SHIPPING_FROM) & (u[0] < 0.7), PARCEL, 1,
+          3_000)
+    extra(paid & (channel == B2B) & (u[1] < 0.3), FREIGHT, 1, 30_000)
+    extra(paid & (u[2] < 0.02), WRAPPING, 1 + (u[2] * 100).astype(np.int64) % 3, 2_000)
+    extra(paid & (channel == TV) & (u[3] < 0.05), INSTALLATION, 1, 20_000)
+    extra((merch >= 20_000) & (u[4] < 0.05), DISCOUNT, 1, -(np.rint(merch * 0.05 / 100) * 100))
+    extra(paid & (merch % 1_000 > 0) & (u[5] < 0.02), ADJUSTMENT, 1, -(merch % 1_000))
+    extra(paid & (u[6] < 0.01), DONATION, 1, 1_000)
+    lines = _Lines.concat([
+        _Lines(owner, product, qty.astype(np.int64), unit, np.full(len(owner), -1)),
+        *[_Lines(idx, np.full(len(idx), code, dtype=np.int32), np.asarray(q, dtype=np.int64),
+                 np.asarray(un, dtype=np.int64), np.full(len(idx), -1))
+          for idx, code, q, un in extras]])
+    docs = {"customer": cust, "day": day, "channel": channel, "status": status,
+            "zero": zero, "merch": merch}
+    return docs, lines
+
+
+def _credits(ctx: Context, docs: dict[str, np.ndarray], lines: _Lines, p: Products,
+             rng: np.random.Generator, truth: Truth) -> tuple[dict[str, np.ndarray], _Lines]:
+    """반품 slips: partial and full returns days later, and same-day reversals (a sale undone
+    minutes after it was rung up). Each names its original order or not, as staff typed it."""
+    n = len(docs["day"])
+    lag = rng.integers(1, 31, n)
+    sale = (docs["status"] == NORMAL) & ~docs["zero"] & (docs["merch"] > 0)
+    returned = np.flatnonzero(sale & (rng.random(n) < RETURN_RATE)
+                              & (docs["day"] + lag <= ctx.last_day))
+    reversed_ = np.flatnonzero(sale & (rng.random(n) < SAME_DAY_REVERSAL_RATE))
+    reversed_ = np.setdiff1d(reversed_, returned)
+
+    order_of = lines.owner
+    is_merch = lines.product < p.n_merchandise
+    by_order = np.argsort(order_of, kind="stable")
+    first_line = np.searchsorted(order_of[by_order], np.arange(n))
+    merch_count = np.bincount(order_of[is_merch], minlength=n)
+
+    # Returns: the first k merchandise lines of the order, each with 1..qty units.
+    k = 1 + (rng.random(len(returned)) * merch_count[returned]).astype(np.int64)
+    ret_lines = np.concatenate([by_order[first_line[o]:first_line[o] + kk]
+                                for o, kk in zip(returned.tolist(), k.tolist(), strict=True)]
+                               ) if len(returned) else np.zeros(0, dtype=np.int64)
+    ret_lines = ret_lines[is_merch[ret_lines]]
+    ret_qty = 1 + (rng.random(len(ret_lines)) * lines.qty[ret_lines]).astype(np.int64)
+    ret_qty = np.minimum(ret_qty, lines.qty[ret_lines])
+    # Every line of a same-day reversal, shipping and fees included, in full.
+    rev_lines = np.flatnonzero(np.isin(order_of, reversed_))
+
+    credit_orders = np.concatenate([returned, reversed_])
+    n_credit = len(credit_orders)
+    credit_index = {o: n + i for i, o in enumerate(credit_orders.tolist())}
+    src = np.concatenate([ret_lines, rev_lines])
+    owner = np.array([credit_index[o] for o in order_of[src].tolist()], dtype=np.int64)
+    qty = -np.concatenate([ret_qty, lines.qty[rev_lines]])
+    is_return = np.concatenate([np.ones(len(returned), bool), np.zeros(len(reversed_), bool)])
+    show_original = np.where(is_return, rng.random(n_credit) < 0.85,
+                             rng.random(n_credit) < 0.5)
+    original = credit_orders.copy()
+    # Bad input real ERPs export now and then: a slip naming an order that does not exist,
+    # and a return of more units than were bought.
+    unknown = is_return & (rng.random(n_credit) < 0.01) & show_original
+    original[unknown] = UNKNOWN_ORDER
+    over = np.flatnonzero(np.isin(owner - n, np.flatnonzero(is_return & ~unknown))
+                          & (rng.random(len(owner)) < 0.01))
+    qty[over] -= 2
+    credit = {"customer": docs["customer"][credit_orders],
+              "day": np.concatenate([docs["day"][returned] + lag[returned],
+                                     docs["day"][reversed_]]).astype(np.int32),
+              "channel": docs["channel"][credit_orders],
+              "status": np.full(n_credit, RETURNED, dtype=np.int8),
+              "original": original, "show_original": show_original}
+    credit_lines = _Lines(owner, lines.product[src], qty, lines.unit[src], src)
+    partial = np.bincount(owner[:len(ret_lines)] - n, weights=(
+        ret_qty < lines.qty[ret_lines]), minlength=n_credit)[:len(returned)] > 0
+    partial |= k < merch_count[returned]
+    truth.extra.setdefault("order_patterns", {}).update({
+        "erp_return_slips_partial": int(partial.sum()),
+        "erp_return_slips_full": int((~partial).sum()),
+        "erp_same_day_reversals": len(reversed_),
+        "erp_credit_slips_naming_original": int(show_original.sum()),
+        "erp_credit_slips_without_original": int((~show_original).sum()),
+        "erp_credit_slips_naming_unknown_order": int(unknown.sum()),
+        "erp_return_lines_over_bought": len(over),
+    })
+    return credit, credit_lines
+
+
+def build_orders(ctx: Context, c: Customers, p: Products, truth: Truth) -> Orders:
+    rng = ctx.rng("erp.orders")
+    sales, sale_lines = _sales(ctx, c, p, rng)
+    credit, credit_lines = _credits(ctx, sales, sale_lines, p, rng, truth)
+    n_sales = len(sales["day"])
+    day = np.concatenate([sales["day"], credit["day"]])
+    n = len(day)
+    # 주문번호 follow the order date; a 반품 slip on the day of its sale comes after it.
+    is_credit = np.arange(n) >= n_sales
+    order = np.lexsort((rng.random(n), is_credit, day))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    lines = _Lines.concat([sale_lines, credit_lines])
+    line_owner = rank[lines.owner]
+    line_order = np.lexsort((np.arange(len(line_owner)), line_owner))
+    owner = line_owner[line_order]
+    starts = np.searchsorted(owner, np.arange(n + 1))
+    line_no = (np.arange(len(owner)) - starts[owner] + 1).astype(np.int32)
+    # 원행번호: the line number of the sale line a return line takes back, where written.
+    line_no_of = np.empty(len(owner), dtype=np.int32)
+    line_no_of[line_order] = line_no
+    src = lines.original_line[line_order]
+    original_raw = np.concatenate([np.full(n_sales, -1), credit["original"]])[order]
+    show = np.concatenate([np.zeros(n_sales, bool), credit["show_original"]])[order]
+    line_ref = (src >= 0) & show[owner] & (original_raw[owner] >= 0)
+    line_ref &= ctx.rng("erp.orders.line_refs").random(len(owner)) < 0.6
+    original_line_no = np.where(line_ref, line_no_of[np.maximum(src, 0)], 0).astype(np.int32)
+    original = np.where(original_raw >= 0, rank[np.maximum(original_raw, 0)], original_raw)
+    qty = lines.qty[line_order]
+    unit = lines.unit[line_order]
+    total = np.bincount(owner, weights=qty * unit, minlength=n)
     day = day[order]
     first_of_day = np.searchsorted(day, day, side="left")
-    line_order = np.lexsort((line_no, rank[order_of_line]))
-    owner = rank[order_of_line][line_order]
-    amount = qty[line_order] * unit[line_order]
-    total = np.bincount(owner, weights=amount, minlength=len(day))
+    status = np.concatenate([sales["status"], credit["status"]])[order]
+    patterns = truth.extra.setdefault("order_patterns", {})
+    patterns.update({
+        "erp_sales_slips": int(((status == NORMAL)).sum()),
+        "erp_cancelled_slips": int((status == CANCELLED).sum()),
+        "erp_zero_value_slips": int(sales["zero"].sum()),
+        "erp_lines_by_item_type": {
+            str(t): int(np.isin(lines.product, np.flatnonzero(p.item_type == t)).sum())
+            for t in sorted(set(p.item_type.tolist()))},
+    })
     return Orders(
-        customer=cust[order], day=day.astype(np.int32), channel=channel[order],
-        status=status[order], total=np.rint(total).astype(np.int64),
-        seq=(np.arange(len(day)) - first_of_day + 1).astype(np.int32),
-        line_start=np.searchsorted(owner, np.arange(len(day) + 1)),
-        line_no=line_no[line_order].astype(np.int32), product=product[line_order],
-        qty=qty[line_order].astype(np.int64), unit=unit[line_order],
+        customer=np.concatenate([sales["customer"], credit["customer"]])[order],
+        day=day.astype(np.int32),
+        channel=np.concatenate([sales["channel"], credit["channel"]])[order],
+        status=status, total=np.rint(total).astype(np.int64),
+        seq=(np.arange(n) - first_of_day + 1).astype(np.int32),
+        original=original, show_original=show,
+        line_start=starts, line_no=line_no, product=lines.product[line_order],
+        qty=qty.astype(np.int64), unit=unit.astype(np.int64),
+        original_line_no=original_line_no,
     )
 
 
@@ -457,6 +633,24 @@ def _order_numbers(o: Orders, idx: np.ndarray | slice) -> np.ndarray:
     width = max(5, len(str(int(o.seq.max()) if len(o) else 0)))
     return cat("SO", fmt_date(o.day[idx], np.full(len(o.day[idx]), DATE_COMPACT)),
                digits(o.seq[idx], width))
+
+
+def _original_numbers(o: Orders, sl: slice) -> np.ndarray:
+    """원주문번호 as written on each slip: the reversed order's number, a number the ERP never
+    exported (UNKNOWN_ORDER), or empty."""
+    original = o.original[sl]
+    shown = o.show_original[sl]
+    out = np.full(len(original), "", dtype=S)
+    known = shown & (original >= 0)
+    if known.any():
+        out[known] = _order_numbers(o, original[known])
+    unknown = shown & (original == UNKNOWN_ORDER)
+    if unknown.any():
+        width = max(5, len(str(int(o.seq.max()))))
+        out[unknown] = cat("SO", fmt_date(o.day[sl][unknown] - 400,
+                                          np.full(int(unknown.sum()), DATE_COMPACT)),
+                           "9" * width)
+    return out
 
 
 Render = Callable[[slice], list[np.ndarray]]
@@ -483,13 +677,16 @@ def write_orders(ctx: Context, c: Customers, p: Products, o: Orders, truth: Trut
     def order_cols(sl: slice) -> list[np.ndarray]:
         return [_order_numbers(o, sl), c.number[o.customer[sl]],
                 fmt_date(o.day[sl], date_style[sl]), CHANNELS[o.channel[sl]],
-                STATUSES[o.status[sl]], fmt_amount(o.total[sl], thousands[sl])]
+                STATUSES[o.status[sl]], fmt_amount(o.total[sl], thousands[sl]),
+                _original_numbers(o, sl)]
 
     def line_cols(sl: slice) -> list[np.ndarray]:
+        ref = o.original_line_no[sl]
         return [_order_numbers(o, owner[sl]), digits(o.line_no[sl]),
                 p.code[o.product[sl]], fmt_amount(o.qty[sl]),
                 fmt_amount(o.unit[sl], line_thousands[sl]),
-                fmt_amount(o.qty[sl] * o.unit[sl], line_thousands[sl])]
+                fmt_amount(o.qty[sl] * o.unit[sl], line_thousands[sl]),
+                where(ref > 0, digits(ref), "")]
 
     for k, day in enumerate(range(ctx.first_day, ctx.last_day + 1)):
         stamp = _stamp(day)
@@ -508,7 +705,7 @@ def generate_erp(ctx: Context, pop: Population, truth: Truth) -> ErpResult:
     customers = build_customers(ctx, pop)
     write_masters(ctx, pop, customers, products, truth)
     write_customer_truth(customers, pop, truth)
-    orders = build_orders(ctx, customers, products)
+    orders = build_orders(ctx, customers, products, truth)
     write_orders(ctx, customers, products, orders, truth)
     truth.extra.setdefault("counts", {})["erp_orders_by_status"] = {
         str(STATUSES[s]): int((orders.status == s).sum()) for s in range(3)}

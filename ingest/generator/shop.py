@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from ingest.schemas import (
+    SHOP_CLAIM_ITEMS,
+    SHOP_CLAIMS,
     SHOP_MARKETING_CONSENTS,
     SHOP_MEMBERS,
     SHOP_ORDER_ITEMS,
@@ -34,10 +36,13 @@ from .people import MIX, Population
 from .truth import Truth
 
 CHUNK = 50_000
-HISTORY_DAYS = 730  # the shop opened two years before end_date
+SHOP_HISTORY_DAYS = 730  # the shop opened two years before end_date
 GRADES = np.array(["FAMILY", "SILVER", "GOLD", "VIP"], dtype=S)
-STATUSES = np.array(["paid", "shipped", "cancelled", "returned"], dtype=S)
-PAID, SHIPPED, CANCELLED, RETURNED = range(4)
+# Order statuses as Korean shop platforms name them (입금전, 결제완료, 배송준비중, 배송중,
+# 배송완료, 구매확정, 취소, 반품, 교환).
+STATUSES = np.array(["pending_payment", "paid", "preparing", "shipped", "delivered",
+                     "confirmed", "cancelled", "returned", "exchanged"], dtype=S)
+PENDING, PAID, PREPARING, SHIPPED, DELIVERED, CONFIRMED, CANCELLED, RETURNED, EXCHANGED = range(9)
 CHANNELS = ("email", "sms")
 
 
@@ -63,10 +68,17 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     orders = sa.Table(
         "orders", md,
         sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("member_id", sa.Integer),
+        sa.Column("member_id", sa.Integer),  # NULL: guest order (비회원 주문)
+        sa.Column("orderer_name", sa.String(40)),
+        sa.Column("orderer_mobile", sa.String(30)),
+        sa.Column("orderer_email", sa.String(120)),
         sa.Column("ordered_at", sa.DateTime),
+        sa.Column("paid_at", sa.DateTime),
         sa.Column("status", sa.String(20)),
-        sa.Column("total_amount", sa.Integer),
+        sa.Column("total_amount", sa.Numeric(14, 2)),
+        sa.Column("shipping_fee", sa.Numeric(14, 2)),
+        sa.Column("discount_amount", sa.Numeric(14, 2)),
+        sa.Column("original_order_id", sa.Integer),
         sa.Column("updated_at", sa.DateTime, index=True),
         mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci",
     )
@@ -76,7 +88,28 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("order_id", sa.Integer),
         sa.Column("product_code", sa.String(20)),
         sa.Column("quantity", sa.Integer),
-        sa.Column("unit_price", sa.Integer),
+        sa.Column("unit_price", sa.Numeric(14, 2)),
+        sa.Column("updated_at", sa.DateTime, index=True),
+        mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci",
+    )
+    claims = sa.Table(
+        "claims", md,
+        sa.Column("claim_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("order_id", sa.Integer),
+        sa.Column("claim_type", sa.String(20)),
+        sa.Column("claim_status", sa.String(20)),
+        sa.Column("requested_at", sa.DateTime),
+        sa.Column("completed_at", sa.DateTime),
+        sa.Column("refund_amount", sa.Numeric(14, 2)),
+        sa.Column("updated_at", sa.DateTime, index=True),
+        mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci",
+    )
+    claim_items = sa.Table(
+        "claim_items", md,
+        sa.Column("claim_item_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("claim_id", sa.Integer),
+        sa.Column("order_item_id", sa.Integer),
+        sa.Column("quantity", sa.Integer),
         sa.Column("updated_at", sa.DateTime, index=True),
         mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci",
     )
@@ -88,7 +121,7 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("updated_at", sa.DateTime, index=True),
         mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci",
     )
-    return md, {t.name: t for t in (members, orders, items, consents)}
+    return md, {t.name: t for t in (members, orders, items, claims, claim_items, consents)}
 
 
 @dataclass
@@ -146,7 +179,7 @@ def build_members(ctx: Context, pop: Population) -> Members:
     person = np.concatenate([first, dup_of]).astype(np.int32)
     duplicate = np.concatenate([np.zeros(len(first), bool), np.ones(len(dup_of), bool)])
     n = len(person)
-    start = (ctx.last_day - HISTORY_DAYS + 1) * DAY
+    start = (ctx.last_day - SHOP_HISTORY_DAYS + 1) * DAY
     joined = start + (rng.random(n) * (ctx.end_sec - start)).astype(np.int64)
     # a second account is opened after the first one
     by_person = np.zeros(pop.n, dtype=np.int64)
@@ -193,49 +226,331 @@ def build_members(ctx: Context, pop: Population) -> Members:
 
 @dataclass
 class ShopOrders:
-    member: np.ndarray  # index into Members
+    member: np.ndarray  # index into Members; -1 for a guest order
+    guest_person: np.ndarray  # guest orders: the person behind it, -1 walk-in or member order
+    orderer_mobile: np.ndarray  # as typed at checkout
+    orderer_email: np.ndarray
+    orderer_name: np.ndarray
     ordered: np.ndarray
+    paid: np.ndarray  # seconds; -1 unpaid
     status: np.ndarray
     updated: np.ndarray
+    shipping: np.ndarray
+    discount: np.ndarray
     total: np.ndarray
+    original: np.ndarray  # credit notes: the order they reverse; -1 otherwise
     item_start: np.ndarray
     product: np.ndarray
     qty: np.ndarray
     unit: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.ordered)
 
-def build_orders(ctx: Context, m: Members, p: Products) -> ShopOrders:
+
+@dataclass
+class ShopClaims:
+    order: np.ndarray
+    kind: np.ndarray  # CLAIM_TYPES
+    status: np.ndarray  # CLAIM_STATUSES
+    requested: np.ndarray
+    completed: np.ndarray  # -1 when not completed
+    refund: np.ndarray
+    item_start: np.ndarray
+    order_item: np.ndarray  # index into the order items
+    qty: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+GUEST_ORDER_SHARE = 0.10  # 비회원 주문 among all orders
+GUESTS_KNOWN = 0.65  # guests who are customers elsewhere (their contacts can link them)
+SHIPPING_FEE = 3_000
+FREE_SHIPPING_FROM = 50_000
+
+
+def _guest_contacts(ctx: Context, pop: Population, n: int, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(person or -1, name, mobile, email) typed by guests at checkout."""
+    known = rng.random(n) < GUESTS_KNOWN
+    person = np.where(known, rng.integers(0, pop.n, n), -1)
+    idx = np.maximum(person, 0)
+    name = pop.name_text(idx)
+    mobile = pop.final_mobile.take(idx).render(slice(None))
+    email = np.where(rng.random(n) < 0.5, pop.email.take(idx).render(pop.pools.user_names,
+                                                                      slice(None)), "")
+    # Walk-in guests: a name from the pools, a number no customer record holds, no e-mail.
+    walk_in = np.flatnonzero(~known)
+    taken = pop.mobile.mid.astype(np.int64) * 10_000 + pop.mobile.last
+    fresh = rng.choice(80_000_000, len(walk_in) * 2 + 10, replace=False) + 20_000_000
+    fresh = fresh[~np.isin(fresh, taken)][: len(walk_in)]
+    mobile[walk_in] = cat("010-", digits(fresh // 10_000, 4), "-", digits(fresh % 10_000, 4))
+    email[walk_in] = ""
+    other = rng.integers(0, pop.n, len(walk_in))
+    name[walk_in] = pop.name_text(other)
+    return person, name.astype(S), mobile.astype(S), np.asarray(email, dtype=S)
+
+
+def build_orders(ctx: Context, pop: Population, m: Members, p: Products,
+                 truth: Truth) -> tuple[ShopOrders, ShopClaims]:
     rng = ctx.rng("shop.orders")
     mean = np.where(m.duplicate, 0.5, 2.0)
     counts = rng.negative_binomial(1.2, 1.2 / (1.2 + mean))
     member = np.repeat(np.arange(len(m)), counts)
-    joined = m.joined[member]
+    n_guest = round(len(member) * GUEST_ORDER_SHARE / (1 - GUEST_ORDER_SHARE))
+    start = (ctx.last_day - SHOP_HISTORY_DAYS + 1) * DAY
+    joined = np.concatenate([m.joined[member], np.full(n_guest, start)])
+    member = np.concatenate([member, np.full(n_guest, -1)])
     ordered = joined + ((ctx.end_sec - joined) * rng.random(len(member))).astype(np.int64)
     order = np.lexsort((rng.random(len(member)), ordered))
     member, ordered = member[order], ordered[order]
     n = len(member)
-    age = ctx.end_sec - ordered
-    recent = age < 2 * DAY
-    status = np.where(recent, np.where(rng.random(n) < 0.9, PAID, CANCELLED),
-                      rng.choice(4, n, p=[0.02, 0.88, 0.06, 0.04])).astype(np.int8)
-    delay = np.select(
-        [status == SHIPPED, status == CANCELLED, status == RETURNED],
-        [rng.uniform(0.5, 3, n) * DAY, rng.uniform(600, DAY, n), rng.uniform(5, 20, n) * DAY],
-        rng.uniform(0, 600, n))
-    updated = np.minimum(ordered + delay.astype(np.int64), ctx.end_sec - 1)
+    guest = member < 0
+    guest_person = np.full(n, -1)
+    o_name = np.full(n, "", dtype=S)
+    o_mobile = np.full(n, "", dtype=S)
+    o_email = np.full(n, "", dtype=S)
+    g = np.flatnonzero(guest)
+    guest_person[g], o_name[g], o_mobile[g], o_email[g] = _guest_contacts(ctx, pop, len(g), rng)
+    mem = np.flatnonzero(~guest)
+    o_name[mem] = m.names.render(pop.given_pool, pop.pools.surnames, member[mem])
+    o_mobile[mem] = m.mobile.render(member[mem])
+    o_email[mem] = m.email.render(pop.pools.user_names, member[mem])
+
+    # Items: merchandise; a few ₩0 orders (free samples, 0원 체험단).
     n_items = 1 + np.minimum(rng.poisson(0.8, n), 4)
-    active = np.flatnonzero(p.active)
-    weights = p.popularity[active] / p.popularity[active].sum()
-    product = active[rng.choice(len(active), int(n_items.sum()), p=weights)]
-    qty = 1 + rng.poisson(0.3, len(product))
+    merch = np.flatnonzero(p.active & (p.popularity > 0))
+    weights = p.popularity[merch] / p.popularity[merch].sum()
+    product = merch[rng.choice(len(merch), int(n_items.sum()), p=weights)]
+    qty = (1 + rng.poisson(0.3, len(product))).astype(np.int64)
     unit = np.where(rng.random(len(product)) < 0.3, np.rint(p.price[product] * 0.95 / 10) * 10,
                     p.price[product]).astype(np.int64)
     owner = np.repeat(np.arange(n), n_items)
-    total = np.bincount(owner, weights=qty * unit, minlength=n)
-    return ShopOrders(member=member, ordered=ordered, status=status, updated=updated,
-                      total=np.rint(total).astype(np.int64),
-                      item_start=np.concatenate([[0], np.cumsum(n_items)]),
-                      product=product, qty=qty, unit=unit)
+    zero = rng.random(n) < 0.005
+    unit[zero[owner]] = 0
+    items_value = np.bincount(owner, weights=qty * unit, minlength=n).astype(np.int64)
+    shipping = np.where((items_value > 0) & (items_value < FREE_SHIPPING_FROM), SHIPPING_FEE, 0)
+    coupon = (items_value >= 30_000) & (rng.random(n) < 0.10)
+    discount = np.where(coupon, np.where(rng.random(n) < 0.5, 3_000,
+                                         np.rint(items_value * 0.05 / 10) * 10), 0)
+    discount = discount.astype(np.int64)
+
+    # Life cycle: unpaid, cancelled before payment, then paid → preparing → shipped → delivered
+    # → confirmed by age.
+    age = ctx.end_sec - ordered
+    u = rng.random((4, n))
+    unpaid = (age < 2 * DAY) & (u[0] < 0.1)
+    cancelled_unpaid = ~unpaid & (u[1] < 0.03)
+    paid = np.where(unpaid | cancelled_unpaid, -1,
+                    ordered + rng.integers(0, 600, n)).astype(np.int64)
+    status = np.select(
+        [unpaid, cancelled_unpaid, age < DAY, age < 3 * DAY, age < 10 * DAY,
+         u[2] < 0.8],
+        [PENDING, CANCELLED, PAID, SHIPPED, DELIVERED, CONFIRMED], DELIVERED).astype(np.int8)
+    updated = np.where(cancelled_unpaid, ordered + rng.integers(600, 2 * DAY, n),
+                       np.where(paid >= 0, ordered + np.minimum(age, 12 * DAY) * u[3], ordered)
+                       ).astype(np.int64)
+
+    item_start = np.concatenate([[0], np.cumsum(n_items)])
+    claims = _claims(ctx, rng, ordered, paid, status, item_start, qty, unit, shipping, truth)
+    # A claim changes the order's last-modified time, and its status when it takes the whole
+    # order.
+    last = np.where(claims.completed >= 0, claims.completed, claims.requested)
+    np.maximum.at(updated, claims.order, last)
+    done_whole = (claims.status == COMPLETED) & _whole_order(claims, item_start, qty)
+    for kind, new_status in ((CANCEL, CANCELLED), (RETURN, RETURNED), (EXCHANGE, EXCHANGED)):
+        status[claims.order[done_whole & (claims.kind == kind)]] = new_status
+    updated = np.minimum(updated, ctx.end_sec - 1)
+
+    # Credit notes: a separate document with negative quantities naming the order it reverses,
+    # as shops linked to a POS or ERP keep them.
+    delivered = np.flatnonzero(np.isin(status, [DELIVERED, CONFIRMED]) & (items_value > 0)
+                               & (age > 25 * DAY))
+    credited = delivered[rng.random(len(delivered)) < 0.002]
+    truth.extra.setdefault("order_patterns", {}).update({
+        "shop_guest_orders": int(guest.sum()),
+        "shop_guest_orders_known_person": int((guest_person >= 0).sum()),
+        "shop_zero_value_orders": int(zero.sum()),
+        "shop_cancelled_before_payment": int(cancelled_unpaid.sum()),
+        "shop_unpaid_orders": int(unpaid.sum()),
+        "shop_orders_with_shipping_fee": int((shipping > 0).sum()),
+        "shop_orders_with_discount": int((discount > 0).sum()),
+        "shop_credit_notes": len(credited),
+    })
+    return _with_credit_notes(ctx, rng, ShopOrders(
+        member=member, guest_person=guest_person, orderer_mobile=o_mobile,
+        orderer_email=o_email, orderer_name=o_name, ordered=ordered, paid=paid, status=status,
+        updated=updated, shipping=shipping.astype(np.int64), discount=discount,
+        total=items_value + shipping - discount, original=np.full(n, -1),
+        item_start=item_start, product=product, qty=qty, unit=unit), credited, claims)
+
+
+CLAIM_TYPES = np.array(["cancel", "return", "exchange"], dtype=S)
+CANCEL, RETURN, EXCHANGE = range(3)
+CLAIM_STATUSES = np.array(["requested", "completed", "withdrawn"], dtype=S)
+REQUESTED, COMPLETED, WITHDRAWN = range(3)
+
+
+def _claims(ctx: Context, rng: np.random.Generator, ordered: np.ndarray, paid: np.ndarray,
+            status: np.ndarray, item_start: np.ndarray, qty: np.ndarray, unit: np.ndarray,
+            shipping: np.ndarray, truth: Truth) -> ShopClaims:
+    """Cancellations after payment (some minutes later), partial and full returns, exchanges
+    and withdrawn requests; at most one claim per order."""
+    n = len(ordered)
+    n_items = np.diff(item_start)
+    free = np.ones(n, dtype=bool)
+
+    def pick(mask: np.ndarray, rate: float) -> np.ndarray:
+        chosen = np.flatnonzero(mask & free & (rng.random(n) < rate))
+        free[chosen] = False
+        return chosen
+
+    was_paid = (paid >= 0) & ~np.isin(status, [PENDING, CANCELLED])
+    shipped_out = np.isin(status, [DELIVERED, CONFIRMED])
+    full_cancel = pick(was_paid, 0.03)
+    partial_cancel = pick(was_paid & (n_items >= 2), 0.01)
+    returns = pick(shipped_out, 0.04)
+    exchanges = pick(shipped_out, 0.01)
+    withdrawn = pick(shipped_out, 0.005)
+
+    quick = rng.random(len(full_cancel)) < 1 / 3  # undone minutes after paying
+    cancel_req = paid[full_cancel] + np.where(quick, rng.integers(120, 900, len(full_cancel)),
+                                              rng.integers(3_600, 20 * 3_600, len(full_cancel)))
+    cancel_done = cancel_req + np.where(quick, rng.integers(30, 300, len(full_cancel)),
+                                        rng.integers(600, 4 * 3_600, len(full_cancel)))
+    part_req = paid[partial_cancel] + rng.integers(1_800, 20 * 3_600, len(partial_cancel))
+    part_done = part_req + rng.integers(600, 4 * 3_600, len(partial_cancel))
+    ret_req = ordered[returns] + rng.integers(4 * DAY, 14 * DAY, len(returns))
+    ret_done = ret_req + rng.integers(DAY, 5 * DAY, len(returns))
+    exc_req = ordered[exchanges] + rng.integers(4 * DAY, 14 * DAY, len(exchanges))
+    exc_done = exc_req + rng.integers(2 * DAY, 6 * DAY, len(exchanges))
+    wd_req = ordered[withdrawn] + rng.integers(4 * DAY, 14 * DAY, len(withdrawn))
+
+    order = np.concatenate([full_cancel, partial_cancel, returns, exchanges, withdrawn])
+    kind = np.concatenate([np.full(len(full_cancel) + len(partial_cancel), CANCEL),
+                           np.full(len(returns), RETURN), np.full(len(exchanges), EXCHANGE),
+                           np.full(len(withdrawn), RETURN)]).astype(np.int8)
+    requested = np.concatenate([cancel_req, part_req, ret_req, exc_req, wd_req])
+    completed = np.concatenate([cancel_done, part_done, ret_done, exc_done,
+                                np.full(len(withdrawn), -1)])
+    state = np.concatenate([np.full(len(order) - len(withdrawn), COMPLETED),
+                            np.full(len(withdrawn), WITHDRAWN)]).astype(np.int8)
+    # Claims still open at the end of the period are only requested; none lies in the future.
+    keep = requested < ctx.end_sec
+    open_ = keep & (completed >= ctx.end_sec)
+    state[open_] = REQUESTED
+    completed[open_ | (state != COMPLETED)] = -1
+    order, kind, requested, completed, state = (a[keep] for a in (order, kind, requested,
+                                                                   completed, state))
+    first_cancels = len(full_cancel)
+    whole = np.concatenate([np.ones(first_cancels, bool),
+                            np.zeros(len(keep) - first_cancels, bool)])[keep]
+
+    # Items: a whole cancellation takes every item in full; a partial one the last item; a
+    # return the first k items with 1..qty units each; an exchange and a withdrawn request one
+    # unit of the first item.
+    k = np.where(whole, n_items[order], 1)
+    is_return = (kind == RETURN) & (state != WITHDRAWN)
+    k = np.where(is_return, 1 + (rng.random(len(order)) * n_items[order]).astype(np.int64), k)
+    partial_cancel_claim = (kind == CANCEL) & ~whole
+    first = np.where(partial_cancel_claim, item_start[order + 1] - 1, item_start[order])
+    claim_of_item = np.repeat(np.arange(len(order)), k)
+    offset = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+    order_item = first[claim_of_item] + offset
+    bought = qty[order_item]
+    cqty = np.where(whole[claim_of_item] | partial_cancel_claim[claim_of_item], bought, 1)
+    ret = is_return[claim_of_item]
+    cqty[ret] = np.minimum(1 + (rng.random(int(ret.sum())) * bought[ret]).astype(np.int64),
+                           bought[ret])
+    refund = np.bincount(claim_of_item, weights=np.where(
+        kind[claim_of_item] == EXCHANGE, 0, cqty * unit[order_item]), minlength=len(order))
+    refund = refund + np.where(whole, shipping[order], 0)
+    claims = ShopClaims(order=order, kind=kind, status=state, requested=requested,
+                        completed=completed, refund=np.rint(refund).astype(np.int64),
+                        item_start=np.concatenate([[0], np.cumsum(k)]),
+                        order_item=order_item, qty=cqty.astype(np.int64))
+    full_return = _whole_order(claims, item_start, qty) & is_return
+    truth.extra.setdefault("order_patterns", {}).update({
+        "shop_cancel_claims_whole": int((whole & (state == COMPLETED)).sum()),
+        "shop_cancel_claims_minutes_after_payment": int(
+            (whole & (state == COMPLETED) & (completed - requested < 900)
+             & (requested - paid[order] < 900)).sum()),
+        "shop_cancel_claims_partial": int((partial_cancel_claim & (state == COMPLETED)).sum()),
+        "shop_return_claims_full": int((full_return & (state == COMPLETED)).sum()),
+        "shop_return_claims_partial": int((is_return & ~full_return
+                                           & (state == COMPLETED)).sum()),
+        "shop_exchange_claims": int(((kind == EXCHANGE) & (state == COMPLETED)).sum()),
+        "shop_claims_not_completed": int((state != COMPLETED).sum()),
+    })
+    return claims
+
+
+def _whole_order(claims: ShopClaims, item_start: np.ndarray, qty: np.ndarray) -> np.ndarray:
+    """Per claim: does it cover every item of its order in full?"""
+    claim_of_item = np.repeat(np.arange(len(claims)), np.diff(claims.item_start))
+    in_full = np.bincount(claim_of_item, weights=claims.qty == qty[claims.order_item],
+                          minlength=len(claims))
+    return in_full == np.diff(item_start)[claims.order]
+
+
+def _with_credit_notes(ctx: Context, rng: np.random.Generator, o: ShopOrders,
+                       credited: np.ndarray, claims: ShopClaims
+                       ) -> tuple[ShopOrders, ShopClaims]:
+    """Append a credit-note order (all items negative) for each credited order, then put every
+    order in time order again (order ids follow time), remapping claims and items."""
+    n, m = len(o), len(credited)
+    when = np.minimum(o.ordered[credited] + rng.integers(5 * DAY, 20 * DAY, m), ctx.end_sec - 1)
+    counts = np.diff(o.item_start)
+    items = np.concatenate([np.arange(o.item_start[c], o.item_start[c + 1])
+                            for c in credited.tolist()]) if m else np.zeros(0, dtype=np.int64)
+    value = -np.bincount(np.repeat(np.arange(m), counts[credited]),
+                         weights=o.qty[items] * o.unit[items], minlength=m).astype(np.int64)
+
+    def cat_(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, b])
+
+    ordered = cat_(o.ordered, when)
+    position = np.lexsort((np.arange(n + m), ordered))
+    rank = np.empty(n + m, dtype=np.int64)
+    rank[position] = np.arange(n + m)
+    all_counts = cat_(counts, counts[credited])
+    all_starts = cat_(o.item_start[:-1], len(o.product) + np.concatenate(
+        [[0], np.cumsum(counts[credited])[:-1]]).astype(np.int64) if m else np.zeros(0, int))
+    product = cat_(o.product, o.product[items])
+    qty = cat_(o.qty, -o.qty[items])
+    unit = cat_(o.unit, o.unit[items])
+    new_counts = all_counts[position]
+    new_starts = all_starts[position]
+    total = int(new_counts.sum())
+    item_index = np.repeat(new_starts, new_counts) + (
+        np.arange(total) - np.repeat(np.cumsum(new_counts) - new_counts, new_counts))
+    item_rank = np.empty(total, dtype=np.int64)
+    item_rank[item_index] = np.arange(total)
+    original = cat_(o.original, credited)
+    original = np.where(original >= 0, rank[np.maximum(original, 0)], -1)[position]
+    orders = ShopOrders(
+        member=cat_(o.member, o.member[credited])[position],
+        guest_person=cat_(o.guest_person, o.guest_person[credited])[position],
+        orderer_mobile=cat_(o.orderer_mobile, o.orderer_mobile[credited])[position],
+        orderer_email=cat_(o.orderer_email, o.orderer_email[credited])[position],
+        orderer_name=cat_(o.orderer_name, o.orderer_name[credited])[position],
+        ordered=ordered[position],
+        paid=cat_(o.paid, when)[position],
+        status=cat_(o.status, np.full(m, CONFIRMED, dtype=np.int8))[position],
+        updated=cat_(o.updated, when)[position],
+        shipping=cat_(o.shipping, np.zeros(m, dtype=np.int64))[position],
+        discount=cat_(o.discount, np.zeros(m, dtype=np.int64))[position],
+        total=cat_(o.total, value)[position],
+        original=original,
+        item_start=np.concatenate([[0], np.cumsum(new_counts)]),
+        product=product[item_index], qty=qty[item_index], unit=unit[item_index],
+    )
+    claims = ShopClaims(order=rank[claims.order], kind=claims.kind, status=claims.status,
+                        requested=claims.requested, completed=claims.completed,
+                        refund=claims.refund, item_start=claims.item_start,
+                        order_item=item_rank[claims.order_item], qty=claims.qty)
+    return orders, claims
 
 
 def _insert_sql(engine: Engine, table: sa.Table) -> str:
@@ -328,25 +643,55 @@ def generate_shop(ctx: Context, pop: Population, products: Products, truth: Trut
         ])
     w.close()
 
-    o = build_orders(ctx, m, products)
-    w = _TableWriter(ctx, engine, backend, tables["orders"], SHOP_ORDERS, len(o.member), truth)
-    order_id = np.arange(len(o.member), dtype=np.int64) + 500_001
-    for sl in _chunks(len(o.member)):
-        w.write([order_id[sl].tolist(), m.member_id[o.member[sl]].tolist(),
-                 fmt_ts(o.ordered[sl]).tolist(), STATUSES[o.status[sl]].tolist(),
-                 o.total[sl].tolist(), fmt_ts(o.updated[sl]).tolist()])
+    o, claims = build_orders(ctx, pop, m, products, truth)
+    order_id = np.arange(len(o), dtype=np.int64) + 500_001
+    member_id = [None if k < 0 else v for k, v in zip(
+        o.member.tolist(), m.member_id[np.maximum(o.member, 0)].tolist(), strict=True)]
+    original = [None if k < 0 else v for k, v in zip(
+        o.original.tolist(), order_id[np.maximum(o.original, 0)].tolist(), strict=True)]
+    paid = where(o.paid >= 0, fmt_ts(np.maximum(o.paid, 0)), "")
+    w = _TableWriter(ctx, engine, backend, tables["orders"], SHOP_ORDERS, len(o), truth)
+    for sl in _chunks(len(o)):
+        w.write([order_id[sl].tolist(), member_id[sl], _opt(o.orderer_name[sl]),
+                 _opt(o.orderer_mobile[sl]), _opt(o.orderer_email[sl]),
+                 fmt_ts(o.ordered[sl]).tolist(), _opt(paid[sl]), STATUSES[o.status[sl]].tolist(),
+                 o.total[sl].tolist(), o.shipping[sl].tolist(), o.discount[sl].tolist(),
+                 original[sl], fmt_ts(o.updated[sl]).tolist()])
     w.close()
 
     n_items = len(o.product)
-    owner = np.repeat(np.arange(len(o.member)), np.diff(o.item_start))
+    owner = np.repeat(np.arange(len(o)), np.diff(o.item_start))
+    item_id = np.arange(n_items, dtype=np.int64) + 1_000_001
     w = _TableWriter(ctx, engine, backend, tables["order_items"], SHOP_ORDER_ITEMS, n_items,
                      truth)
     for sl in _chunks(n_items):
-        w.write([(np.arange(sl.start, sl.stop) + 1_000_001).tolist(),
-                 order_id[owner[sl]].tolist(), products.code[o.product[sl]].tolist(),
-                 o.qty[sl].tolist(), o.unit[sl].tolist(),
-                 fmt_ts(o.ordered[owner[sl]]).tolist()])
+        w.write([item_id[sl].tolist(), order_id[owner[sl]].tolist(),
+                 products.code[o.product[sl]].tolist(), o.qty[sl].tolist(),
+                 o.unit[sl].tolist(), fmt_ts(o.ordered[owner[sl]]).tolist()])
     w.close()
+
+    claim_id = np.arange(len(claims), dtype=np.int64) + 700_001
+    last = np.where(claims.completed >= 0, claims.completed, claims.requested)
+    done = where(claims.completed >= 0, fmt_ts(np.maximum(claims.completed, 0)), "")
+    refund = [v if s == COMPLETED else None
+              for v, s in zip(claims.refund.tolist(), claims.status.tolist(), strict=True)]
+    w = _TableWriter(ctx, engine, backend, tables["claims"], SHOP_CLAIMS, len(claims), truth)
+    for sl in _chunks(len(claims)):
+        w.write([claim_id[sl].tolist(), order_id[claims.order[sl]].tolist(),
+                 CLAIM_TYPES[claims.kind[sl]].tolist(), CLAIM_STATUSES[claims.status[sl]].tolist(),
+                 fmt_ts(claims.requested[sl]).tolist(), _opt(done[sl]), refund[sl],
+                 fmt_ts(last[sl]).tolist()])
+    w.close()
+    claim_owner = np.repeat(np.arange(len(claims)), np.diff(claims.item_start))
+    n_claim_items = len(claim_owner)
+    w = _TableWriter(ctx, engine, backend, tables["claim_items"], SHOP_CLAIM_ITEMS,
+                     n_claim_items, truth)
+    for sl in _chunks(n_claim_items):
+        w.write([(np.arange(sl.start, sl.stop) + 800_001).tolist(),
+                 claim_id[claim_owner[sl]].tolist(), item_id[claims.order_item[sl]].tolist(),
+                 claims.qty[sl].tolist(), fmt_ts(last[claim_owner[sl]]).tolist()])
+    w.close()
+    write_guest_truth(o, order_id, pop, truth)
 
     rng = ctx.rng("shop.consents")
     n = len(m)
@@ -378,6 +723,17 @@ def generate_shop(ctx: Context, pop: Population, products: Products, truth: Trut
     write_member_truth(m, pop, truth)
     truth.extra.setdefault("counts", {})["shop_backend"] = backend
     return ShopResult(members=m, refused_email=refused_email, refused_sms=refused_sms)
+
+
+def write_guest_truth(o: ShopOrders, order_id: np.ndarray, pop: Population,
+                      truth: Truth) -> None:
+    """Who placed each guest order: a person of the population, or '' for a walk-in guest no
+    record knows (anonymous revenue)."""
+    guest = np.flatnonzero(o.member < 0)
+    person = o.guest_person[guest]
+    ids = np.where(person >= 0, pop.person_ids(np.maximum(person, 0)), "")
+    truth.identity("shop_guest_order", [str(k) for k in order_id[guest].tolist()],
+                   ids.tolist())
 
 
 def write_member_truth(m: Members, pop: Population, truth: Truth) -> None:

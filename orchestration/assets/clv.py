@@ -1,8 +1,9 @@
-"""The predictive CLV fit: BG/NBD + Gamma-Gamma over the purchase summary dbt built.
+"""The predictive CLV fit: BG/NBD + Gamma-Gamma over the purchase summary dbt built, and its
+back-test.
 
-Sits between two dbt steps: it reads intermediate.int_customer_purchase_summary and writes
-ml.clv_predictions and ml.clv_model_fit, which the value marts (mart_customer_ltv, ...) read
-as the dbt source `ml`.
+Sits between two dbt steps: it reads intermediate.int_customer_purchase_summary and
+core.fct_purchases and writes ml.clv_predictions, ml.clv_model_fit and ml.clv_backtest, which the
+value marts (mart_customer_ltv, mart_clv_backtest, ...) read as the dbt source `ml`.
 """
 
 from collections.abc import Iterator
@@ -10,12 +11,14 @@ from collections.abc import Iterator
 import dagster as dg
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.clv import scoring, store
+from orchestration.clv import backtest, scoring, store
 from orchestration.resources import SettingsResource, WarehouseResource
 
 PREDICTIONS_KEY = dg.AssetKey(["ml", "clv_predictions"])
 FIT_KEY = dg.AssetKey(["ml", "clv_model_fit"])
+BACKTEST_KEY = dg.AssetKey(["ml", "clv_backtest"])
 SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
+PURCHASES_KEY = dg.AssetKey(["marts", "core", "fct_purchases"])
 
 
 @dg.multi_asset(
@@ -29,25 +32,43 @@ SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
         dg.AssetSpec(FIT_KEY, deps=[SUMMARY_KEY], group_name="dbt", kinds={"python", "duckdb"},
                      description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, "
                                  "gamma) parameters with log-likelihood and customers fitted."),
+        dg.AssetSpec(BACKTEST_KEY, deps=[PURCHASES_KEY], group_name="dbt",
+                     kinds={"python", "duckdb"},
+                     description="Back-test: BG/NBD fitted on the purchases before the last "
+                                 "var clv_backtest_holdout_days days, its predicted repeat "
+                                 "purchases in those days against the actual ones, per "
+                                 "calibration frequency (0-6, 7+) and in total."),
     ],
     pool=WAREHOUSE_POOL,
 )
 def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
-    rates = scoring.ClvSettings.from_dbt_vars(settings.resolved())
+    dbt_vars = settings.resolved()
+    rates = scoring.ClvSettings.from_dbt_vars(dbt_vars)
     with warehouse.connect() as con:
         summary = store.read_summary_duckdb(con)
         result = scoring.score(summary, rates)
-        store.write_duckdb(con, result, summary["as_of_date"].max(), context.run.run_id)
+        purchase_days, as_of_date = store.read_purchase_days_duckdb(con)
+        table, tested, why_not = scoring.backtest_table(purchase_days, as_of_date, rates)
+        store.write_duckdb(con, result, as_of_date, context.run.run_id, table)
+    if why_not:
+        context.log.warning(f"CLV back-test skipped: {why_not}")
+    if result.observed_order_values:
+        context.log.warning(
+            f"Gamma-Gamma q = {result.gamma_gamma.q:.3f} ≤ 1: the fitted spend has no finite "
+            "mean, so expected order values are the customers' observed means")
     p, g = result.bgnbd, result.gamma_gamma
     predictions = result.predictions
+    currency = dbt_vars["currency_code"]
     yield dg.MaterializeResult(
         asset_key=PREDICTIONS_KEY,
         metadata={
             "dagster/row_count": len(predictions),
+            "as_of_date": str(as_of_date),
             "mean_p_alive": float(predictions["p_alive"].mean()),
             "expected_purchases_12m_total": float(predictions["expected_purchases_12m"].sum()),
-            "predicted_clv_12m_total_krw": float(predictions["predicted_clv_12m"].sum()),
+            f"predicted_clv_12m_total_{currency.lower()}":
+                float(predictions["predicted_clv_12m"].sum()),
         })
     yield dg.MaterializeResult(
         asset_key=FIT_KEY,
@@ -58,4 +79,16 @@ def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
             "gamma_gamma": dg.MetadataValue.json({"p": g.p, "q": g.q, "gamma": g.gamma,
                                                   "log_likelihood": g.log_likelihood,
                                                   "customers": g.customers}),
+            "order_values_from": "observed means (q ≤ 1)" if result.observed_order_values
+            else "Gamma-Gamma",
+        })
+    yield dg.MaterializeResult(
+        asset_key=BACKTEST_KEY,
+        metadata={
+            "dagster/row_count": len(table),
+            "comparison": dg.MetadataValue.md(backtest.markdown(tested) if tested
+                                              else f"not run: {why_not}"),
+            **({"actual_repeat_purchases": tested.actual_total,
+                "predicted_repeat_purchases": tested.predicted_total,
+                "total_error_pct": tested.total_error_pct} if tested else {}),
         })

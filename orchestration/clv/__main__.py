@@ -33,7 +33,9 @@ def main() -> None:
         try:
             summary = store.read_summary_duckdb(con)
             result = scoring.score(summary, rates)
-            store.write_duckdb(con, result, summary["as_of_date"].max(), run_id)
+            days, as_of_date = store.read_purchase_days_duckdb(con)
+            table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
+            store.write_duckdb(con, result, as_of_date, run_id, table)
         finally:
             con.close()
     else:
@@ -41,13 +43,20 @@ def main() -> None:
         try:
             summary = store.read_summary_postgres(con)
             result = scoring.score(summary, rates)
-            store.write_postgres(con, result, summary["as_of_date"].max(), run_id)
+            days, as_of_date = store.read_purchase_days_postgres(con)
+            table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
+            store.write_postgres(con, result, as_of_date, run_id, table)
         finally:
             con.close()
     p, g = result.bgnbd, result.gamma_gamma
     print(f"BG/NBD on {p.customers:,} customers: r={p.r:.4g} alpha={p.alpha:.4g} a={p.a:.4g} "
           f"b={p.b:.4g} LL={p.log_likelihood:.1f}; Gamma-Gamma on {g.customers:,}: "
           f"p={g.p:.4g} q={g.q:.4g} gamma={g.gamma:.4g}")
+    if tested:
+        print(f"Back-test: {tested.actual_total:,.0f} repeat purchases in the holdout, "
+              f"{tested.predicted_total:,.0f} predicted ({tested.total_error_pct:+.1f}%)")
+    else:
+        print(f"Back-test skipped: {why_not}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.clv import bgnbd, gamma_gamma
+from orchestration.clv import backtest, bgnbd, gamma_gamma
 
 WEEKS_PER_MONTH = 52.1775 / 12
 HORIZON_MONTHS = 12  # the marts' columns say 12m
@@ -31,10 +31,13 @@ class ClvSettings:
     annual_discount_rate: float
     default_margin_rate: float
 
+    backtest_holdout_days: int = 182
+
     @classmethod
     def from_dbt_vars(cls, dbt_vars: Mapping[str, Any]) -> ClvSettings:
         return cls(annual_discount_rate=float(dbt_vars["ltv_discount_rate"]),
-                   default_margin_rate=float(dbt_vars["default_margin_rate"]))
+                   default_margin_rate=float(dbt_vars["default_margin_rate"]),
+                   backtest_holdout_days=int(dbt_vars["clv_backtest_holdout_days"]))
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class ClvResult:
     fit: pd.DataFrame
     bgnbd: bgnbd.BgNbdParams
     gamma_gamma: gamma_gamma.GammaGammaParams
+    # True when Gamma-Gamma's q ≤ 1 (the fitted spend has no finite mean: a few huge repeat
+    # purchases) and order values are the observed means instead.
+    observed_order_values: bool = False
 
 
 def fit_bgnbd_on_histories(summary: pd.DataFrame) -> bgnbd.BgNbdParams:
@@ -79,7 +85,13 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
     monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
     discount = 1 / (1 + monthly_rate) ** months[1:]
 
-    order_value = gamma_gamma.expected_average_value(spend_model, x, spend)
+    observed_order_values = spend_model.q <= 1
+    if observed_order_values:
+        repeat_values = spend[(x > 0) & (spend > 0)]
+        order_value = np.where(x > 0, spend,
+                               repeat_values.mean() if len(repeat_values) else 0.0)
+    else:
+        order_value = gamma_gamma.expected_average_value(spend_model, x, spend)
     revenue = summary["revenue_to_date"].to_numpy(dtype=float)
     margin = summary["gross_margin_to_date"].to_numpy(dtype=float)
     # The customer's own margin rate when it is meaningful, else the default.
@@ -104,7 +116,28 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
          if name not in ("log_likelihood", "customers")]
         + [("gamma_gamma", name, float(value), spend_model.log_likelihood, spend_model.customers)
            for name, value in asdict(spend_model).items()
-           if name not in ("log_likelihood", "customers")],
+           if name not in ("log_likelihood", "customers")]
+        # The settings the prediction used, for the record (they are dbt vars too).
+        + [("settings", name, float(value), None, None)
+           for name, value in (("annual_discount_rate", settings.annual_discount_rate),
+                               ("default_margin_rate", settings.default_margin_rate))],
         columns=["model", "parameter", "value", "log_likelihood", "customers_fitted"])
+    fit["customers_fitted"] = fit["customers_fitted"].astype("Int64")
     return ClvResult(predictions=predictions, fit=fit, bgnbd=purchase_model,
-                     gamma_gamma=spend_model)
+                     gamma_gamma=spend_model, observed_order_values=observed_order_values)
+
+
+def backtest_table(purchase_days: pd.DataFrame, as_of_date: object, settings: ClvSettings
+                   ) -> tuple[pd.DataFrame, backtest.Backtest | None, str | None]:
+    """The back-test of the scoring date's data: (ml.clv_backtest rows, result, why none).
+
+    The holdout is the last `backtest_holdout_days` days up to and including the scoring date.
+    A history too short to calibrate on gives an empty table and the reason, not a failed run.
+    """
+    end = pd.Timestamp(as_of_date)
+    calibration_end = end - pd.Timedelta(days=settings.backtest_holdout_days)
+    try:
+        result = backtest.run(purchase_days, calibration_end, end)
+    except ValueError as error:
+        return backtest.as_table_empty(), None, str(error)
+    return backtest.as_table(result), result, None

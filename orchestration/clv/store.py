@@ -1,8 +1,9 @@
 """Read the purchase summary from the warehouse and write the CLV tables (schema ml).
 
 DuckDB is the embedded default; PostgreSQL is the `postgres` dbt target's warehouse. Both get
-the same two tables, replaced in one transaction so dbt never sees half a fit:
-ml.clv_predictions (one row per customer) and ml.clv_model_fit (one row per parameter).
+the same three tables, replaced in one transaction so dbt never sees half a fit:
+ml.clv_predictions (one row per customer), ml.clv_model_fit (one row per parameter) and
+ml.clv_backtest (the calibration/holdout comparison, one row per frequency group and a total).
 """
 
 from __future__ import annotations
@@ -19,16 +20,28 @@ from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
 
 SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
 _SUMMARY_QUERY = f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE}"
+# Purchase days up to the scoring date, for the back-test (fct_purchases is the one definition
+# of a purchase).
+_PURCHASE_DAYS_QUERY = """
+    select customer_id, purchase_date
+    from core.fct_purchases
+    where is_purchase
+        and purchase_date <= (select as_of_date from intermediate.int_scoring_date)"""
+_AS_OF_QUERY = "select as_of_date from intermediate.int_scoring_date"
 
 _PG_TYPES = {"customer_id": "text", "model": "text", "parameter": "text",
              "customers_fitted": "bigint", "as_of_date": "date",
-             "fitted_at": "timestamptz", "run_id": "text"}
+             "fitted_at": "timestamptz", "run_id": "text", "label": "text",
+             "frequency_group": "bigint", "customers": "bigint", "calibration_end": "timestamp",
+             "holdout_end": "timestamp"}
 
 
-def _stamped(result: ClvResult, as_of_date: object, run_id: str) -> dict[str, pd.DataFrame]:
+def _stamped(result: ClvResult, as_of_date: object, run_id: str,
+             backtest: pd.DataFrame) -> dict[str, pd.DataFrame]:
     fitted_at = datetime.now(UTC)
     as_of_date = pd.Timestamp(as_of_date).date()  # a DATE column, whatever the driver returned
-    tables = {"clv_predictions": result.predictions.copy(), "clv_model_fit": result.fit.copy()}
+    tables = {"clv_predictions": result.predictions.copy(), "clv_model_fit": result.fit.copy(),
+              "clv_backtest": backtest.copy()}
     for frame in tables.values():
         frame["as_of_date"] = as_of_date
         frame["fitted_at"] = fitted_at
@@ -40,9 +53,14 @@ def read_summary_duckdb(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(_SUMMARY_QUERY).df()
 
 
+def read_purchase_days_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, object]:
+    """(purchase days up to the scoring date, the scoring date)."""
+    return con.execute(_PURCHASE_DAYS_QUERY).df(), con.execute(_AS_OF_QUERY).fetchone()[0]
+
+
 def write_duckdb(con: duckdb.DuckDBPyConnection, result: ClvResult, as_of_date: object,
-                 run_id: str) -> None:
-    tables = _stamped(result, as_of_date, run_id)
+                 run_id: str, backtest: pd.DataFrame) -> None:
+    tables = _stamped(result, as_of_date, run_id, backtest)
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists ml")
@@ -66,9 +84,18 @@ def read_summary_postgres(con: psycopg2.extensions.connection) -> pd.DataFrame:
     return frame
 
 
+def read_purchase_days_postgres(con: psycopg2.extensions.connection
+                                ) -> tuple[pd.DataFrame, object]:
+    with con.cursor() as cursor:
+        cursor.execute(_PURCHASE_DAYS_QUERY)
+        days = pd.DataFrame(cursor.fetchall(), columns=["customer_id", "purchase_date"])
+        cursor.execute(_AS_OF_QUERY)
+        return days, cursor.fetchone()[0]
+
+
 def write_postgres(con: psycopg2.extensions.connection, result: ClvResult, as_of_date: object,
-                   run_id: str) -> None:
-    tables = _stamped(result, as_of_date, run_id)
+                   run_id: str, backtest: pd.DataFrame) -> None:
+    tables = _stamped(result, as_of_date, run_id, backtest)
     with con, con.cursor() as cursor:
         cursor.execute("create schema if not exists ml")
         for name, frame in tables.items():

@@ -1,8 +1,11 @@
 -- One row per source record that names a person: ERP customer numbers, shop member ids,
--- call-center calls (by caller number) and ESP recipients (by email or SMS phone), with the
--- customer it belongs to, the rule that linked it and a confidence.
--- Calls and recipients attach to an existing customer and never bridge two customers: a call
--- from a number that two customers share is left unmatched unless the typed name decides.
+-- call-center calls (by caller number), ESP recipients (by email or SMS phone) and shop guest
+-- orders (비회원 주문, by the mobile or e-mail typed at checkout), with the customer it belongs
+-- to, the rule that linked it and a confidence.
+-- Calls, recipients and guest orders attach to an existing customer and never bridge two
+-- customers: a number that two customers share is left unmatched unless the typed name
+-- decides. A guest order no customer record can be tied to stays anonymous (customer_id null):
+-- revenue, but nobody's purchase.
 with resolved as (
     select * from {{ ref('int_customers_resolved') }}
 ),
@@ -17,6 +20,11 @@ calls as (
 
 esp_events as (
     select * from {{ ref('stg_esp__events') }}
+),
+
+guest_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    where is_guest_order
 ),
 
 customer_records as (
@@ -133,6 +141,66 @@ recipient_rows as (
     left join recipient_matches on recipient_matches.recipient_raw = recipients.recipient_raw
 ),
 
+guest_mobile_candidates as (
+    select
+        guest_orders.shop_order_id,
+        customer_phones.customer_id,
+        max(case when guest_orders.orderer_name_match_key = customer_phones.name_key then 1 else 0 end)
+            as name_agrees
+    from guest_orders
+    inner join customer_phones on customer_phones.phone_e164 = guest_orders.orderer_mobile_e164
+    where guest_orders.orderer_mobile_status = 'valid'
+        and guest_orders.orderer_mobile_kind = 'mobile'
+    group by guest_orders.shop_order_id, customer_phones.customer_id
+),
+
+guest_mobile_matches as (
+    select
+        shop_order_id,
+        count(*) as candidate_customers,
+        sum(name_agrees) as name_agreeing_customers,
+        min(customer_id) as only_customer,
+        min(case when name_agrees = 1 then customer_id end) as name_customer,
+        max(name_agrees) as any_name_agrees
+    from guest_mobile_candidates
+    group by shop_order_id
+),
+
+guest_email_matches as (
+    select
+        guest_orders.shop_order_id,
+        count(distinct customer_addresses.customer_id) as candidate_customers,
+        min(customer_addresses.customer_id) as only_customer
+    from guest_orders
+    inner join customer_addresses
+        on customer_addresses.address = coalesce(
+            case when guest_orders.orderer_email_status = 'valid' then guest_orders.orderer_email end,
+            guest_orders.orderer_email_suggested)
+    group by guest_orders.shop_order_id
+),
+
+guest_rows as (
+    select
+        'shop_guest_order' as source,
+        cast(guest_orders.shop_order_id as {{ dbt.type_string() }}) as source_key,
+        case
+            when mobile.candidate_customers = 1 then mobile.only_customer
+            when mobile.name_agreeing_customers = 1 then mobile.name_customer
+            when email.candidate_customers = 1 then email.only_customer
+        end as customer_id,
+        case
+            when mobile.candidate_customers = 1 and mobile.any_name_agrees = 1
+                then 'guest_mobile_name'
+            when mobile.candidate_customers = 1 then 'guest_mobile'
+            when mobile.name_agreeing_customers = 1 then 'guest_mobile_name'
+            when email.candidate_customers = 1 then 'guest_email'
+            else 'anonymous_guest'
+        end as match_rule
+    from guest_orders
+    left join guest_mobile_matches as mobile on mobile.shop_order_id = guest_orders.shop_order_id
+    left join guest_email_matches as email on email.shop_order_id = guest_orders.shop_order_id
+),
+
 unioned as (
     select source, source_key, customer_id, match_rule, match_confidence
     from resolved
@@ -155,6 +223,18 @@ unioned as (
         case match_rule when 'email' then 0.95 when 'sms_phone' then 0.90 else 1.00 end
             as match_confidence
     from recipient_rows
+
+    union all
+
+    select
+        source, source_key, customer_id, match_rule,
+        case match_rule
+            when 'guest_mobile_name' then 0.97
+            when 'guest_mobile' then 0.90
+            when 'guest_email' then 0.95
+            else 0.00
+        end as match_confidence
+    from guest_rows
 )
 
 select

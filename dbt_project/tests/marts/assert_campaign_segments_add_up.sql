@@ -7,7 +7,7 @@ with by_segment as (
         sum(delivered) as delivered,
         sum(opened) as opened,
         sum(clicked) as clicked,
-        sum(attributed_orders) as attributed_orders,
+        sum(attributed_purchases) as attributed_purchases,
         sum(attributed_revenue) as attributed_revenue
     from {{ ref('mart_campaign_segment_kpis') }}
     group by campaign_id
@@ -24,5 +24,5 @@ where coalesce(by_segment.sent, -1) <> by_campaign.sent
     or by_segment.delivered <> by_campaign.delivered
     or by_segment.opened <> by_campaign.opened
     or by_segment.clicked <> by_campaign.clicked
-    or by_segment.attributed_orders <> by_campaign.attributed_orders
+    or by_segment.attributed_purchases <> by_campaign.attributed_purchases
     or by_segment.attributed_revenue <> by_campaign.attributed_revenue

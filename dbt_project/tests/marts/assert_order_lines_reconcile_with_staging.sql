@@ -1,15 +1,31 @@
--- Row-count reconciliation staging → fact: every staged ERP order line and shop order item is
--- in fct_order_lines exactly once.
+-- Every staged ERP slip line, shop order item and item of a completed shop return claim is
+-- either in fct_order_lines or held in int_order_line_exceptions — exactly once.
 with staged as (
-    select (select count(*) from {{ ref('stg_erp__order_lines') }})
-         + (select count(*) from {{ ref('stg_shop__order_items') }}) as staged_lines
+    select 'erp:' || erp_order_no || ':' || cast(line_no as {{ dbt.type_string() }}) as line_key
+    from {{ ref('stg_erp__order_lines') }}
+    union all
+    select 'shop:' || cast(shop_order_id as {{ dbt.type_string() }}) || ':'
+        || cast(shop_order_item_id as {{ dbt.type_string() }})
+    from {{ ref('stg_shop__order_items') }}
+    union all
+    select 'shop-claim:' || cast(claims.shop_claim_id as {{ dbt.type_string() }}) || ':'
+        || cast(items.shop_claim_item_id as {{ dbt.type_string() }})
+    from {{ ref('stg_shop__claim_items') }} as items
+    inner join {{ ref('stg_shop__claims') }} as claims on claims.shop_claim_id = items.shop_claim_id
+    where claims.claim_type = 'return' and claims.is_completed
 ),
 
-fact as (
-    select count(*) as fact_lines from {{ ref('fct_order_lines') }}
+accounted as (
+    select line_key from {{ ref('fct_order_lines') }}
+    union all
+    select line_key from {{ ref('int_order_line_exceptions') }}
+),
+
+counted as (
+    select line_key, count(*) as copies from accounted group by line_key
 )
 
-select staged.staged_lines, fact.fact_lines
+select staged.line_key, counted.copies
 from staged
-cross join fact
-where staged.staged_lines <> fact.fact_lines
+left join counted on counted.line_key = staged.line_key
+where coalesce(counted.copies, 0) <> 1

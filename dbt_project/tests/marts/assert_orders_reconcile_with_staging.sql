@@ -1,20 +1,23 @@
--- Row-count and amount reconciliation staging → fact for orders, per source.
+-- Every staged ERP slip and shop order is in fct_orders exactly once, and so is every
+-- completed shop return claim (a return document of its own).
 with staged as (
-    select 'erp' as source, count(*) as order_count, sum(order_amount) as gross_amount
-    from {{ ref('stg_erp__orders') }}
+    select 'erp:' || erp_order_no as order_key from {{ ref('stg_erp__orders') }}
     union all
-    select 'shop' as source, count(*) as order_count, sum(order_amount) as gross_amount
+    select 'shop:' || cast(shop_order_id as {{ dbt.type_string() }})
     from {{ ref('stg_shop__orders') }}
+    union all
+    select 'shop-claim:' || cast(shop_claim_id as {{ dbt.type_string() }})
+    from {{ ref('stg_shop__claims') }}
+    where claim_type = 'return' and is_completed
 ),
 
 fact as (
-    select source, count(*) as order_count, sum(gross_amount) as gross_amount
+    select order_key, count(*) as copies
     from {{ ref('fct_orders') }}
-    group by source
+    group by order_key
 )
 
-select staged.source, staged.order_count, fact.order_count as fact_order_count
+select staged.order_key, fact.copies
 from staged
-left join fact on fact.source = staged.source
-where staged.order_count <> coalesce(fact.order_count, 0)
-    or coalesce(staged.gross_amount, 0) <> coalesce(fact.gross_amount, 0)
+left join fact on fact.order_key = staged.order_key
+where coalesce(fact.copies, 0) <> 1

@@ -1,12 +1,55 @@
--- One row per calendar day from the first order's year to the end of next year.
+-- One row per calendar day, from 1 January of the year of the earliest date in the data to
+-- 31 December of the year after the latest (orders, claims, calls, tickets, e-mail events,
+-- campaigns, the scoring date): a ten-year order history gets a ten-year calendar without an
+-- edit. vars calendar_start / calendar_end, when set, override either end.
 {%- set weekdays_ko = ['월', '화', '수', '목', '금', '토', '일'] %}
-with days as (
-    {{ dbt.date_spine('day', "cast('" ~ var('calendar_start', '2020-01-01') ~ "' as date)",
-                      "cast('" ~ var('calendar_end', '2028-01-01') ~ "' as date)") }}
+with dated as (
+    select min(order_date) as first_day, max(order_date) as last_day
+    from {{ ref('stg_erp__orders') }}
+    union all
+    select min(cast(ordered_at as date)), max(cast(ordered_at as date))
+    from {{ ref('stg_shop__orders') }}
+    union all
+    select min(cast(completed_at as date)), max(cast(completed_at as date))
+    from {{ ref('stg_shop__claims') }}
+    union all
+    select min(cast(started_at as date)), max(cast(started_at as date))
+    from {{ ref('stg_callcenter__calls') }}
+    union all
+    select min(cast(received_at as date)), max(cast(resolved_at as date))
+    from {{ ref('stg_callcenter__tickets') }}
+    union all
+    select min(cast(occurred_at as date)), max(cast(occurred_at as date))
+    from {{ ref('stg_esp__events') }}
+    union all
+    select min(cast(scheduled_at as date)), max(cast(scheduled_at as date))
+    from {{ ref('stg_esp__campaigns') }}
+    union all
+    select as_of_date, as_of_date from {{ ref('int_scoring_date') }}
+),
+
+bounds as (
+    select
+        {% if var('calendar_start', none) -%}
+        cast('{{ var("calendar_start") }}' as date)
+        {%- else -%}
+        cast({{ dbt.date_trunc('year', 'coalesce(min(first_day), current_date)') }} as date)
+        {%- endif %} as first_day,
+        {% if var('calendar_end', none) -%}
+        cast('{{ var("calendar_end") }}' as date)
+        {%- else -%}
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 2, dbt.date_trunc('year',
+            'coalesce(max(last_day), current_date)'))) }} as date)
+        {%- endif %} as last_day
+    from dated
+),
+
+days as (
+    {{ days_between('(select first_day from bounds)', '(select last_day from bounds)') }}
 )
 
 select
-    cast(date_day as date) as date_day,
+    date_day,
     cast(extract(year from date_day) as integer) as calendar_year,
     cast(extract(quarter from date_day) as integer) as calendar_quarter,
     cast(extract(month from date_day) as integer) as calendar_month,

@@ -1,4 +1,5 @@
--- One row per product code: the ERP product master, plus codes seen only in shop orders.
+-- One row per product code: the ERP product master, plus codes seen only in shop orders (taken
+-- as merchandise). line_type says what a line of the product is (seed item_types).
 with erp_products as (
     select * from {{ ref('stg_erp__products') }}
 ),
@@ -23,6 +24,8 @@ select
     case when list_price > 0 and unit_cost is not null
         then round(cast(list_price - unit_cost as numeric) / list_price, 4) end as margin_rate,
     is_active,
+    item_type,
+    line_type,
     true as in_erp_master
 from erp_products
 
@@ -32,9 +35,11 @@ select
     product_code,
     cast(null as {{ dbt.type_string() }}) as product_name,
     cast(null as {{ dbt.type_string() }}) as category,
-    cast(null as bigint) as list_price,
-    cast(null as bigint) as unit_cost,
+    cast(null as {{ amount_type() }}) as list_price,
+    cast(null as {{ amount_type() }}) as unit_cost,
     cast(null as numeric) as margin_rate,
     true as is_active,
+    cast(null as {{ dbt.type_string() }}) as item_type,
+    'merchandise' as line_type,
     false as in_erp_master
 from shop_only_products

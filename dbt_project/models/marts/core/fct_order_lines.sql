@@ -1,77 +1,133 @@
-{{ config(
-    materialized='incremental',
-    unique_key='line_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
-) }}
--- One row per order line (ERP order lines and shop order items). Incremental: a run reads only
--- raw batches loaded after the newest one already here, and re-delivered lines replace their
--- earlier version (unique_key), so re-runs add nothing. The customer comes through fct_orders
--- (order_key), so identity merges never leave stale customer ids here.
-with erp_lines as (
-    select * from {{ ref('stg_erp__order_lines') }}
+-- One row per line of an order document (int_order_lines_unioned), lines held as exceptions
+-- left out (int_order_line_exceptions says why). Every line carries its money in stages:
+--   gross      as delivered (quantity × price; negative on a credit line or a discount)
+--   cancelled  the part cancelled before it became a sale (a cancelled slip or order, a cancel
+--              claim): never booked
+--   booked     gross − cancelled, booked on the document's date once paid (an unpaid shop
+--              order books nothing yet); summed by order_date this is revenue as booked,
+--              returns on the day they happened
+--   returned   on a sale line: what later credit lines took back (tied to it by
+--              int_order_line_returns_allocated)
+--   net        on a sale line: booked − returned; on a credit line: only the part tied to no
+--              sale (else 0, as its sale line carries it). Summed by order_date this is revenue
+--              with every return moved to the sale it reverses; both sums are equal in total.
+-- net_margin: merchandise only — net amount − net units × the product's unit cost, or × the
+-- default margin rate (var default_margin_rate) when the cost is unknown.
+-- A table rebuilt every run: a return arriving today restates the sale line it takes back.
+with lines as (
+    select * from {{ ref('int_order_lines_unioned') }}
 ),
 
-erp_orders as (
-    select * from {{ ref('stg_erp__orders') }}
+allocations as (
+    select * from {{ ref('int_order_line_returns_allocated') }}
 ),
 
-shop_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+exceptions as (
+    select * from {{ ref('int_order_line_exceptions') }}
 ),
 
-shop_orders as (
-    select * from {{ ref('stg_shop__orders') }}
+crosswalk as (
+    select * from {{ ref('int_identity_crosswalk') }}
 ),
 
-lines as (
+products as (
+    select * from {{ ref('dim_product') }}
+),
+
+kept_lines as (
+    select lines.*
+    from lines
+    left join exceptions on exceptions.line_key = lines.line_key
+    where exceptions.line_key is null
+),
+
+booked as (
     select
-        'erp:' || erp_lines.erp_order_no || ':' || cast(erp_lines.line_no as {{ dbt.type_string() }})
-            as line_key,
-        'erp:' || erp_lines.erp_order_no as order_key,
-        erp_lines.product_code,
-        erp_orders.order_date,
-        erp_orders.order_status,
-        erp_lines.quantity,
-        erp_lines.unit_price,
-        erp_lines.line_amount,
-        {{ greatest_ts('erp_lines._loaded_at', 'erp_orders._loaded_at') }} as _loaded_at
-    from erp_lines
-    left join erp_orders on erp_orders.erp_order_no = erp_lines.erp_order_no
+        kept_lines.*,
+        case
+            when cancelled_quantity = 0 then cast(0 as {{ amount_type() }})
+            when cancelled_quantity = quantity then amount
+            else cast(round(amount * cancelled_quantity / quantity, 2) as {{ amount_type() }})
+        end as cancelled_amount,
+        case when is_paid then quantity - cancelled_quantity else 0 end as booked_quantity
+    from kept_lines
+),
 
-    union all
-
+returns_per_sale_line as (
     select
-        'shop:' || cast(shop_items.shop_order_id as {{ dbt.type_string() }}) || ':'
-            || cast(shop_items.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
-        'shop:' || cast(shop_items.shop_order_id as {{ dbt.type_string() }}) as order_key,
-        shop_items.product_code,
-        cast(shop_orders.ordered_at as date) as order_date,
-        shop_orders.order_status,
-        shop_items.quantity,
-        shop_items.unit_price,
-        shop_items.line_amount,
-        {{ greatest_ts('shop_items._loaded_at', 'shop_orders._loaded_at') }} as _loaded_at
-    from shop_items
-    left join shop_orders on shop_orders.shop_order_id = shop_items.shop_order_id
+        allocations.sale_line_key,
+        sum(allocations.credit_quantity) as returned_quantity,
+        -sum(booked.amount) as returned_amount
+    from allocations
+    inner join booked on booked.line_key = allocations.line_key
+    where allocations.sale_line_key is not null and allocations.exception_code is null
+    group by allocations.sale_line_key
+),
+
+staged as (
+    select
+        booked.*,
+        case when booked.is_paid then booked.amount - booked.cancelled_amount
+            else cast(0 as {{ amount_type() }}) end as booked_amount,
+        coalesce(returns_per_sale_line.returned_quantity, 0) as returned_quantity,
+        coalesce(returns_per_sale_line.returned_amount, 0) as returned_amount,
+        allocations.sale_line_key as returns_line_key,
+        allocations.match_rule as return_match_rule
+    from booked
+    left join returns_per_sale_line on returns_per_sale_line.sale_line_key = booked.line_key
+    left join allocations on allocations.line_key = booked.line_key
+),
+
+netted as (
+    select
+        staged.*,
+        case
+            when staged.returns_line_key is not null then 0
+            else staged.booked_quantity - staged.returned_quantity
+        end as net_quantity,
+        case
+            when staged.returns_line_key is not null then cast(0 as {{ amount_type() }})
+            else staged.booked_amount - staged.returned_amount
+        end as net_amount
+    from staged
 )
 
 select
-    line_key,
-    order_key,
-    product_code,
-    order_date,
-    coalesce(order_status, 'unknown') as order_status,
-    quantity,
-    unit_price,
-    line_amount,
-    case
-        when order_status = 'cancelled' then 0
-        when order_status = 'returned' and order_key like 'shop:%' then 0
-        else line_amount
-    end as net_line_amount,
-    _loaded_at
-from lines
-{% if is_incremental() %}
-{{ new_batches_or_reresolved('line_key') }}
-{% endif %}
+    netted.line_key,
+    netted.order_key,
+    netted.source,
+    netted.document_type,
+    netted.order_status,
+    crosswalk.customer_id,
+    netted.customer_source = 'shop_guest_order' as is_guest_order,
+    netted.order_date,
+    netted.ordered_at,
+    netted.channel_code,
+    netted.product_code,
+    netted.line_type,
+    netted.is_credit,
+    netted.quantity,
+    netted.unit_price,
+    netted.amount as gross_amount,
+    netted.cancelled_quantity,
+    netted.cancelled_amount,
+    netted.booked_quantity,
+    netted.booked_amount,
+    netted.returned_quantity,
+    netted.returned_amount,
+    netted.net_quantity,
+    netted.net_amount,
+    netted.returns_line_key,
+    netted.return_match_rule,
+    case when netted.line_type = 'merchandise' then
+        cast(round(
+            netted.net_amount - case
+                when products.unit_cost is not null then netted.net_quantity * products.unit_cost
+                else netted.net_amount * (1 - {{ var('default_margin_rate') }})
+            end, 2) as {{ amount_type() }})
+    end as net_margin
+from netted
+left join crosswalk
+    on crosswalk.source = netted.customer_source
+    and crosswalk.source_key = netted.customer_source_key
+left join products on products.product_code = netted.product_code

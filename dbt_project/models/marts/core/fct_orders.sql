@@ -1,67 +1,63 @@
--- One row per order, from the ERP (store, TV home shopping, B2B) and the online shop.
--- Net amount never double-counts: a cancelled order nets 0; an ERP return is its own order
--- with a negative amount; a shop order returned as a whole nets 0 on its own row.
-with erp_orders as (
-    select * from {{ ref('stg_erp__orders') }}
+-- One row per order document of either source: sales (ERP slips, shop orders of members and
+-- guests) and credit documents (ERP 반품 slips, shop return claims, credit notes). Amounts are
+-- the sums of the document's lines in fct_order_lines (gross, cancelled, booked, returned, net;
+-- see there), in total and per line type; net_margin is the merchandise margin. Whether a
+-- sale counts as a purchase is decided in one place, fct_purchases.
+with documents as (
+    select * from {{ ref('int_order_documents') }}
 ),
 
-shop_orders as (
-    select * from {{ ref('stg_shop__orders') }}
+lines as (
+    select * from {{ ref('fct_order_lines') }}
 ),
 
 crosswalk as (
     select * from {{ ref('int_identity_crosswalk') }}
 ),
 
-orders as (
+line_totals as (
     select
-        'erp:' || erp_order_no as order_key,
-        'erp' as source,
-        erp_order_no as source_order_id,
-        'erp_customer' as customer_source,
-        erp_customer_no as customer_source_key,
-        order_date,
-        cast(order_date as timestamp) as ordered_at,
-        channel_code,
-        order_status,
-        order_amount as gross_amount
-    from erp_orders
-
-    union all
-
-    select
-        'shop:' || cast(shop_order_id as {{ dbt.type_string() }}) as order_key,
-        'shop' as source,
-        cast(shop_order_id as {{ dbt.type_string() }}) as source_order_id,
-        'shop_member' as customer_source,
-        cast(shop_member_id as {{ dbt.type_string() }}) as customer_source_key,
-        cast(ordered_at as date) as order_date,
-        ordered_at,
-        'online_shop' as channel_code,
-        order_status,
-        order_amount as gross_amount
-    from shop_orders
+        order_key,
+        cast(count(*) as bigint) as line_count,
+        sum(gross_amount) as gross_amount,
+        sum(cancelled_amount) as cancelled_amount,
+        sum(booked_amount) as booked_amount,
+        sum(returned_amount) as returned_amount,
+        sum(net_amount) as net_amount,
+        {%- for line_type in ['merchandise', 'shipping', 'fee', 'discount', 'adjustment', 'donation'] %}
+        sum(case when line_type = '{{ line_type }}' then net_amount else 0 end)
+            as {{ line_type }}_net_amount,
+        {%- endfor %}
+        sum(case when line_type = 'merchandise' then booked_amount else 0 end)
+            as merchandise_booked_amount,
+        sum(net_margin) as net_margin
+    from lines
+    group by order_key
 )
 
 select
-    orders.order_key,
-    orders.source,
-    orders.source_order_id,
+    documents.order_key,
+    documents.source,
+    documents.source_order_id,
+    documents.document_type,
+    documents.order_status,
     crosswalk.customer_id,
-    orders.customer_source_key,
-    orders.order_date,
-    orders.ordered_at,
-    orders.channel_code,
-    orders.order_status,
-    orders.gross_amount,
-    case
-        when orders.order_status = 'cancelled' then 0
-        when orders.order_status = 'returned' and orders.source = 'shop' then 0
-        else orders.gross_amount
-    end as net_amount,
-    orders.order_status = 'returned' as is_return,
-    orders.order_status = 'completed' as is_purchase
-from orders
+    documents.customer_source_key,
+    documents.customer_source = 'shop_guest_order' as is_guest_order,
+    documents.order_date,
+    documents.ordered_at,
+    documents.channel_code,
+    documents.original_order_key,
+    documents.document_amount,
+    coalesce(line_totals.line_count, 0) as line_count,
+    {%- for column in ['gross_amount', 'cancelled_amount', 'booked_amount', 'returned_amount',
+                       'net_amount', 'merchandise_booked_amount', 'merchandise_net_amount',
+                       'shipping_net_amount', 'fee_net_amount', 'discount_net_amount',
+                       'adjustment_net_amount', 'donation_net_amount', 'net_margin'] %}
+    cast(coalesce(line_totals.{{ column }}, 0) as {{ amount_type() }}) as {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+from documents
+left join line_totals on line_totals.order_key = documents.order_key
 left join crosswalk
-    on crosswalk.source = orders.customer_source
-    and crosswalk.source_key = orders.customer_source_key
+    on crosswalk.source = documents.customer_source
+    and crosswalk.source_key = documents.customer_source_key

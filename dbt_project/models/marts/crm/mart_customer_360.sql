@@ -1,4 +1,4 @@
--- One row per customer: the integrated view contact-point staff work from (seed 000: "staff
+-- One row per customer: the integrated view contact-point staff work from ("staff
 -- get the integrated customer view"). Golden contacts with their status and consents, the RFM
 -- segment and offer, lifetime value, value-grid cell, churn band, and the last order, call and
 -- campaign response. Holds personal data: operational schema crm, never published to BI.
@@ -24,6 +24,7 @@ churn as (
 
 orders as (
     select * from {{ ref('fct_orders') }}
+    where document_type = 'order'
 ),
 
 calls as (

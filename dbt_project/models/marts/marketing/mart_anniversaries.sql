@@ -1,9 +1,18 @@
 {%- set as_of = "cast('" ~ var('anniversary_as_of_date') ~ "' as date)" if var('anniversary_as_of_date', none)
-                else "current_date" -%}
--- One row per customer and anniversary (birthday, membership) falling within the next
--- var('anniversary_days') (30) days of the as-of date, for event-driven marketing (기념일).
+                else scoring_as_of_date() -%}
+-- One row per customer and anniversary (birthday, membership, first purchase) falling within
+-- the next var('anniversary_days') (30) days of the as-of date (var anniversary_as_of_date,
+-- else the scoring date of int_scoring_date), for event-driven marketing (기념일). The first
+-- purchase is the first purchase of fct_purchases.
 with customers as (
     select * from {{ ref('int_customers_golden') }}
+),
+
+first_purchases as (
+    select customer_id, min(purchase_date) as first_purchase_date
+    from {{ ref('fct_purchases') }}
+    where is_purchase
+    group by customer_id
 ),
 
 events as (
@@ -16,6 +25,10 @@ events as (
         member_since as event_date
     from customers
     where member_since is not null
+    union all
+    select customer_id, 'first_purchase' as anniversary_type, '첫 구매 기념일' as anniversary_type_ko,
+        first_purchase_date as event_date
+    from first_purchases
 ),
 
 upcoming as (

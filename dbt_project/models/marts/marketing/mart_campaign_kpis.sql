@@ -1,9 +1,10 @@
 {%- set funnel = campaign_funnel() -%}
--- One row per campaign send (each wave is its own campaign): seed 000's funnel as counts and %
+-- One row per campaign send (each wave is its own campaign): the CRM practice's funnel as counts and %
 -- of sent, unique open rate, click-to-open, and orders attributed to the campaign.
--- Attribution (macro campaign_attribution_ctes): a completed order within
+-- Attribution (macro campaign_attribution_ctes): a purchase (fct_purchases) within
 -- var('attribution_days') (7) after the customer's first open or click of a send belongs to the
--- send with the latest such touch before the order — no order is counted twice.
+-- send with the latest such touch before it — no purchase is counted twice. Revenue is the
+-- purchase's merchandise value net of returns.
 with sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),
@@ -12,19 +13,19 @@ campaigns as (
     select * from {{ ref('dim_campaign') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_purchase and customer_id is not null
+purchases as (
+    select * from {{ ref('fct_purchases') }}
+    where is_purchase
 ),
 
-{{ campaign_attribution_ctes('sends', 'orders') }},
+{{ campaign_attribution_ctes('sends', 'purchases') }},
 
 attributed as (
     select
         campaign_id,
-        count(*) as attributed_orders,
-        sum(net_amount) as attributed_revenue
-    from attributed_orders
+        count(*) as attributed_purchases,
+        sum(merchandise_value) as attributed_revenue
+    from attributed_purchases
     group by campaign_id
 ),
 
@@ -53,8 +54,8 @@ select
     {%- endfor %}
     {{ percent('funnel.opened', 'funnel.delivered') }} as unique_open_rate_pct,
     {{ percent('funnel.clicked', 'funnel.opened') }} as click_to_open_pct,
-    coalesce(attributed.attributed_orders, 0) as attributed_orders,
-    coalesce(attributed.attributed_revenue, 0) as attributed_revenue,
+    coalesce(attributed.attributed_purchases, 0) as attributed_purchases,
+    {{ money('coalesce(attributed.attributed_revenue, 0)') }} as attributed_revenue,
     cast(round(cast(coalesce(attributed.attributed_revenue, 0) as numeric)
         / nullif(funnel.sent, 0), 2) as {{ type_double() }}) as revenue_per_send
 from campaigns

@@ -13,9 +13,8 @@ campaigns as (
     select * from {{ ref('dim_campaign') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where customer_id is not null
+purchases as (
+    select * from {{ ref('fct_purchases') }}
 ),
 
 segments as (
@@ -28,17 +27,17 @@ send_eve_dates as (
     inner join sends on sends.campaign_id = campaigns.campaign_id
 ),
 
-{{ rfm_scoring_ctes('orders', 'send_eve_dates') }},
+{{ rfm_scoring_ctes('purchases', 'send_eve_dates') }},
 
-{{ campaign_attribution_ctes('sends', 'orders') }},
+{{ campaign_attribution_ctes('sends', 'purchases') }},
 
 attributed_per_send as (
     select
         campaign_id,
         customer_id,
-        count(*) as attributed_orders,
-        sum(net_amount) as attributed_revenue
-    from attributed_orders
+        count(*) as attributed_purchases,
+        sum(merchandise_value) as attributed_revenue
+    from attributed_purchases
     group by campaign_id, customer_id
 ),
 
@@ -50,7 +49,7 @@ sends_with_segment as (
             when sends.customer_id is null then 'unknown'
             else coalesce(rfm_segmented.segment_code, 'no_purchase')
         end as segment_code,
-        coalesce(attributed_per_send.attributed_orders, 0) as attributed_orders,
+        coalesce(attributed_per_send.attributed_purchases, 0) as attributed_purchases,
         coalesce(attributed_per_send.attributed_revenue, 0) as attributed_revenue
     from sends
     inner join campaigns on campaigns.campaign_id = sends.campaign_id
@@ -71,7 +70,7 @@ funnel as (
         {%- for name, flag in funnel %}
         sum(case when {{ flag }} then 1 else 0 end) as {{ name }},
         {%- endfor %}
-        sum(attributed_orders) as attributed_orders,
+        sum(attributed_purchases) as attributed_purchases,
         sum(attributed_revenue) as attributed_revenue
     from sends_with_segment
     group by campaign_id, segment_code, segment_as_of_date
@@ -102,8 +101,8 @@ select
     {%- endfor %}
     {{ percent('funnel.opened', 'funnel.delivered') }} as unique_open_rate_pct,
     {{ percent('funnel.clicked', 'funnel.opened') }} as click_to_open_pct,
-    funnel.attributed_orders,
-    funnel.attributed_revenue,
+    funnel.attributed_purchases,
+    {{ money('funnel.attributed_revenue') }} as attributed_revenue,
     cast(round(cast(funnel.attributed_revenue as numeric) / nullif(funnel.sent, 0), 2)
         as {{ type_double() }}) as revenue_per_send
 from funnel

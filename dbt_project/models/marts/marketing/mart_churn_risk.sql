@@ -1,11 +1,13 @@
 {%- set days = var('churn_complaint_days') -%}
--- One row per customer with a purchase up to the scoring date: who is leaving and why (seed
--- 000: "know who is leaving and why, act on the valuable ones"). Signals: the BG/NBD
--- probability alive, days since the last purchase against the customer's own usual gap (median
--- days between purchase days), and service-issue calls (complaint 불만, return 반품, cancellation
--- 해지) in the last var('churn_complaint_days') days with their categories.
+-- One row per customer with a purchase up to the scoring date: who is leaving and why ("know
+-- who is leaving and why, act on the valuable ones"). Signals, so that no band hangs on one
+-- model: the BG/NBD probability alive; days since the last purchase against the customer's own
+-- usual gap (median days between purchase days) and against the whole base's gaps between
+-- purchases (a silence longer than var('churn_lapsed_gap_quantile') of them — 90% — is lapsed:
+-- this judges one-time buyers too, whom BG/NBD always calls alive); and service-issue calls
+-- (complaint 불만, return 반품, cancellation 해지) in the last var('churn_complaint_days') days.
 -- Band rules, first match wins (thresholds are vars):
---   high   - p_alive < churn_high_p_alive; or a cancellation call; or overdue
+--   high   - p_alive < churn_high_p_alive; or a cancellation call; or lapsed; or overdue
 --            (days since last ≥ churn_overdue_ratio × usual gap) with a complaint call
 --   medium - p_alive < churn_medium_p_alive; or overdue; or any service-issue call
 --   low    - otherwise
@@ -19,6 +21,28 @@ predictions as (
 
 calls as (
     select * from {{ ref('fct_calls') }}
+),
+
+purchases as (
+    select * from {{ ref('fct_purchases') }}
+    where is_purchase and purchase_date <= {{ scoring_as_of_date() }}
+),
+
+-- Gaps between two consecutive purchases of any customer, and the silence that is longer than
+-- almost all of them.
+purchase_gaps as (
+    select
+        purchase_date - lag(purchase_date) over (
+            partition by customer_id order by purchase_date) as gap_days
+    from purchases
+),
+
+lapse_threshold as (
+    select
+        percentile_cont({{ var('churn_lapsed_gap_quantile') }}) within group (order by gap_days)
+            as lapsed_after_days
+    from purchase_gaps
+    where gap_days is not null
 ),
 
 recent_issue_calls as (
@@ -76,13 +100,17 @@ signals as (
 flagged as (
     select
         signals.*,
+        lapse_threshold.lapsed_after_days,
         coalesce(
             signals.usual_gap_days > 0
             and signals.days_since_last_purchase
                 >= {{ var('churn_overdue_ratio') }} * signals.usual_gap_days,
             false
-        ) as is_overdue
+        ) as is_overdue,
+        coalesce(signals.days_since_last_purchase > lapse_threshold.lapsed_after_days, false)
+            as is_lapsed
     from signals
+    cross join lapse_threshold
 ),
 
 banded as (
@@ -91,6 +119,7 @@ banded as (
         case
             when flagged.p_alive < {{ var('churn_high_p_alive') }} then 'low_p_alive'
             when flagged.cancellation_calls > 0 then 'cancellation_call'
+            when flagged.is_lapsed then 'lapsed'
             when flagged.is_overdue and flagged.complaint_calls > 0 then 'overdue_with_complaint'
             when flagged.p_alive < {{ var('churn_medium_p_alive') }} then 'falling_p_alive'
             when flagged.is_overdue then 'overdue'
@@ -109,11 +138,14 @@ select
     {{ round_double('banded.days_since_last_purchase / nullif(banded.usual_gap_days, 0)', 2) }}
         as overdue_ratio,
     {{ round_double('banded.p_alive', 4) }} as p_alive,
+    {{ round_double('banded.lapsed_after_days', 1) }} as lapsed_after_days,
+    banded.is_lapsed,
     banded.issue_calls as issue_calls_recent,
     banded.complaint_calls as complaint_calls_recent,
     banded.issue_categories as issue_categories_recent,
     case
-        when banded.reason_code in ('low_p_alive', 'cancellation_call', 'overdue_with_complaint')
+        when banded.reason_code in ('low_p_alive', 'cancellation_call', 'lapsed',
+                                    'overdue_with_complaint')
             then 'high'
         when banded.reason_code in ('falling_p_alive', 'overdue', 'service_issue_call')
             then 'medium'
@@ -122,6 +154,7 @@ select
     case banded.reason_code
         when 'low_p_alive' then 'Probably no longer active'
         when 'cancellation_call' then 'Called to cancel'
+        when 'lapsed' then 'Silent longer than almost every gap between purchases'
         when 'overdue_with_complaint' then 'Overdue after a complaint'
         when 'falling_p_alive' then 'Activity falling'
         when 'overdue' then 'Overdue against own purchase rhythm'
@@ -131,6 +164,7 @@ select
     case banded.reason_code
         when 'low_p_alive' then '활동 가능성 낮음'
         when 'cancellation_call' then '해지 문의'
+        when 'lapsed' then '장기 미구매 (이탈 추정)'
         when 'overdue_with_complaint' then '불만 후 구매 지연'
         when 'falling_p_alive' then '활동 감소'
         when 'overdue' then '평소 구매주기 초과'
@@ -138,5 +172,5 @@ select
         else '징후 없음'
     end as risk_reason_ko,
     banded.reason_code as risk_reason_code,
-    cast(round(cast(banded.predicted_clv_12m as numeric), 0) as bigint) as predicted_clv_12m
+    {{ money('banded.predicted_clv_12m') }} as predicted_clv_12m
 from banded

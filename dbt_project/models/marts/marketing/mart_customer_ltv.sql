@@ -1,10 +1,10 @@
 {%- set tenure = var('ltv_tenure_years') -%}
 {%- set rate = var('ltv_discount_rate') -%}
 -- One row per customer with a purchase up to the scoring date: three views of lifetime value.
--- 1. Historic value: revenue and gross margin to date.
--- 2. The seed's formula LTV (seed 000): average annual purchase × margin rate × expected tenure
+-- 1. Historic value: merchandise revenue (net of returns) and gross margin to date.
+-- 2. The CRM practice's formula LTV: average annual purchase × margin rate × expected tenure
 --    (var ltv_tenure_years), and its net present value discounted at var ltv_discount_rate
---    (10%, the seed's WACC) per year: annual margin × (1 − (1 + rate)^−tenure) / rate.
+--    (10%, the practice's WACC) per year: annual margin × (1 − (1 + rate)^−tenure) / rate.
 -- 3. Predictive 12-month CLV from the BG/NBD + Gamma-Gamma fit (source ml.clv_predictions).
 -- Average annual purchase = revenue to date / years since the first purchase, at least one year,
 -- so a customer of three months is not extrapolated fourfold.
@@ -37,27 +37,23 @@ select
     annualised.orders,
     annualised.purchase_days,
     annualised.revenue_to_date,
-    cast(round(cast(annualised.gross_margin_to_date as numeric), 0) as bigint)
+    {{ money('annualised.gross_margin_to_date') }}
         as gross_margin_to_date,
     {{ round_double('annualised.margin_rate_to_date', 4) }} as margin_rate,
     {{ round_double('annualised.years_observed', 2) }} as years_observed,
-    cast(round(cast(annualised.revenue_to_date / annualised.years_observed as numeric), 0)
-        as bigint) as avg_annual_revenue,
+    {{ money('annualised.revenue_to_date / annualised.years_observed') }} as avg_annual_revenue,
     {{ tenure }} as expected_tenure_years,
-    cast(round(cast(annualised.revenue_to_date / annualised.years_observed
-        * annualised.margin_rate_to_date * {{ tenure }} as numeric), 0) as bigint)
+    {{ money('annualised.revenue_to_date / annualised.years_observed * annualised.margin_rate_to_date * ' ~ tenure) }}
         as formula_ltv,
-    cast(round(cast(annualised.revenue_to_date / annualised.years_observed
-        * annualised.margin_rate_to_date
-        * (1 - power(1 + {{ rate }}, -{{ tenure }})) / {{ rate }} as numeric), 0) as bigint)
+    {{ money('annualised.revenue_to_date / annualised.years_observed * annualised.margin_rate_to_date * (1 - power(1 + ' ~ rate ~ ', -' ~ tenure ~ ')) / ' ~ rate) }}
         as formula_ltv_npv,
     {{ round_double('predictions.p_alive', 4) }} as p_alive,
     {{ round_double('predictions.expected_purchases_12m', 3) }} as expected_purchases_12m,
-    cast(round(cast(predictions.expected_order_value as numeric), 0) as bigint)
+    {{ money('predictions.expected_order_value') }}
         as expected_order_value,
-    cast(round(cast(predictions.predicted_revenue_12m as numeric), 0) as bigint)
+    {{ money('predictions.predicted_revenue_12m') }}
         as predicted_revenue_12m,
-    cast(round(cast(predictions.predicted_clv_12m as numeric), 0) as bigint)
+    {{ money('predictions.predicted_clv_12m') }}
         as predicted_clv_12m
 from annualised
 left join predictions on predictions.customer_id = annualised.customer_id

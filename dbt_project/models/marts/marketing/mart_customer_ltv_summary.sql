@@ -1,8 +1,8 @@
 {%- set tenure = var('ltv_tenure_years') -%}
 {%- set rate = var('ltv_discount_rate') -%}
--- One row: the seed's aggregate LTV for the whole customer base (seed 000: customers ×
--- average annual purchase × margin rate × average tenure; its example 60,000 × ₩1.84M × 10% ×
--- 20 = ₩220.8bn, ₩3.68M per customer), its NPV at var ltv_discount_rate, and the predictive
+-- One row: the CRM practice's aggregate LTV for the whole customer base (customers × average
+-- annual purchase × margin rate × average tenure; its example 60,000 × ₩1.84M × 10% × 20 =
+-- ₩220.8bn, ₩3.68M per customer), its NPV at var ltv_discount_rate, and the predictive
 -- 12-month totals with the fitted BG/NBD and Gamma-Gamma parameters.
 with customers as (
     select * from {{ ref('mart_customer_ltv') }}
@@ -51,19 +51,15 @@ seed_formula as (
 select
     seed_formula.as_of_date,
     seed_formula.customers,
-    cast(round(cast(seed_formula.avg_annual_revenue as numeric), 0) as bigint)
+    {{ money('seed_formula.avg_annual_revenue') }}
         as avg_annual_revenue,
     {{ round_double('seed_formula.margin_rate', 4) }} as margin_rate,
     {{ tenure }} as expected_tenure_years,
-    cast(round(cast(seed_formula.customers * seed_formula.avg_annual_revenue
-        * seed_formula.margin_rate * {{ tenure }} as numeric), 0) as bigint) as formula_ltv_total,
-    cast(round(cast(seed_formula.avg_annual_revenue * seed_formula.margin_rate * {{ tenure }}
-        as numeric), 0) as bigint) as formula_ltv_per_customer,
-    cast(round(cast(seed_formula.customers * seed_formula.avg_annual_revenue
-        * seed_formula.margin_rate * (1 - power(1 + {{ rate }}, -{{ tenure }})) / {{ rate }}
-        as numeric), 0) as bigint) as formula_ltv_npv_total,
-    seed_formula.predicted_revenue_12m,
-    seed_formula.predicted_clv_12m,
+    {{ money('seed_formula.customers * seed_formula.avg_annual_revenue * seed_formula.margin_rate * ' ~ tenure) }} as formula_ltv_total,
+    {{ money('seed_formula.avg_annual_revenue * seed_formula.margin_rate * ' ~ tenure ~ '') }} as formula_ltv_per_customer,
+    {{ money('seed_formula.customers * seed_formula.avg_annual_revenue * seed_formula.margin_rate * (1 - power(1 + ' ~ rate ~ ', -' ~ tenure ~ ')) / ' ~ rate ~ '') }} as formula_ltv_npv_total,
+    {{ money('seed_formula.predicted_revenue_12m') }} as predicted_revenue_12m,
+    {{ money('seed_formula.predicted_clv_12m') }} as predicted_clv_12m,
     {{ round_double('seed_formula.mean_p_alive', 4) }} as mean_p_alive,
     {{ round_double('parameters.bgnbd_r', 4) }} as bgnbd_r,
     {{ round_double('parameters.bgnbd_alpha', 4) }} as bgnbd_alpha,

@@ -1,21 +1,22 @@
 -- One row per customer with at least one purchase in the var('rfm_window_days') window before
--- the scoring date (var rfm_as_of_date, default today): recency, frequency and monetary value
--- (net of returns and cancellations), R/F/M scores by quintile (macro rfm_scoring_ctes), the
--- segment from the seed rfm_segments and the recommended offer from the seed rfm_offers
--- (seed 000's coupon rule).
-with orders as (
-    select * from {{ ref('fct_orders') }}
+-- the scoring date (int_scoring_date: var rfm_as_of_date, else the last day of loaded
+-- activity): recency (days since the last purchase), frequency (purchases = purchase days) and
+-- monetary value (merchandise net of returns) from fct_purchases, R/F/M scores 1-5
+-- (macro score_by_share), the segment from the seed rfm_segments and the offer from the seed
+-- rfm_offers (the CRM practice's coupon table).
+with purchases as (
+    select * from {{ ref('fct_purchases') }}
 ),
 
 scoring_date as (
-    select {{ scoring_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_scoring_date') }}
 ),
 
 offers as (
     select * from {{ ref('rfm_offers') }}
 ),
 
-{{ rfm_scoring_ctes('orders', 'scoring_date') }}
+{{ rfm_scoring_ctes('purchases', 'scoring_date') }}
 
 select
     rfm_segmented.customer_id,

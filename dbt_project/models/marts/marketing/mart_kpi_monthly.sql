@@ -1,33 +1,37 @@
--- One row per calendar month with orders or campaign sends: active, new, returning and lapsed
--- customers, net revenue, purchases, average order value, repeat-purchase rate and the email
--- funnel totals of the sends made that month.
---   active     bought in the month        new        first purchase ever in the month
---   returning  active and not new         lapsed     bought last month, not this month
-with orders as (
-    select * from {{ ref('fct_orders') }}
-    where customer_id is not null
+{%- set line_types = ['merchandise', 'shipping', 'fee', 'discount', 'adjustment', 'donation'] -%}
+-- One row per calendar month with orders, purchases or campaign sends.
+-- Customers (fct_purchases, the one definition of a purchase):
+--   active     made a purchase in the month      new        first purchase ever in the month
+--   returning  active and not new                lapsed     bought last month, not this month
+--   purchases  purchase days; average_purchase_value = their merchandise value / purchases;
+--   repeat_purchase_rate_pct = active customers with two or more purchases in the month.
+-- Revenue as booked (fct_order_lines.booked_amount by document date: a return counts in the
+-- month it happened): gross sales, returns, net revenue, net revenue per line type (shipping,
+-- fees, discounts, adjustments and donations stay visible here though they are no customer
+-- value), cancellations (never booked), and anonymous revenue (guest orders no customer
+-- record could be tied to). E-mail funnel totals of the sends made in the month.
+with purchases as (
+    select * from {{ ref('fct_purchases') }}
+    where is_purchase
+),
+
+lines as (
+    select * from {{ ref('fct_order_lines') }}
 ),
 
 sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),
 
-order_months as (
-    select
-        *,
-        cast(extract(year from order_date) as integer) * 12
-            + cast(extract(month from order_date) as integer) - 1 as month_index
-    from orders
-),
-
 customer_months as (
     select
         customer_id,
-        month_index,
-        count(distinct case when is_purchase then order_key end) as purchases
-    from order_months
-    group by customer_id, month_index
-    having count(distinct case when is_purchase then order_key end) > 0
+        cast(extract(year from purchase_date) as integer) * 12
+            + cast(extract(month from purchase_date) as integer) - 1 as month_index,
+        count(*) as purchases,
+        sum(merchandise_value) as merchandise_value
+    from purchases
+    group by 1, 2
 ),
 
 first_purchase as (
@@ -42,7 +46,9 @@ monthly_customers as (
         count(*) as active_customers,
         sum(case when first_purchase.first_month_index = customer_months.month_index
             then 1 else 0 end) as new_customers,
-        sum(case when customer_months.purchases >= 2 then 1 else 0 end) as repeat_customers
+        sum(case when customer_months.purchases >= 2 then 1 else 0 end) as repeat_customers,
+        sum(customer_months.purchases) as purchases,
+        sum(customer_months.merchandise_value) as purchase_value
     from customer_months
     inner join first_purchase on first_purchase.customer_id = customer_months.customer_id
     group by customer_months.month_index
@@ -60,13 +66,21 @@ lapsed as (
     group by last_month.month_index + 1
 ),
 
-monthly_orders as (
+monthly_revenue as (
     select
-        month_index,
-        sum(case when is_purchase then 1 else 0 end) as purchases,
-        sum(net_amount) as net_revenue
-    from order_months
-    group by month_index
+        cast(extract(year from order_date) as integer) * 12
+            + cast(extract(month from order_date) as integer) - 1 as month_index,
+        sum(case when document_type = 'order' then booked_amount else 0 end) as gross_sales,
+        -sum(case when document_type = 'credit_note' then booked_amount else 0 end) as returns,
+        sum(booked_amount) as net_revenue,
+        {%- for line_type in line_types %}
+        sum(case when line_type = '{{ line_type }}' then booked_amount else 0 end)
+            as {{ line_type }}_revenue,
+        {%- endfor %}
+        sum(cancelled_amount) as cancelled_amount,
+        sum(case when customer_id is null then booked_amount else 0 end) as anonymous_revenue
+    from lines
+    group by 1
 ),
 
 monthly_sends as (
@@ -83,7 +97,9 @@ monthly_sends as (
 ),
 
 months as (
-    select month_index from monthly_orders
+    select month_index from monthly_revenue
+    union
+    select month_index from monthly_customers
     union
     select month_index from monthly_sends
 )
@@ -91,17 +107,24 @@ months as (
 select
     cast(floor(months.month_index / 12.0) as integer) * 100 + mod(months.month_index, 12) + 1
         as year_month,
-    coalesce(monthly_customers.active_customers, 0) as active_customers,
-    coalesce(monthly_customers.new_customers, 0) as new_customers,
-    coalesce(monthly_customers.active_customers, 0) - coalesce(monthly_customers.new_customers, 0)
-        as returning_customers,
-    coalesce(lapsed.lapsed_customers, 0) as lapsed_customers,
-    coalesce(monthly_orders.purchases, 0) as purchases,
-    coalesce(monthly_orders.net_revenue, 0) as net_revenue,
-    cast(round(cast(monthly_orders.net_revenue as numeric)
-        / nullif(monthly_orders.purchases, 0), 0) as {{ type_double() }}) as average_order_value,
+    cast(coalesce(monthly_customers.active_customers, 0) as bigint) as active_customers,
+    cast(coalesce(monthly_customers.new_customers, 0) as bigint) as new_customers,
+    cast(coalesce(monthly_customers.active_customers, 0)
+        - coalesce(monthly_customers.new_customers, 0) as bigint) as returning_customers,
+    cast(coalesce(lapsed.lapsed_customers, 0) as bigint) as lapsed_customers,
+    cast(coalesce(monthly_customers.purchases, 0) as bigint) as purchases,
+    {{ money('monthly_customers.purchase_value / nullif(monthly_customers.purchases, 0)') }}
+        as average_purchase_value,
     {{ percent('monthly_customers.repeat_customers', 'monthly_customers.active_customers') }}
         as repeat_purchase_rate_pct,
+    {%- for column in ['gross_sales', 'returns', 'net_revenue'] %}
+    {{ money('coalesce(monthly_revenue.' ~ column ~ ', 0)') }} as {{ column }},
+    {%- endfor %}
+    {%- for line_type in line_types %}
+    {{ money('coalesce(monthly_revenue.' ~ line_type ~ '_revenue, 0)') }} as {{ line_type }}_revenue,
+    {%- endfor %}
+    {{ money('coalesce(monthly_revenue.cancelled_amount, 0)') }} as cancelled_amount,
+    {{ money('coalesce(monthly_revenue.anonymous_revenue, 0)') }} as anonymous_revenue,
     coalesce(monthly_sends.emails_sent, 0) as emails_sent,
     coalesce(monthly_sends.emails_delivered, 0) as emails_delivered,
     coalesce(monthly_sends.emails_opened, 0) as emails_opened,
@@ -109,5 +132,5 @@ select
 from months
 left join monthly_customers on monthly_customers.month_index = months.month_index
 left join lapsed on lapsed.month_index = months.month_index
-left join monthly_orders on monthly_orders.month_index = months.month_index
+left join monthly_revenue on monthly_revenue.month_index = months.month_index
 left join monthly_sends on monthly_sends.month_index = months.month_index

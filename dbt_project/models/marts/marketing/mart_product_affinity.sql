@@ -1,15 +1,26 @@
 -- One row per product and a product bought with it ("who bought X also bought Y"), the top
 -- 10 per product by lift: support = baskets with both / all baskets, confidence = baskets with
--- both / baskets with X, lift = confidence / share of baskets with Y. A basket is one
--- completed order; pairs seen in fewer than var('affinity_min_baskets') baskets are left out.
+-- both / baskets with X, lift = confidence / share of baskets with Y. A basket is one purchase
+-- (fct_purchases: a customer's purchase day) and holds the merchandise its sale lines kept
+-- after cancellations and returns; pairs seen in fewer than var('affinity_min_baskets')
+-- baskets are left out.
 with lines as (
     select * from {{ ref('fct_order_lines') }}
-    where order_status = 'completed' and quantity > 0
+    where document_type = 'order' and line_type = 'merchandise' and net_quantity > 0
+        and customer_id is not null
+),
+
+purchases as (
+    select * from {{ ref('fct_purchases') }}
+    where is_purchase
 ),
 
 baskets as (
-    select distinct order_key, product_code
+    select distinct purchases.purchase_key as order_key, lines.product_code
     from lines
+    inner join purchases
+        on purchases.customer_id = lines.customer_id
+        and purchases.purchase_date = lines.order_date
 ),
 
 basket_count as (

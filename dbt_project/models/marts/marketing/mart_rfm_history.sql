@@ -1,8 +1,10 @@
 -- One row per snapshot date and customer scored on it: the RFM scores and segment the customer
--- had as of each of the last var('rfm_history_months') month-ends and as of the scoring date. Each month is scored on its own window and its own
--- quintiles, exactly as mart_customer_rfm scores the scoring date.
-with orders as (
-    select * from {{ ref('fct_orders') }}
+-- had as of each of the last var('rfm_history_months') month-ends and as of the scoring date.
+-- Each snapshot is scored on its own window and its own shares, exactly as mart_customer_rfm
+-- scores the scoring date, from today's fct_purchases: a sale returned in full later never
+-- counted, in any snapshot.
+with purchases as (
+    select * from {{ ref('fct_purchases') }}
 ),
 
 calendar as (
@@ -10,7 +12,7 @@ calendar as (
 ),
 
 scoring_date as (
-    select {{ scoring_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_scoring_date') }}
 ),
 
 -- The last var('rfm_history_months') month-ends before the scoring date, and the scoring date.
@@ -27,7 +29,7 @@ month_ends as (
         )
 ),
 
-{{ rfm_scoring_ctes('orders', 'month_ends') }}
+{{ rfm_scoring_ctes('purchases', 'month_ends') }}
 
 select
     {{ dbt.concat(["cast(rfm_segmented.as_of_date as " ~ dbt.type_string() ~ ")", "':'",

@@ -1,7 +1,7 @@
 {%- set directions = ['inbound', 'outbound'] -%}
 {%- set categories = ['inquiry', 'complaint', 'return', 'cancellation', 'other'] -%}
 -- One row per day with calls or orders: calls by direction and category, complaint rate per
--- 1,000 orders, handling time, satisfaction, and resolution time (median, p90) of the tickets
+-- 1,000 purchase orders (fct_purchases), handling time, satisfaction, and resolution time (median, p90) of the tickets
 -- received that day.
 with calls as (
     select * from {{ ref('fct_calls') }}
@@ -11,8 +11,8 @@ tickets as (
     select * from {{ ref('fct_service_tickets') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+purchases as (
+    select * from {{ ref('fct_purchases') }}
     where is_purchase
 ),
 
@@ -34,9 +34,9 @@ daily_calls as (
 ),
 
 daily_orders as (
-    select order_date as service_date, count(*) as orders
-    from orders
-    group by order_date
+    select purchase_date as service_date, sum(purchase_orders) as orders
+    from purchases
+    group by purchase_date
 ),
 
 daily_tickets as (

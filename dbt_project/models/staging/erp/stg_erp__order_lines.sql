@@ -1,4 +1,5 @@
--- One row per ERP order line (order number + line number), latest delivery wins.
+-- One row per ERP slip line (slip number + line number), latest delivery wins. A return line
+-- names the line of the original slip it takes back in 원행번호 when staff recorded it.
 with source as (
     select * from {{ source('erp', 'erp_order_lines') }}
 ),
@@ -18,8 +19,9 @@ select
     {{ parse_int('"행번호"') }} as line_no,
     trim("상품코드") as product_code,
     {{ parse_int('"수량"') }} as quantity,
-    {{ parse_int('"단가"') }} as unit_price,
-    {{ parse_int('"금액"') }} as line_amount,
+    {{ parse_amount('"단가"') }} as unit_price,
+    {{ parse_amount('"금액"') }} as line_amount,
+    {{ parse_int('"원행번호"') }} as original_line_no,
     _batch_id,
     _loaded_at
 from latest

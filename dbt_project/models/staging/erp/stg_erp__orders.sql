@@ -1,7 +1,14 @@
--- One row per ERP order number (an order re-delivered in a later drop keeps its latest version).
--- 주문상태: 정상 = completed, 취소 = cancelled, 반품 = return (a separate order, negative amounts).
+-- One row per ERP slip (주문번호; a slip re-delivered in a later drop keeps its latest version).
+-- 주문상태 through the seed order_statuses: 정상 = a sale, 취소 = a sale cancelled as a whole,
+-- 반품 = a return slip or credit note (its own document, negative quantities and amounts),
+-- naming the slip it reverses in 원주문번호 when staff recorded it.
 with source as (
     select * from {{ source('erp', 'erp_orders') }}
+),
+
+statuses as (
+    select * from {{ ref('order_statuses') }}
+    where source = 'erp'
 ),
 
 latest as (
@@ -15,24 +22,25 @@ latest as (
 )
 
 select
-    trim("주문번호") as erp_order_no,
-    trim("고객번호") as erp_customer_no,
-    {{ parse_date('"주문일자"') }} as order_date,
-    case trim("판매채널")
+    trim(latest."주문번호") as erp_order_no,
+    trim(latest."고객번호") as erp_customer_no,
+    {{ parse_date('latest."주문일자"') }} as order_date,
+    case trim(latest."판매채널")
         when '매장' then 'store'
         when 'TV홈쇼핑' then 'tv_home_shopping'
         when 'B2B' then 'b2b'
         else 'unknown'
     end as channel_code,
-    case trim("주문상태")
-        when '정상' then 'completed'
-        when '취소' then 'cancelled'
-        when '반품' then 'returned'
-        else 'unknown'
-    end as order_status,
-    {{ parse_int('"총금액"') }} as order_amount,
-    _source_file,
-    _batch_id,
-    _loaded_at
+    coalesce(statuses.order_status, 'unknown') as order_status,
+    trim(latest."주문상태") as erp_status,
+    case when statuses.order_status = 'returned' then 'credit_note' else 'order' end
+        as document_type,
+    coalesce(statuses.is_paid, false) as is_paid,
+    {{ clean_text('latest."원주문번호"') }} as original_erp_order_no,
+    {{ parse_amount('latest."총금액"') }} as order_amount,
+    latest._source_file,
+    latest._batch_id,
+    latest._loaded_at
 from latest
-where version_rank = 1
+left join statuses on statuses.source_status = trim(latest."주문상태")
+where latest.version_rank = 1

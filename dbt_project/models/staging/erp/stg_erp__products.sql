@@ -1,6 +1,12 @@
--- One row per product code: the latest version across daily master snapshots.
+-- One row per product code: the latest version across daily master snapshots. 품목구분 says
+-- what a line of the product is (merchandise, shipping, fee, discount, adjustment, donation;
+-- seed item_types); a type the seed does not know, or none, is merchandise.
 with source as (
     select * from {{ source('erp', 'erp_products') }}
+),
+
+item_types as (
+    select * from {{ ref('item_types') }}
 ),
 
 latest as (
@@ -14,13 +20,16 @@ latest as (
 )
 
 select
-    trim("상품코드") as product_code,
-    {{ clean_text('"상품명"') }} as product_name,
-    {{ clean_text('"카테고리"') }} as category,
-    {{ parse_int('"판매가"') }} as list_price,
-    {{ parse_int('"원가"') }} as unit_cost,
-    coalesce(upper(trim("사용여부")) = 'Y', false) as is_active,
-    _batch_id,
-    _loaded_at
+    trim(latest."상품코드") as product_code,
+    {{ clean_text('latest."상품명"') }} as product_name,
+    {{ clean_text('latest."카테고리"') }} as category,
+    {{ parse_amount('latest."판매가"') }} as list_price,
+    {{ parse_amount('latest."원가"') }} as unit_cost,
+    coalesce(upper(trim(latest."사용여부")) = 'Y', false) as is_active,
+    {{ clean_text('latest."품목구분"') }} as item_type,
+    coalesce(item_types.line_type, 'merchandise') as line_type,
+    latest._batch_id,
+    latest._loaded_at
 from latest
-where version_rank = 1
+left join item_types on item_types.item_type = trim(latest."품목구분")
+where latest.version_rank = 1

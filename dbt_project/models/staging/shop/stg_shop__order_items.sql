@@ -1,4 +1,5 @@
--- One row per shop order item: the version with the latest updated_at.
+-- One row per shop order item: the version with the latest updated_at. Quantities are negative
+-- on credit notes.
 with source as (
     select * from {{ source('shop', 'shop_order_items') }}
 ),
@@ -18,8 +19,8 @@ select
     {{ parse_int('order_id') }} as shop_order_id,
     trim(product_code) as product_code,
     {{ parse_int('quantity') }} as quantity,
-    {{ parse_int('unit_price') }} as unit_price,
-    {{ parse_int('quantity') }} * {{ parse_int('unit_price') }} as line_amount,
+    {{ parse_amount('unit_price') }} as unit_price,
+    {{ parse_int('quantity') }} * {{ parse_amount('unit_price') }} as line_amount,
     {{ parse_timestamp('updated_at') }} as updated_at,
     _batch_id,
     _loaded_at

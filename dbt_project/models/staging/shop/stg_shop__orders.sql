@@ -1,6 +1,15 @@
--- One row per shop order: the version with the latest updated_at.
+-- One row per shop order: the version with the latest updated_at. Member orders carry the
+-- member id; guest orders (비회원 주문) none — the buyer's checkout contacts (standardised like
+-- every contact) are what can tie them to a customer. Status through the seed
+-- order_statuses; a negative total marks a credit note (items with negative quantities)
+-- naming the order it reverses.
 with source as (
     select * from {{ source('shop', 'shop_orders') }}
+),
+
+statuses as (
+    select * from {{ ref('order_statuses') }}
+    where source = 'shop'
 ),
 
 latest as (
@@ -11,23 +20,38 @@ latest as (
             order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
         ) as version_rank
     from source
+),
+
+normalised as (
+    select
+        *,
+        {{ phone_national('orderer_mobile') }} as orderer_mobile_digits
+    from latest
+    where version_rank = 1
 )
 
 select
-    {{ parse_int('order_id') }} as shop_order_id,
-    {{ parse_int('member_id') }} as shop_member_id,
-    {{ parse_timestamp('ordered_at') }} as ordered_at,
-    case lower(trim(status))
-        when 'paid' then 'completed'
-        when 'shipped' then 'completed'
-        when 'cancelled' then 'cancelled'
-        when 'returned' then 'returned'
-        else 'unknown'
-    end as order_status,
-    lower(trim(status)) as shop_status,
-    {{ parse_int('total_amount') }} as order_amount,
-    {{ parse_timestamp('updated_at') }} as updated_at,
-    _batch_id,
-    _loaded_at
-from latest
-where version_rank = 1
+    {{ parse_int('normalised.order_id') }} as shop_order_id,
+    {{ parse_int('normalised.member_id') }} as shop_member_id,
+    {{ parse_int('normalised.member_id') }} is null as is_guest_order,
+    {{ name_columns('normalised.orderer_name', 'orderer_name') }},
+    {{ phone_columns('normalised.orderer_mobile_digits', 'orderer_mobile') }},
+    {{ email_columns('normalised.orderer_email', 'orderer_email') }},
+    {{ parse_timestamp('normalised.ordered_at') }} as ordered_at,
+    {{ parse_timestamp('normalised.paid_at') }} as paid_at,
+    coalesce(statuses.order_status, 'unknown') as order_status,
+    lower(trim(normalised.status)) as shop_status,
+    -- Paid: the status says so, or a payment time is recorded.
+    coalesce(statuses.is_paid, false)
+        or {{ parse_timestamp('normalised.paid_at') }} is not null as is_paid,
+    case when {{ parse_amount('normalised.total_amount') }} < 0 then 'credit_note' else 'order' end
+        as document_type,
+    {{ parse_amount('normalised.total_amount') }} as order_amount,
+    coalesce({{ parse_amount('normalised.shipping_fee') }}, 0) as shipping_fee,
+    coalesce({{ parse_amount('normalised.discount_amount') }}, 0) as discount_amount,
+    {{ parse_int('normalised.original_order_id') }} as original_shop_order_id,
+    {{ parse_timestamp('normalised.updated_at') }} as updated_at,
+    normalised._batch_id,
+    normalised._loaded_at
+from normalised
+left join statuses on statuses.source_status = lower(trim(normalised.status))

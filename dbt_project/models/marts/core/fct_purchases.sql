@@ -1,0 +1,60 @@
+-- THE definition of a purchase; every model that counts purchases or values customers reads
+-- this one (RFM and its history, the CLV inputs, LTV, value grid, churn, campaign attribution,
+-- monthly KPIs, anniversaries, product affinity).
+--
+-- One row per customer and day with merchandise activity.
+--   A purchase order is a sale document (ERP 정상 slip, paid shop order of a member or of a
+--   guest the identity rules tied to a customer) whose merchandise is still worth more than
+--   zero after its cancellations and returns (fct_order_lines.net_amount): a sale cancelled or
+--   returned in full, and a ₩0 order (gift, sample, test order), is no purchase.
+--   A purchase is a customer-day with at least one purchase order: several orders on one day
+--   are one purchase, as the BG/NBD model counts transactions — frequency means the same in
+--   RFM and in the CLV fit.
+--   merchandise_value is merchandise only, net of returns: shipping, fees, discounts, manual
+--   adjustments and donations are no customer value (they stay in the revenue KPIs). A credit
+--   that could be tied to no sale lowers the value of the day it was issued; such a day alone
+--   is no purchase (is_purchase false).
+-- Anonymous guest orders (no customer) are revenue, not purchases of anyone.
+with orders as (
+    select * from {{ ref('fct_orders') }}
+    where customer_id is not null
+),
+
+purchase_orders as (
+    select
+        customer_id,
+        order_date,
+        order_key,
+        ordered_at,
+        merchandise_net_amount,
+        net_margin,
+        document_type = 'order' and merchandise_net_amount > 0 as is_purchase_order
+    from orders
+    where merchandise_net_amount <> 0
+        or (document_type = 'order' and merchandise_booked_amount <> 0)
+),
+
+days as (
+    select
+        customer_id,
+        order_date as purchase_date,
+        sum(case when is_purchase_order then 1 else 0 end) as purchase_orders,
+        sum(merchandise_net_amount) as merchandise_value,
+        sum(net_margin) as gross_margin,
+        min(case when is_purchase_order then ordered_at end) as first_ordered_at
+    from purchase_orders
+    group by customer_id, order_date
+)
+
+select
+    {{ dbt.concat(["customer_id", "':'", "cast(purchase_date as " ~ dbt.type_string() ~ ")"]) }}
+        as purchase_key,
+    customer_id,
+    purchase_date,
+    purchase_orders > 0 as is_purchase,
+    cast(purchase_orders as bigint) as purchase_orders,
+    cast(merchandise_value as {{ amount_type() }}) as merchandise_value,
+    cast(gross_margin as {{ amount_type() }}) as gross_margin,
+    first_ordered_at
+from days
+where purchase_orders > 0 or merchandise_value <> 0

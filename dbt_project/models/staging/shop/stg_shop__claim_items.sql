@@ -1,0 +1,26 @@
+-- One row per order item a claim covers, with the units cancelled, returned or exchanged: the
+-- version with the latest updated_at.
+with source as (
+    select * from {{ source('shop', 'shop_claim_items') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(claim_item_id)
+            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    {{ parse_int('claim_item_id') }} as shop_claim_item_id,
+    {{ parse_int('claim_id') }} as shop_claim_id,
+    {{ parse_int('order_item_id') }} as shop_order_item_id,
+    {{ parse_int('quantity') }} as quantity,
+    {{ parse_timestamp('updated_at') }} as updated_at,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1

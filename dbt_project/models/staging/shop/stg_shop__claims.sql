@@ -1,0 +1,31 @@
+-- One row per claim on a shop order (클레임): the version with the latest updated_at. Only a
+-- completed claim moves money: a cancellation takes units off the order as if never sold, a
+-- return gives money back on its completion date, an exchange changes nothing.
+with source as (
+    select * from {{ source('shop', 'shop_claims') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by trim(claim_id)
+            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+        ) as version_rank
+    from source
+)
+
+select
+    {{ parse_int('claim_id') }} as shop_claim_id,
+    {{ parse_int('order_id') }} as shop_order_id,
+    lower(trim(claim_type)) as claim_type,
+    lower(trim(claim_status)) as claim_status,
+    lower(trim(claim_status)) = 'completed' as is_completed,
+    {{ parse_timestamp('requested_at') }} as requested_at,
+    {{ parse_timestamp('completed_at') }} as completed_at,
+    {{ parse_amount('refund_amount') }} as refund_amount,
+    {{ parse_timestamp('updated_at') }} as updated_at,
+    _batch_id,
+    _loaded_at
+from latest
+where version_rank = 1
