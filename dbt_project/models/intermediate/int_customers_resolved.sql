@@ -55,41 +55,39 @@ shared_keys as (
     having count(*) > 1
 ),
 
+match_rules as (
+    select * from {{ ref('identity_match_rules') }}
+),
+
 linking_rules as (
     select
         match_keys.record_id,
-        min(case match_keys.match_rule
-            when 'rrn' then 1 when 'mobile_name' then 2 when 'email' then 3
-            when 'name_address' then 4 else 5 end)
-            as rule_strength
+        min(match_rules.strength) as rule_strength
     from match_keys
     inner join shared_keys on shared_keys.match_key = match_keys.match_key
+    inner join match_rules on match_rules.match_rule = match_keys.match_rule
     group by match_keys.record_id
+),
+
+record_rules as (
+    select
+        linking_rules.record_id,
+        match_rules.match_rule
+    from linking_rules
+    inner join match_rules on match_rules.strength = linking_rules.rule_strength
 )
 
 select
     records.record_id,
     records.source,
     records.source_key,
-    'C' || upper(substr({{ dbt.hash('anchors.anchor_record_id') }}, 1, 12)) as customer_id,
+    {{ customer_id_from('anchors.anchor_record_id') }} as customer_id,
     anchors.anchor_record_id,
-    case linking_rules.rule_strength
-        when 1 then 'rrn'
-        when 2 then 'mobile_name'
-        when 3 then 'email'
-        when 4 then 'name_address'
-        when 5 then 'name_birth'
-        else 'single_record'
-    end as match_rule,
-    case linking_rules.rule_strength
-        when 1 then 1.00
-        when 2 then 0.98
-        when 3 then 0.95
-        when 4 then 0.92
-        when 5 then 0.90
-        else 1.00
-    end as match_confidence
+    coalesce(record_rules.match_rule, 'single_record') as match_rule,
+    match_rules.confidence as match_confidence
 from records
 inner join components on components.record_id = records.record_id
 inner join anchors on anchors.anchor_rank = components.component_anchor_rank
-left join linking_rules on linking_rules.record_id = records.record_id
+left join record_rules on record_rules.record_id = records.record_id
+inner join match_rules
+    on match_rules.match_rule = coalesce(record_rules.match_rule, 'single_record')

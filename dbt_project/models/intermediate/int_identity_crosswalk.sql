@@ -27,6 +27,10 @@ guest_orders as (
     where is_guest_order
 ),
 
+match_rules as (
+    select * from {{ ref('identity_match_rules') }}
+),
+
 customer_records as (
     select resolved.customer_id, records.*
     from records
@@ -129,7 +133,7 @@ recipient_rows as (
         case
             when recipient_matches.candidate_customers = 1 then recipient_matches.only_customer
             -- Known to the ESP only: a customer of its own, named after the address.
-            else 'C' || upper(substr({{ dbt.hash("'esp_recipient:' || recipients.recipient_raw") }}, 1, 12))
+            else {{ customer_id_from("'esp_recipient:' || recipients.recipient_raw") }}
         end as customer_id,
         case
             when recipient_matches.candidate_customers = 1 and recipients.recipient_raw like '%@%'
@@ -202,45 +206,27 @@ guest_rows as (
 ),
 
 unioned as (
-    select source, source_key, customer_id, match_rule, match_confidence
+    select source, source_key, customer_id, match_rule
     from resolved
 
     union all
 
-    select
-        source, source_key, customer_id, match_rule,
-        case match_rule
-            when 'caller_number_name' then 0.97
-            when 'caller_number' then 0.90
-            else 0.00
-        end as match_confidence
-    from call_rows
+    select source, source_key, customer_id, match_rule from call_rows
 
     union all
 
-    select
-        source, source_key, customer_id, match_rule,
-        case match_rule when 'email' then 0.95 when 'sms_phone' then 0.90 else 1.00 end
-            as match_confidence
-    from recipient_rows
+    select source, source_key, customer_id, match_rule from recipient_rows
 
     union all
 
-    select
-        source, source_key, customer_id, match_rule,
-        case match_rule
-            when 'guest_mobile_name' then 0.97
-            when 'guest_mobile' then 0.90
-            when 'guest_email' then 0.95
-            else 0.00
-        end as match_confidence
-    from guest_rows
+    select source, source_key, customer_id, match_rule from guest_rows
 )
 
 select
-    source,
-    source_key,
-    customer_id,
-    match_rule,
-    match_confidence
+    unioned.source,
+    unioned.source_key,
+    unioned.customer_id,
+    unioned.match_rule,
+    match_rules.confidence as match_confidence
 from unioned
+left join match_rules on match_rules.match_rule = unioned.match_rule
