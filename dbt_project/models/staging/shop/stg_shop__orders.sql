@@ -1,4 +1,5 @@
--- One row per shop order: the version with the latest updated_at.
+-- One row per shop order: the latest loaded version, unless deleted in the shop (see
+-- stg_shop__members).
 with source as (
     select * from {{ source('shop', 'shop_orders') }}
 ),
@@ -8,7 +9,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(order_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 )
@@ -30,4 +31,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1
+where version_rank = 1 and {{ not_deleted('shop', 'orders', ['order_id']) }}
