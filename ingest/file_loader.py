@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -110,8 +110,7 @@ class _Lines:
         self._back.extend(reversed(lines))
 
 
-@dataclass
-class _Record:
+class _Record(NamedTuple):
     line: int  # first physical line
     text: str  # without its final line break
     fields: list[str] | None  # None: the quoting is broken
@@ -133,10 +132,11 @@ def _parse(text: str) -> list[str] | None:
 def _csv_records(lines: _Lines, width: int, max_chars: int,
                  result: BatchResult) -> Iterator[_Record]:
     """RFC 4180 records; blank lines are counted in `result`, not returned."""
-    while (first := lines.next()) is not None:
+    following_line = lines.next
+    while (first := following_line()) is not None:
         number, raw = first
-        text = _without_eol(raw)
-        if not text.strip():
+        text = raw.rstrip("\r\n")  # each physical line ends in one line break at most
+        if not text or text.isspace():
             result.blank_lines += 1
             continue
         if text.count('"') % 2 == 0:
@@ -145,7 +145,7 @@ def _csv_records(lines: _Lines, width: int, max_chars: int,
         # A quote left open: the field goes on over the next lines, if they close it.
         taken, joined, open_quote = [first], raw, True
         while open_quote and len(taken) < MAX_RECORD_LINES and len(joined) <= max_chars:
-            following = lines.next()
+            following = following_line()
             if following is None:
                 break
             taken.append(following)
@@ -240,10 +240,12 @@ def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
                 continue
             if header.order:
                 fields = [fields[i] for i in header.order]
-            problem = _field_problem(fields, expected, limits)
-            if problem:
-                reject(record, *problem)
-                continue
+            # Only a record this long, or holding a NUL, can have a field no database takes.
+            if len(record.text) > limits.max_field_chars or "\x00" in record.text:
+                problem = _field_problem(fields, expected, limits)
+                if problem:
+                    reject(record, *problem)
+                    continue
             text = record.text
             changed = False
             if mask_rrns(text, salt) != text:
@@ -328,19 +330,25 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_row(number: int, text: str, spec: EntitySpec, salt: str,
-              limits: LoadLimits) -> Rejection | tuple[str, list[str | None], str | None]:
-    """(row hash, values, unknown fields as JSON) of one JSON line, or why it is refused."""
+@dataclass(frozen=True)
+class _JsonShape:
+    """What a JSON line is read against, worked out once per file."""
 
-    def reject(field: str | None, code: str, reason: str) -> Rejection:
-        return Rejection(number, field, code, reason, _shown(text, salt))
+    names: tuple[str, ...]
+    known: frozenset[str]
+    encoding: str
 
+
+def _json_row(text: str, shape: _JsonShape, salt: str, limits: LoadLimits
+              ) -> tuple[str | None, str, str] | tuple[str, list[str | None], str | None]:
+    """(row hash, values, unknown fields as JSON) of one JSON line, or (field, reason code,
+    reason) when it is refused."""
     if _ESCAPED_BYTES.search(text):
-        return reject(None, "undecodable_bytes",
-                      f"undecodable {spec.encoding} bytes {_escaped_bytes(text)!r}")
-    if len(text) > limits.max_field_chars * (len(spec.columns) + 1):
-        return reject(None, "field_too_large", f"a line of {len(text):,} characters, more "
-                      f"than the limit of {limits.max_field_chars:,} per field allows")
+        return None, "undecodable_bytes", (f"undecodable {shape.encoding} bytes "
+                                           f"{_escaped_bytes(text)!r}")
+    if len(text) > limits.max_field_chars * (len(shape.names) + 1):
+        return None, "field_too_large", (f"a line of {len(text):,} characters, more than the "
+                                         f"limit of {limits.max_field_chars:,} per field allows")
     # Without a backslash nothing is escaped: gating the line gates every string in it.
     escaped = "\\" in text
     if not escaped:
@@ -349,30 +357,30 @@ def _json_row(number: int, text: str, spec: EntitySpec, salt: str,
         record = json.loads(text, parse_int=_literal, parse_float=_literal,
                             parse_constant=_literal)
     except RecursionError:
-        return reject(None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        return None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels"
     except json.JSONDecodeError as error:
-        return reject(None, "malformed_json",
-                      f"malformed JSON: {error.msg} at column {error.colno}")
+        return None, "malformed_json", f"malformed JSON: {error.msg} at column {error.colno}"
     if not isinstance(record, dict):
-        return reject(None, "not_an_object",
-                      f"expected a JSON object, found {type(record).__name__}")
-    if escaped or len(text) > limits.max_field_chars or any(
-            isinstance(v, dict | list) for v in record.values()):
+        return None, "not_an_object", f"expected a JSON object, found {type(record).__name__}"
+    # A nested value shows as a brace or bracket after the first character (strings may
+    # hold them too: then the walk just finds nothing).
+    if escaped or len(text) > limits.max_field_chars or text.find("{", 1) > 0 or "[" in text:
         problem = _json_problem(record, limits)
         if problem:
-            return reject(*problem)
+            return problem
     if escaped:
         record = _gate_json(record, salt)
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    known = set(spec.column_names)
-    unknown = {k: v for k, v in record.items() if k not in known}
-    return (_md5(text), [_as_text(record.get(n)) for n in spec.column_names],
+    unknown = None if record.keys() <= shape.known else {
+        k: v for k, v in record.items() if k not in shape.known}
+    return (_md5(text), [_as_text(record.get(n)) for n in shape.names],
             json.dumps(unknown, ensure_ascii=False, separators=(",", ":")) if unknown else None)
 
 
 def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
                  result: BatchResult, limits: LoadLimits) -> list[Rejection]:
     rejections: list[Rejection] = []
+    shape = _JsonShape(spec.column_names, frozenset(spec.column_names), spec.encoding)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -382,11 +390,12 @@ def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
                 continue
             result.rows_read += 1
             text = raw.decode(spec.encoding, errors="surrogateescape").strip()
-            row = _json_row(number, text, spec, salt, limits)
-            if isinstance(row, Rejection):
-                rejections.append(row)
+            first, second, third = _json_row(text, shape, salt, limits)
+            if isinstance(second, list):
+                rows.add(number, first, second, third)  # type: ignore[arg-type]
             else:
-                rows.add(number, row[0], row[1], row[2])
+                rejections.append(Rejection(number, first, second, third,  # type: ignore[arg-type]
+                                            _shown(text, salt)))
     if result.rows_read == 0:
         result.status = "empty_file"
     return rejections

@@ -150,31 +150,31 @@ class IncomingRows:
             fields.append(("_unknown", pa.string()))
         self.schema = pa.schema(fields)
         self.with_unknown = with_unknown
-        self.columns: list[list[object]] = [[] for _ in fields]
+        self.rows: list[tuple[object, ...]] = []
         con.execute("create or replace temp table _incoming ("
                     + ", ".join(f"{quote(f.name)} {'bigint' if f.name == '_line' else 'varchar'}"
                                 for f in self.schema) + ")")
 
     def add(self, line: int, digest: str, values: Sequence[str | None],
             unknown: str | None = None) -> None:
-        row = [line, digest, *values, unknown] if self.with_unknown else [line, digest, *values]
-        for column, value in zip(self.columns, row, strict=True):
-            column.append(value)
-        if len(self.columns[0]) >= CHUNK_ROWS:
+        self.rows.append((line, digest, *values, unknown) if self.with_unknown
+                         else (line, digest, *values))
+        if len(self.rows) >= CHUNK_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.columns[0]:
+        if not self.rows:
             return
+        columns = zip(*self.rows, strict=True)
         chunk = pa.Table.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(self.columns, self.schema, strict=True)],
+            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
             schema=self.schema)
         self.con.register("_chunk", chunk)
         try:
             self.con.execute("insert into _incoming select * from _chunk")
         finally:
             self.con.unregister("_chunk")
-        self.columns = [[] for _ in self.schema]
+        self.rows = []
 
 
 def new_batch_id() -> str:

@@ -27,7 +27,7 @@ from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
 from ingest.rrn import scan_file, scan_tree
 from ingest.work_folders import remove_stale
-from orchestration.recovery import LocalRunLauncher
+from orchestration.recovery import LocalRunLauncher, pool_holders
 
 PROJECT = Path(__file__).resolve().parents[1]
 POOL = "duckdb_warehouse"
@@ -96,6 +96,9 @@ def test_run_monitoring_fails_a_killed_run_and_frees_its_slot(tmp_path: Path) ->
         with dg.DagsterInstance.from_config(str(home)) as instance:
             run_id = _wait_for(lambda: next(iter(_claimed(instance)), None), 60,
                                "the run to take the pool slot")
+            # What a waiting run prints: who holds the pool, and its worker.
+            [holder] = pool_holders(instance, POOL)
+            assert run_id in holder and "STARTED" in holder and f"pid {worker.pid}" in holder
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
             assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
