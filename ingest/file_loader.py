@@ -1,28 +1,45 @@
 """Load landed files (CSV in any encoding, JSON Lines) into the raw layer, streaming.
 
-One streaming pass in Python does what DuckDB cannot do offline or cannot report per line:
-decode the source encoding strictly (DuckDB's CSV reader needs the `encodings` extension for
-CP949, which downloads at run time), mask resident registration numbers before any byte is
-written, check quoting and field counts, and prefix each good line with its source line number
-and content hash. The result is a UTF-8 temporary file that DuckDB then reads natively; field
-checks run in SQL (see raw_store.publish_batch). Memory stays flat whatever the file size.
+One pass in Python reads every record, judges what only Python can judge per record, and hands
+the rows to DuckDB in Arrow chunks (raw_store.IncomingRows); field checks then run in SQL
+(raw_store.publish_batch). Nothing is written to disk on the way: no staging copy can outlive a
+crash. Memory stays flat whatever the file size.
+
+- CSV is read as RFC 4180: a quoted field may hold commas, doubled quotes and line breaks (a
+  memo typed over several lines), and records may end in CRLF, LF or CR. A quote that is never
+  closed costs its own line only: the loader looks ahead at most MAX_RECORD_LINES lines for the
+  closing quote, and when the lines it joined do not make one record of the export's width it
+  quarantines the first line and goes on with the next.
+- The source encoding is decoded strictly; a byte-order mark names the encoding (an Excel
+  "CSV UTF-8" export of a CP949 source loads). Undecodable bytes quarantine their record and
+  name their field.
+- Every text passes the personal-data gate (ingest.rrn.mask_rrns) before anything is written;
+  JSON is parsed first, so escaped RRNs are decoded before the check. Quarantine reasons name
+  the field and the problem, never the row.
+- Any parse error of a line — bad JSON, nesting deeper than MAX_JSON_DEPTH, lone surrogate
+  escapes, NUL characters, fields over LoadLimits.max_field_chars — quarantines that line only.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
-import tempfile
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
 
 import duckdb
 
 from ingest.raw_store import (
     BatchResult,
+    IncomingRows,
     Rejection,
     earlier_load,
     log_duplicate_file,
@@ -32,9 +49,19 @@ from ingest.raw_store import (
     sql_literal,
 )
 from ingest.rrn import TOKEN_PREFIX, hash_rrn, mask_rrns
-from ingest.schemas import EntitySpec
+from ingest.schemas import ENTITIES, EntitySpec
+from ingest.settings import LoadLimits
 
 _CHUNK = 1 << 20
+# Our own limit (LoadLimits.max_field_chars) applies; the csv module's must not cut in first.
+csv.field_size_limit(2**31 - 1)
+MAX_RECORD_LINES = 10_000  # physical lines one quoted CSV field may span
+MAX_JSON_DEPTH = 64  # CTI and ESP exports are flat; deeper is hostile
+_SHOWN_CHARS = 10_000  # of a record too large to keep whole in the quarantine
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # undecodable bytes (surrogateescape)
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # no database stores these as text
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def file_fingerprint(path: Path) -> str:
@@ -45,183 +72,351 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, bytes without the line break) for every physical line."""
+def source_encoding(path: Path, declared: str) -> str:
+    """The declared encoding, unless a byte-order mark says otherwise."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, raw.rstrip(b"\r\n")
+        head = handle.read(4)
+    return next((encoding for bom, encoding in _BOMS if head.startswith(bom)), declared)
 
 
-def _decode(raw: bytes, encoding: str, line: int, header: list[str] | None,
-            salt: str) -> tuple[str | None, Rejection | None]:
+def _shown(text: str, salt: str) -> str:
+    """A record as the quarantine may keep it: gated, undecodable bytes as U+FFFD, bounded."""
+    text = _ESCAPED_BYTES.sub("\ufffd", _BAD_CHARACTERS.sub("\ufffd", mask_rrns(text, salt)))
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + " …(cut)"
+
+
+def _escaped_bytes(value: str) -> bytes:
+    return bytes(ord(c) - 0xDC00 for c in _ESCAPED_BYTES.search(value).group(0))  # type: ignore[union-attr]
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8", errors="replace")).hexdigest()
+
+
+# --------------------------------------------------------------------------- CSV
+class _Lines:
+    """Physical lines of a text file, line endings kept, with push-back."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self._lines = enumerate(handle, start=1)
+        self._back: list[tuple[int, str]] = []
+
+    def next(self) -> tuple[int, str] | None:
+        if self._back:
+            return self._back.pop()
+        return next(self._lines, None)
+
+    def push_back(self, lines: list[tuple[int, str]]) -> None:
+        self._back.extend(reversed(lines))
+
+
+class _Record(NamedTuple):
+    line: int  # first physical line
+    text: str  # without its final line break
+    fields: list[str] | None  # None: the quoting is broken
+
+
+def _without_eol(text: str) -> str:
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith(("\n", "\r")) else text
+
+
+def _parse(text: str) -> list[str] | None:
     try:
-        return raw.decode(encoding), None
-    except UnicodeDecodeError as error:
-        # Name the field the bad bytes sit in: count the fields before the offending byte.
-        field = None
-        if header:
-            before = raw[: error.start].decode(encoding, errors="replace")
-            try:
-                position = len(next(csv.reader([before]))) - 1 if before else 0
-                field = header[min(position, len(header) - 1)]
-            except csv.Error:
-                field = None
-        shown = mask_rrns(raw.decode(encoding, errors="replace"), salt)
-        reason = (f"undecodable {encoding} bytes {raw[error.start:error.end]!r} "
-                  f"at byte {error.start}")
-        return None, Rejection(line, field, "undecodable_bytes", reason, shown)
+        return next(csv.reader([text], strict=True))
+    except (csv.Error, StopIteration):
+        return None
 
 
-class _Staging:
-    """The temporary UTF-8 file handed to DuckDB, with line number and hash first."""
+def _csv_records(lines: _Lines, width: int, max_chars: int,
+                 result: BatchResult) -> Iterator[_Record]:
+    """RFC 4180 records; blank lines are counted in `result`, not returned."""
+    following_line = lines.next
+    while (first := following_line()) is not None:
+        number, raw = first
+        text = raw.rstrip("\r\n")  # each physical line ends in one line break at most
+        if not text or text.isspace():
+            result.blank_lines += 1
+            continue
+        if text.count('"') % 2 == 0:
+            yield _Record(number, text, _parse(text))
+            continue
+        # A quote left open: the field goes on over the next lines, if they close it.
+        taken, joined, open_quote = [first], raw, True
+        while open_quote and len(taken) < MAX_RECORD_LINES and len(joined) <= max_chars:
+            following = following_line()
+            if following is None:
+                break
+            taken.append(following)
+            joined += following[1]
+            open_quote ^= following[1].count('"') % 2 == 1
+        if not open_quote:
+            fields = _parse(_without_eol(joined))
+            if fields is not None and len(fields) == width:
+                yield _Record(number, _without_eol(joined), fields)
+                continue
+        lines.push_back(taken[1:])
+        yield _Record(number, text, _parse(text))
 
-    def __init__(self, directory: str) -> None:
-        # Closed explicitly: DuckDB reads the file after the pass, then it is removed.
-        self.handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w", encoding="utf-8", newline="", suffix=".stage", dir=directory, delete=False)
-        self.path = Path(self.handle.name)
-        self.lines = 0
 
-    def close(self) -> None:
-        self.handle.close()
-
-    def remove(self) -> None:
-        self.handle.close()
-        self.path.unlink(missing_ok=True)
+@dataclass(frozen=True)
+class _Header:
+    order: list[int] | None  # positions of the expected columns; None: as expected
+    problem: str | None  # why the file cannot be read as this export
+    is_data: bool  # the first line is a data row (the file lost its header)
 
 
-def _stage_csv(path: Path, spec: EntitySpec, salt: str, staging: _Staging,
-               result: BatchResult) -> list[Rejection]:
-    rejections: list[Rejection] = []
+def _read_header(record: _Record, spec: EntitySpec, encoding: str) -> _Header:
+    expected = list(spec.column_names)
+    intro = f"header does not match the {spec.name} export (wrong file or encoding?): " \
+            f"expected {len(expected)} columns {', '.join(expected)}"
+    fields = record.fields
+    if fields is None:
+        return _Header(None, f"{intro}; the first line is not valid CSV", False)
+    names = [name.strip().lstrip("\ufeff").strip() for name in fields]
+    if names == expected:
+        return _Header(None, None, False)
+    if sorted(names) == sorted(expected) and len(set(names)) == len(names):
+        return _Header([names.index(name) for name in expected], None, False)
+    if any(_ESCAPED_BYTES.search(name) for name in names):
+        return _Header(None, f"{intro}; the first line does not decode as {encoding}", False)
+    if len(names) == len(expected) and not set(names) & set(expected):
+        # Its values are a customer's data: say so, show none of them.
+        return _Header(None, f"{intro}; the first line looks like a data row "
+                             "(a file without its header line?)", True)
+    missing = [name for name in expected if name not in names]
+    unexpected = [name for name in names if name not in expected]
+    return _Header(None, f"{intro}; missing {', '.join(missing) or 'none'}; unexpected "
+                         f"{', '.join(unexpected)[:200] or 'none'}", False)
+
+
+def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
+               result: BatchResult, limits: LoadLimits) -> list[Rejection]:
     expected = list(spec.column_names)
     rrn_index = next((i for i, c in enumerate(spec.columns) if c.kind == "rrn"), None)
-    lines = _lines(path)
-    header: list[str] | None = None
-    header_problem: str | None = None
-    for number, raw in lines:
-        if not raw.strip():
-            result.blank_lines += 1
-            continue
-        text, rejection = _decode(raw, spec.encoding, number, None, salt)
-        if text is not None:
-            header = next(csv.reader([text.lstrip("\ufeff")]))
-            header = [name.strip() for name in header]
-        if header != expected:
-            header_problem = (f"header does not match the {spec.name} export "
-                              f"(wrong file or encoding?): expected {expected}, found {header}")
-        break
-    staging.handle.write("_line,_hash," + ",".join(quote(spec.stored_name(c))
-                                                   for c in spec.columns) + "\n")
-    writer_buffer = io.StringIO()
-    writer = csv.writer(writer_buffer, lineterminator="")
-    for number, raw in lines:
-        if not raw.strip():
-            result.blank_lines += 1
-            continue
-        result.rows_read += 1
-        if header_problem:
-            shown = mask_rrns(raw.decode(spec.encoding, errors="replace"), salt)
-            rejections.append(Rejection(number, "header", "header_mismatch", header_problem,
-                                        shown))
-            continue
-        text, rejection = _decode(raw, spec.encoding, number, expected, salt)
-        if rejection:
-            rejections.append(rejection)
-            continue
-        text = mask_rrns(text, salt)
-        try:
-            fields = next(csv.reader([text], strict=True))
-        except (csv.Error, StopIteration) as error:
-            rejections.append(Rejection(number, None, "malformed_quoting",
-                                        f"malformed CSV quoting: {error}", text))
-            continue
-        if len(fields) != len(expected):
-            rejections.append(Rejection(
-                number, None, "wrong_field_count",
-                f"expected {len(expected)} fields, found {len(fields)}", text))
-            continue
-        if rrn_index is not None:
-            value = fields[rrn_index].strip()
-            if value and not value.startswith(TOKEN_PREFIX):
-                # Whatever sits in the RRN column is hashed, even if it is not date-valid.
-                fields[rrn_index] = hash_rrn(value, salt)
-                writer_buffer.seek(0)
-                writer_buffer.truncate()
+    encoding = source_encoding(path, spec.encoding)
+    rejections: list[Rejection] = []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="")
+
+    def reject(record: _Record, field: str | None, code: str, reason: str) -> None:
+        rejections.append(Rejection(record.line, field, code, reason, _shown(record.text, salt)))
+
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        records = _csv_records(_Lines(handle), len(expected),
+                               limits.max_field_chars * len(expected), result)
+        first = next(records, None)
+        if first is None:
+            result.status = "empty_file"
+            return rejections
+        header = _read_header(first, spec, encoding)
+        if header.is_data:
+            result.rows_read += 1
+            reject(first, "header", "header_mismatch", header.problem or "")
+        for record in records:
+            result.rows_read += 1
+            if header.problem:
+                reject(record, "header", "header_mismatch", header.problem)
+                continue
+            fields = record.fields
+            if _ESCAPED_BYTES.search(record.text):
+                # Bad bytes first: they may also be why the quoting or field count is off.
+                where = next((i for i, v in enumerate(fields or []) if _ESCAPED_BYTES.search(v)),
+                             None)
+                name = None if where is None else expected[min(where, len(expected) - 1)]
+                reject(record, name, "undecodable_bytes",
+                       f"{name or 'a field'}: undecodable {encoding} bytes "
+                       f"{_escaped_bytes(record.text)!r}")
+                continue
+            if fields is None:
+                reject(record, None, "malformed_quoting",
+                       "malformed CSV quoting: a quote is not closed, or text follows a "
+                       "closing quote")
+                continue
+            if len(fields) != len(expected):
+                reject(record, None, "wrong_field_count",
+                       f"expected {len(expected)} fields, found {len(fields)}")
+                continue
+            if header.order:
+                fields = [fields[i] for i in header.order]
+            # Only a record this long, or holding a NUL, can have a field no database takes.
+            if len(record.text) > limits.max_field_chars or "\x00" in record.text:
+                problem = _field_problem(fields, expected, limits)
+                if problem:
+                    reject(record, *problem)
+                    continue
+            text = record.text
+            changed = False
+            if mask_rrns(text, salt) != text:
+                fields = [mask_rrns(value, salt) for value in fields]
+                changed = True
+            if rrn_index is not None:
+                value = fields[rrn_index].strip()
+                if value and not value.startswith(TOKEN_PREFIX):
+                    # Whatever sits in the RRN column is hashed, even if it is not date-valid.
+                    fields[rrn_index] = hash_rrn(value, salt)
+                    changed = True
+            if changed or header.order:
+                buffer.seek(0)
+                buffer.truncate()
                 writer.writerow(fields)
-                text = writer_buffer.getvalue()
-        digest = hashlib.md5(text.encode()).hexdigest()
-        staging.handle.write(f"{number},{digest},{text}\n")
-        staging.lines += 1
-    if header is None and result.rows_read == 0:
-        result.status = "empty_file"
+                text = buffer.getvalue()
+            # An empty field is a missing value (NULL), as DuckDB's own CSV reader has it.
+            rows.add(record.line, _md5(text), [value or None for value in fields])
     return rejections
 
 
-def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, staging: _Staging,
-                 result: BatchResult) -> list[Rejection]:
+def _field_problem(fields: list[str], names: list[str],
+                   limits: LoadLimits) -> tuple[str, str, str] | None:
+    """(field, reason code, reason) of the first field no database may store as it is."""
+    for name, value in zip(names, fields, strict=True):
+        if len(value) > limits.max_field_chars:
+            return name, "field_too_large", (f"{name}: {len(value):,} characters, more than "
+                                             f"the limit of {limits.max_field_chars:,}")
+        if _BAD_CHARACTERS.search(value):
+            return name, "invalid_characters", (f"{name}: holds a NUL character or a lone "
+                                                "surrogate, which no database stores as text")
+    return None
+
+
+# --------------------------------------------------------------------------- JSON Lines
+def _literal(text: str) -> str:
+    return text  # numbers keep their spelling: raw holds what was delivered
+
+
+def _json_problem(record: dict[str, Any], limits: LoadLimits) -> tuple[str | None, str, str] | None:
+    """(field, reason code, reason) for a record too deep, too large or holding characters no
+    database stores; checked without recursion, so any nesting is safe to inspect."""
+    stack: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in record.items()]
+    stack += [(key, key, 1) for key in record]  # keys are written too (_unknown_fields)
+    while stack:
+        field, value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return field, "json_too_deep", f"{field}: nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, str):
+            if len(value) > limits.max_field_chars:
+                return field, "field_too_large", (f"{field}: {len(value):,} characters, more "
+                                                  f"than the limit of {limits.max_field_chars:,}")
+            if _BAD_CHARACTERS.search(value):
+                return field, "invalid_characters", (
+                    f"{field}: holds a NUL character or a lone surrogate escape, which no "
+                    "database stores as text")
+        elif isinstance(value, dict):
+            stack += [(field, v, depth + 1) for v in value.values()]
+            stack += [(field, k, depth + 1) for k in value]
+        elif isinstance(value, list):
+            stack += [(field, v, depth + 1) for v in value]
+    return None
+
+
+def _gate_json(value: Any, salt: str) -> Any:
+    """Every string of a parsed record (keys too) through the gate; depth is bounded already."""
+    if isinstance(value, str):
+        return mask_rrns(value, salt)
+    if isinstance(value, dict):
+        return {mask_rrns(k, salt): _gate_json(v, salt) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_gate_json(v, salt) for v in value]
+    return value
+
+
+def _as_text(value: Any) -> str | None:
+    """A JSON value as raw text: strings and numbers as written, objects as compact JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _JsonShape:
+    """What a JSON line is read against, worked out once per file."""
+
+    names: tuple[str, ...]
+    known: frozenset[str]
+    encoding: str
+
+
+def _json_row(text: str, shape: _JsonShape, salt: str, limits: LoadLimits
+              ) -> tuple[str | None, str, str] | tuple[str, list[str | None], str | None]:
+    """(row hash, values, unknown fields as JSON) of one JSON line, or (field, reason code,
+    reason) when it is refused."""
+    if _ESCAPED_BYTES.search(text):
+        return None, "undecodable_bytes", (f"undecodable {shape.encoding} bytes "
+                                           f"{_escaped_bytes(text)!r}")
+    if len(text) > limits.max_field_chars * (len(shape.names) + 1):
+        return None, "field_too_large", (f"a line of {len(text):,} characters, more than the "
+                                         f"limit of {limits.max_field_chars:,} per field allows")
+    # Without a backslash nothing is escaped: gating the line gates every string in it.
+    escaped = "\\" in text
+    if not escaped:
+        text = mask_rrns(text, salt)
+    try:
+        record = json.loads(text, parse_int=_literal, parse_float=_literal,
+                            parse_constant=_literal)
+    except RecursionError:
+        return None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels"
+    except json.JSONDecodeError as error:
+        return None, "malformed_json", f"malformed JSON: {error.msg} at column {error.colno}"
+    if not isinstance(record, dict):
+        return None, "not_an_object", f"expected a JSON object, found {type(record).__name__}"
+    # A nested value shows as a brace or bracket after the first character (strings may
+    # hold them too: then the walk just finds nothing).
+    if escaped or len(text) > limits.max_field_chars or text.find("{", 1) > 0 or "[" in text:
+        problem = _json_problem(record, limits)
+        if problem:
+            return problem
+    if escaped:
+        record = _gate_json(record, salt)
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    unknown = None if record.keys() <= shape.known else {
+        k: v for k, v in record.items() if k not in shape.known}
+    return (_md5(text), [_as_text(record.get(n)) for n in shape.names],
+            json.dumps(unknown, ensure_ascii=False, separators=(",", ":")) if unknown else None)
+
+
+def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
+                 result: BatchResult, limits: LoadLimits) -> list[Rejection]:
     rejections: list[Rejection] = []
-    for number, raw in _lines(path):
-        if not raw.strip():
-            result.blank_lines += 1
-            continue
-        result.rows_read += 1
-        text, rejection = _decode(raw, spec.encoding, number, None, salt)
-        if rejection:
-            rejections.append(rejection)
-            continue
-        text = mask_rrns(text.lstrip("\ufeff").strip(), salt)
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            rejections.append(Rejection(number, None, "malformed_json",
-                                        f"malformed JSON: {error.msg} at column {error.colno}",
-                                        text))
-            continue
-        if not isinstance(record, dict):
-            rejections.append(Rejection(
-                number, None, "not_an_object",
-                f"expected a JSON object, found {type(record).__name__}", text))
-            continue
-        digest = hashlib.md5(text.encode()).hexdigest()
-        staging.handle.write(f'{{"_line":{number},"_hash":"{digest}","r":{text}}}\n')
-        staging.lines += 1
+    shape = _JsonShape(spec.column_names, frozenset(spec.column_names), spec.encoding)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                result.blank_lines += 1
+                continue
+            result.rows_read += 1
+            text = raw.decode(spec.encoding, errors="surrogateescape").strip()
+            first, second, third = _json_row(text, shape, salt, limits)
+            if isinstance(second, list):
+                rows.add(number, first, second, third)  # type: ignore[arg-type]
+            else:
+                rejections.append(Rejection(number, first, second, third,  # type: ignore[arg-type]
+                                            _shown(text, salt)))
     if result.rows_read == 0:
         result.status = "empty_file"
     return rejections
 
 
-def _read_staged_sql(spec: EntitySpec, staged: Path) -> tuple[str, str, str]:
-    """(select that creates _incoming, quarantine record expression, unknown-fields expression)."""
+# --------------------------------------------------------------------------- loading
+def _record_sql(spec: EntitySpec) -> str:
+    """The delivered record rebuilt from `_incoming`, for rows the SQL checks quarantine."""
     if spec.format == "csv":
-        columns = {"_line": "BIGINT", "_hash": "VARCHAR"}
-        columns.update({spec.stored_name(c): "VARCHAR" for c in spec.columns})
-        columns_sql = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}"
-                                      for k, v in columns.items()) + "}"
-        select = (f"select * from read_csv({sql_literal(str(staged))}, header = true, "
-                  f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-                  f"columns = {columns_sql}, strict_mode = true)")
-        record = "concat_ws(',', " + ", ".join(
+        return "concat_ws(',', " + ", ".join(
             f"coalesce({quote(spec.stored_name(c))}, '')" for c in spec.columns) + ")"
-        return select, record, ""
-    extracted = ", ".join(f"r->>{sql_literal(c.name)} as {quote(c.name)}" for c in spec.columns)
-    known = "[" + ", ".join(sql_literal(c.name) for c in spec.columns) + "]"
-    select = (f"select _line, _hash, {extracted}, "
-              f"case when len(list_filter(json_keys(r), lambda k: not list_contains({known}, k)))"
-              f" > 0 "
-              f"then r::varchar end as _unknown "
-              f"from read_json({sql_literal(str(staged))}, format = 'newline_delimited', "
-              f"columns = {{'_line': 'BIGINT', '_hash': 'VARCHAR', 'r': 'JSON'}})")
-    # The JSON text is not kept in _incoming; rebuild a readable record from the fields.
-    record = "json_object(" + ", ".join(
+    return "json_object(" + ", ".join(
         f"{sql_literal(c.name)}, {quote(c.name)}" for c in spec.columns) + ")::varchar"
-    return select, record, "_unknown"
 
 
 def load_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, path: Path, landing_dir: Path,
-              salt: str, temp_dir: str | None = None) -> BatchResult:
+              salt: str, limits: LoadLimits | None = None) -> BatchResult:
     """Load one landed file into `spec`'s raw table. A file already loaded is skipped."""
-    source_ref = path.relative_to(landing_dir).as_posix() if path.is_relative_to(
-        landing_dir) else str(path)
+    limits = limits or LoadLimits()
+    source_ref = mask_rrns(path.relative_to(landing_dir).as_posix() if path.is_relative_to(
+        landing_dir) else str(path), salt)
     fingerprint = file_fingerprint(path)
     seen_as = earlier_load(con, spec, fingerprint)
     if seen_as and source_ref in seen_as:
@@ -231,33 +426,61 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, path: Path, land
         return log_duplicate_file(con, spec, source_ref, fingerprint, seen_as[0])
     started_at = datetime.now(UTC)
     result = BatchResult(spec.name, source_ref, "loaded", batch_id=new_batch_id())
-    # The staged copy holds no clear RRN (masked above), so the system temp folder will do.
-    staging = _Staging(temp_dir or tempfile.gettempdir())
+    rows = IncomingRows(con, [spec.stored_name(c) for c in spec.columns],
+                        with_unknown=spec.format == "jsonl")
     try:
         stage = _stage_csv if spec.format == "csv" else _stage_jsonl
-        rejections = stage(path, spec, salt, staging, result)
-        staging.close()
-        select, record, unknown = _read_staged_sql(spec, staging.path)
-        con.execute(f"create or replace temp table _incoming as {select}")
-        incoming = con.execute("select count(*) from _incoming").fetchone()[0]
-        if incoming != staging.lines:
-            raise RuntimeError(
-                f"{source_ref}: DuckDB read {incoming} rows but {staging.lines} lines were "
-                "staged; refusing to load a file the two parsers disagree on")
-        return publish_batch(con, spec, result, fingerprint=fingerprint, record_sql=record,
-                             rejections=rejections, started_at=started_at,
-                             extra_select=unknown)
+        rejections = stage(path, spec, salt, rows, result, limits)
+        rows.flush()
+        return publish_batch(con, spec, result, fingerprint=fingerprint,
+                             record_sql=_record_sql(spec), rejections=rejections,
+                             started_at=started_at,
+                             extra_select="_unknown" if spec.format == "jsonl" else "",
+                             limits=limits)
     finally:
-        staging.remove()
         con.execute("drop table if exists _incoming")
 
 
+# --------------------------------------------------------------------------- which files
+FILE_SPECS = tuple(spec for spec in ENTITIES if spec.format != "sql")
+
+
+def _name_matches(name: str, spec: EntitySpec) -> bool:
+    # Case-insensitive: Windows tools export ERP_CUSTOMERS_20261121.CSV.
+    return fnmatchcase(name.lower(), PurePosixPath(spec.location).name.lower())
+
+
 def landed_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:
-    return sorted(p for p in landing_dir.glob(spec.location) if p.is_file())
+    """The files of `spec` in its landing folder, oldest name first."""
+    folder = landing_dir / PurePosixPath(spec.location).parent
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_file() and _name_matches(p.name, spec)),
+                  key=lambda p: p.name.lower())
+
+
+def unmatched_files(landing_dir: Path, spec: EntitySpec) -> list[str]:
+    """Files under `spec`'s landing folder that no loader reads and that concern `spec`: named
+    almost like its exports (case, `-` for `_`, a subfolder), or like no export at all."""
+    folder_name = PurePosixPath(spec.location).parent
+    folder = landing_dir / folder_name
+    if not folder.is_dir():
+        return []
+    siblings = [s for s in FILE_SPECS if PurePosixPath(s.location).parent == folder_name]
+    claimed = {p for s in siblings for p in landed_files(landing_dir, s)}
+    out = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path in claimed or path.name.startswith("."):
+            continue
+        loose = re.sub(r"[-\s]", "_", path.name)
+        owners = [s for s in siblings if _name_matches(loose, s)] or siblings
+        if spec in owners:
+            out.append(path.relative_to(landing_dir).as_posix())
+    return out
 
 
 def load_entity_files(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing_dir: Path,
-                      salt: str) -> list[BatchResult]:
+                      salt: str, limits: LoadLimits | None = None) -> list[BatchResult]:
     """Load every landed file of `spec` not loaded before, oldest name first."""
-    return [load_file(con, spec, path, landing_dir, salt)
+    return [load_file(con, spec, path, landing_dir, salt, limits)
             for path in landed_files(landing_dir, spec)]

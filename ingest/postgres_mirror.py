@@ -2,7 +2,8 @@
 
 Ingest always lands in DuckDB (the embedded default, one streaming loader); the same dbt project
 then builds on PostgreSQL from this copy. Each table is replaced in one transaction through
-COPY, streamed via a temporary CSV file, so memory stays flat.
+COPY, streamed via a CSV file in a private folder beside the warehouse (ingest.work_folders),
+so memory stays flat.
 
     python -m ingest.postgres_mirror [--warehouse data/warehouse.duckdb]
 Connection: GOGAEK_PG_HOST, GOGAEK_PG_PORT, GOGAEK_PG_USER, GOGAEK_PG_PASSWORD,
@@ -12,7 +13,7 @@ GOGAEK_PG_DATABASE (defaults 127.0.0.1, 5432, postgres, '', gogaek), as in profi
 from __future__ import annotations
 
 import argparse
-import tempfile
+import os
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ from psycopg2 import sql
 
 from ingest.raw_store import quote
 from ingest.settings import Settings
+from ingest.work_folders import remove_stale, work_folder
 
 _TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP WITH TIME ZONE": "timestamptz",
           "INTEGER": "integer", "TIMESTAMP": "timestamp"}
@@ -47,6 +49,7 @@ def mirror_raw(warehouse_path: str, database: str | None = None) -> dict[str, in
     """Replace every raw.* table in PostgreSQL with the DuckDB one; rows copied per table."""
     params = pg_params(database)
     ensure_database(params["dbname"])
+    remove_stale(Path(warehouse_path).resolve().parent, ".mirror-*")
     duck = duckdb.connect(warehouse_path, read_only=True)
     pg = psycopg2.connect(**params)
     copied: dict[str, int] = {}
@@ -64,8 +67,10 @@ def mirror_raw(warehouse_path: str, database: str | None = None) -> dict[str, in
             definition = sql.SQL(", ").join(
                 sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(_TYPES.get(kind, "text")))
                 for name, kind in columns)
-            with tempfile.TemporaryDirectory() as folder:
-                staged = Path(folder) / f"{table}.csv"
+            # Raw rows hold personal data: staged beside the warehouse, never in /tmp.
+            with work_folder(Path(warehouse_path).resolve().parent,
+                             f".mirror-{os.getpid()}-{table}") as folder:
+                staged = folder / f"{table}.csv"
                 duck.execute(f"copy (select * from raw.{quote(table)}) to '{staged}' "
                              "(format csv, header false)")
                 with pg, pg.cursor() as cursor, staged.open(encoding="utf-8") as handle:

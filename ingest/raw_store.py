@@ -1,9 +1,11 @@
-"""The raw layer in the warehouse: raw tables, the quarantine, the batch log, watermarks.
+"""The raw layer in the warehouse: raw tables, the quarantine, the batch log, watermarks,
+delete markers.
 
-Every loader ends the same way: rows it could read are staged in a temporary table `_incoming`
-(`_line`, `_hash`, then the spec's columns as text), and `publish_batch` checks each field against
-the spec in SQL, inserts good rows into the raw table and bad ones into the quarantine, and logs the
-batch — all in one transaction, so a crash never leaves half a batch behind.
+Every loader ends the same way: rows it could read go into a temporary table `_incoming`
+(`_line`, `_hash`, then the spec's columns as text) through `IncomingRows`, in Arrow chunks, and
+`publish_batch` checks each field against the spec and the row-level bounds (settings.LoadLimits)
+in SQL, inserts good rows into the raw table and bad ones into the quarantine, and logs the batch
+— all in one transaction, so a crash never leaves half a batch behind. Nothing is staged on disk.
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 
 from ingest.schemas import DATE_FORMATS, ENTITIES, Column, EntitySpec
+from ingest.settings import LoadLimits
+
+# Source timestamps without an offset are Korean local time (see the dbt macro parse_timestamp).
+SOURCE_TIME_ZONE = ZoneInfo("Asia/Seoul")
+CHUNK_ROWS = 50_000
 
 LOAD_META_COLUMNS = (
     ("_batch_id", "varchar", "load batch that wrote the row"),
@@ -74,6 +83,27 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection,
             batch_id varchar not null,
             updated_at timestamptz not null
         )""")
+    # A record the source no longer holds (found by a shop full compare); staging hides the
+    # key while the marker is newer than the key's latest loaded version and not restored.
+    con.execute("""
+        create table if not exists raw._deletions (
+            source varchar not null,
+            entity varchar not null,
+            record_key varchar not null,
+            batch_id varchar not null,
+            deleted_at timestamptz not null,
+            restored_at timestamptz
+        )""")
+    con.execute("""
+        create table if not exists raw._full_compares (
+            source varchar not null,
+            entity varchar not null,
+            batch_id varchar not null,
+            compared_at timestamptz not null,
+            source_rows bigint not null,
+            deleted bigint not null,
+            restored bigint not null
+        )""")
     for spec in specs:
         columns = [f"{quote(spec.stored_name(c))} varchar" for c in spec.columns]
         columns += [f"{name} {type_}" for name, type_, _ in LOAD_META_COLUMNS]
@@ -94,6 +124,7 @@ class BatchResult:
     rows_unchanged: int = 0
     blank_lines: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    deleted: int = 0  # delete markers written by a full compare
 
 
 @dataclass
@@ -107,12 +138,83 @@ class Rejection:
     raw_record: str
 
 
+class IncomingRows:
+    """The temporary table `_incoming`, filled from Python in Arrow chunks of CHUNK_ROWS rows."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, names: Sequence[str],
+                 with_unknown: bool = False) -> None:
+        self.con = con
+        fields = [("_line", pa.int64()), ("_hash", pa.string())]
+        fields += [(name, pa.string()) for name in names]
+        if with_unknown:
+            fields.append(("_unknown", pa.string()))
+        self.schema = pa.schema(fields)
+        self.with_unknown = with_unknown
+        self.rows: list[tuple[object, ...]] = []
+        con.execute("create or replace temp table _incoming ("
+                    + ", ".join(f"{quote(f.name)} {'bigint' if f.name == '_line' else 'varchar'}"
+                                for f in self.schema) + ")")
+
+    def add(self, line: int, digest: str, values: Sequence[str | None],
+            unknown: str | None = None) -> None:
+        self.rows.append((line, digest, *values, unknown) if self.with_unknown
+                         else (line, digest, *values))
+        if len(self.rows) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        columns = zip(*self.rows, strict=True)
+        chunk = pa.Table.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
+            schema=self.schema)
+        self.con.register("_chunk", chunk)
+        try:
+            self.con.execute("insert into _incoming select * from _chunk")
+        finally:
+            self.con.unregister("_chunk")
+        self.rows = []
+
+
 def new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
-def _field_problems(column: Column, stored: str) -> list[tuple[str, str]]:
-    """(sql condition that marks the value bad, reason code) pairs for one column."""
+@dataclass(frozen=True)
+class _Bounds:
+    """LoadLimits as SQL literals, fixed once per batch."""
+
+    limits: LoadLimits
+    now_local: datetime
+
+    def literal(self, moment: datetime) -> str:
+        return f"timestamp '{moment:%Y-%m-%d %H:%M:%S}'"
+
+    @property
+    def earliest(self) -> str:
+        return f"timestamp '{self.limits.earliest_date.isoformat()} 00:00:00'"
+
+    @property
+    def latest(self) -> str:
+        return self.literal(self.now_local + timedelta(days=self.limits.max_future_days))
+
+    @property
+    def watermark_latest(self) -> str:
+        return self.literal(self.now_local
+                            + timedelta(minutes=self.limits.watermark_tolerance_minutes))
+
+
+def _parsed_timestamp(value: str) -> str:
+    # Mirrors the dbt macro parse_timestamp on DuckDB, so a value that passes here casts there.
+    return (f"case when regexp_full_match({value}, '([+-][0-9]{{2}}:?[0-9]{{2}}|Z)$') "
+            f"then timezone('Asia/Seoul', try_cast({value} as timestamptz)) "
+            f"else try_cast({value} as timestamp) end")
+
+
+def _field_problems(column: Column, stored: str, bounds: _Bounds,
+                    watermark: bool = False) -> list[tuple[str, str]]:
+    """(sql condition that marks the value bad, reason code) pairs for one column, in order."""
     value = f"trim({quote(stored)})"
     present = f"({quote(stored)} is not null and {value} <> '')"
     problems: list[tuple[str, str]] = []
@@ -120,39 +222,60 @@ def _field_problems(column: Column, stored: str) -> list[tuple[str, str]]:
         problems.append((f"not {present}", "missing_key"))
     elif column.required:
         problems.append((f"not {present}", "missing_required"))
-    if column.kind == "date":
-        formats = "[" + ", ".join(sql_literal(f) for f in DATE_FORMATS) + "]"
-        problems.append((f"{present} and try_strptime({value}, {formats}) is null", "bad_date"))
-    elif column.kind == "timestamp":
-        problems.append((f"{present} and try_cast({value} as timestamptz) is null",
-                         "bad_timestamp"))
-    elif column.kind == "int":
-        problems.append((f"{present} and try_cast(replace({value}, ',', '') as bigint) is null",
-                         "bad_number"))
-    elif column.kind == "decimal":
-        # Amounts in any currency: thousands separators allowed, a decimal point, no exponent.
-        problems.append((f"{present} and not regexp_full_match(replace({value}, ',', ''), "
-                         r"'-?[0-9]+(\.[0-9]+)?')", "bad_number"))
+    if column.kind in ("date", "timestamp"):
+        if column.kind == "date":
+            formats = "[" + ", ".join(sql_literal(f) for f in DATE_FORMATS) + "]"
+            parsed, code = f"try_strptime({value}, {formats})", "bad_date"
+        else:
+            parsed, code = _parsed_timestamp(value), "bad_timestamp"
+        problems.append((f"{present} and {parsed} is null", code))
+        if watermark:
+            problems.append((f"{present} and {parsed} > {bounds.watermark_latest}",
+                             "watermark_in_future"))
+        problems.append((f"{present} and ({parsed} < {bounds.earliest} "
+                         f"or {parsed} > {bounds.latest})", "implausible_date"))
+    elif column.kind in ("int", "decimal"):
+        number = f"replace({value}, ',', '')"
+        if column.kind == "int":
+            problems.append((f"{present} and try_cast({number} as bigint) is null",
+                             "bad_number"))
+        else:
+            # Amounts in any currency: thousands separators and a decimal point, no exponent.
+            problems.append((f"{present} and not regexp_full_match({number}, "
+                             r"'-?[0-9]+(\.[0-9]+)?')", "bad_number"))
+        problems.append((f"{present} and abs(try_cast({number} as double)) > "
+                         f"{bounds.limits.max_abs_number!r}", "implausible_number"))
     return problems
 
 
-_REASON_TEXT = {
-    "missing_key": "missing key value",
-    "missing_required": "missing required value",
-    "bad_date": "unparsable date",
-    "bad_timestamp": "unparsable timestamp",
-    "bad_number": "not a number",
-}
+def _reason_text(code: str, bounds: _Bounds) -> str:
+    limits = bounds.limits
+    return {
+        "missing_key": "missing key value",
+        "missing_required": "missing required value",
+        "bad_date": "unparsable date",
+        "bad_timestamp": "unparsable timestamp",
+        "bad_number": "not a number",
+        "implausible_date": (f"outside {limits.earliest_date} .. today + "
+                             f"{limits.max_future_days} days"),
+        "implausible_number": f"beyond ±{limits.max_abs_number:,.0f}",
+        "watermark_in_future": (f"later than now + {limits.watermark_tolerance_minutes} min, "
+                                "not taken as the watermark"),
+    }[code]
 
 
-def _validation_sql(spec: EntitySpec) -> tuple[str, str, str]:
-    """SQL expressions for: reason text, reason code and field of the first problem (or null)."""
+def _validation_sql(spec: EntitySpec, bounds: _Bounds) -> tuple[str, str, str]:
+    """SQL expressions for: reason text, reason code and field of the first problem (or null).
+
+    A reason names the field and the problem and shows that field's value (already through the
+    personal-data gate), never the row."""
     reasons, codes, fields = [], [], []
     for column in spec.columns:
         stored = spec.stored_name(column)
-        for condition, code in _field_problems(column, stored):
+        watermark = column.name == spec.watermark_column
+        for condition, code in _field_problems(column, stored, bounds, watermark):
             shown = f"coalesce({quote(stored)}, '')"
-            text = (f"{sql_literal(column.name + ': ' + _REASON_TEXT[code] + ' ')}"
+            text = (f"{sql_literal(column.name + ': ' + _reason_text(code, bounds) + ' ')}"
                     f" || '''' || left({shown}, 60) || ''''")
             reasons.append(f"case when {condition} then {text} end")
             codes.append(f"case when {condition} then {sql_literal(code)} end")
@@ -174,6 +297,7 @@ def publish_batch(
     started_at: datetime,
     skip_known_rows: bool = False,
     extra_select: str = "",
+    limits: LoadLimits | None = None,
 ) -> BatchResult:
     """Validate `_incoming`, write good rows to raw and bad ones to quarantine, log the batch.
 
@@ -182,7 +306,9 @@ def publish_batch(
     quarantined) count as unchanged: that is how re-reading an overlap window adds nothing.
     """
     batch_id = result.batch_id
-    reason, code, field_ = _validation_sql(spec)
+    bounds = _Bounds(limits or LoadLimits(),
+                     datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
+    reason, code, field_ = _validation_sql(spec, bounds)
     stored = [spec.stored_name(c) for c in spec.columns]
     cols = ", ".join(quote(c) for c in stored)
     now = datetime.now(UTC)

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -52,6 +52,36 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class LoadLimits:
+    """Row-level bounds of the loaders: a value outside them quarantines its row with a reason,
+    so one implausible value costs one row instead of overflowing a mart at night."""
+
+    # |number| above this is `implausible_number` (sums of such values overflow the marts).
+    max_abs_number: float = 1e12
+    # Dates and timestamps before this, or more than max_future_days ahead: `implausible_date`.
+    earliest_date: date = date(1900, 1, 1)
+    max_future_days: int = 366
+    # A shop `updated_at` beyond now plus this: `watermark_in_future` (never the watermark).
+    watermark_tolerance_minutes: int = 60
+    # A CSV or JSON field longer than this many characters: `field_too_large`.
+    max_field_chars: int = 1_000_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LoadLimits:
+        default = cls()
+        env = (os.environ if environ is None else environ).get
+        return cls(
+            max_abs_number=float(env("GOGAEK_MAX_ABS_NUMBER", default.max_abs_number)),
+            earliest_date=date.fromisoformat(env("GOGAEK_EARLIEST_DATE",
+                                                 default.earliest_date.isoformat())),
+            max_future_days=int(env("GOGAEK_MAX_FUTURE_DAYS", default.max_future_days)),
+            watermark_tolerance_minutes=int(env("GOGAEK_WATERMARK_TOLERANCE_MINUTES",
+                                                default.watermark_tolerance_minutes)),
+            max_field_chars=int(env("GOGAEK_MAX_FIELD_CHARS", default.max_field_chars)),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: str
     warehouse_path: str
@@ -65,6 +95,10 @@ class Settings:
     postgres: PostgresSettings
     bi_reader_role: str
     bi_reader_password: str | None  # only `make postgres-bi-reader` uses it; never logged
+    load_limits: LoadLimits = field(default_factory=LoadLimits)
+    # Days between full key-and-hash compares of each shop table (deletes, changes behind the
+    # watermark); 0 compares on every load.
+    shop_full_compare_days: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +132,8 @@ class Settings:
             ),
             bi_reader_role=env.get("GOGAEK_BI_READER_ROLE") or "bi_reader",
             bi_reader_password=env.get("GOGAEK_BI_READER_PASSWORD") or None,
+            load_limits=LoadLimits.from_env(env),
+            shop_full_compare_days=int(env.get("GOGAEK_SHOP_FULL_COMPARE_DAYS") or 7),
         )
 
 
@@ -171,6 +207,8 @@ _PATH_AND_CONNECTION_NAMES = {
     "DATA_DIR", "WAREHOUSE", "LANDING_DIR", "SHOP_DB_URL", "RRN_SALT", "SHOP_OVERLAP_MINUTES",
     "QUALITY_DIR", "SERVING_DIR", "DBT_TARGET", "PG_HOST", "PG_PORT", "PG_USER", "PG_PASSWORD",
     "PG_DATABASE", "BI_READER_ROLE", "BI_READER_PASSWORD", "TEST_MARIADB_URL",
+    "SHOP_FULL_COMPARE_DAYS", "WATERMARK_TOLERANCE_MINUTES", "MAX_ABS_NUMBER", "EARLIEST_DATE",
+    "MAX_FUTURE_DAYS", "MAX_FIELD_CHARS",
 }
 
 
@@ -202,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     secret = {"rrn_salt": settings.rrn_salt != DEFAULT_RRN_SALT,
               "bi_reader_password": settings.bi_reader_password is not None}
-    for field, value in vars(settings).items():
-        if field in secret:
-            value = "(set)" if secret[field] else "(default)"
-        elif field == "postgres":
+    for name, value in vars(settings).items():
+        if name in secret:
+            value = "(set)" if secret[name] else "(default)"
+        elif name == "postgres":
             value = {**vars(value), "password": "(set)" if value.password else "(empty)"}
-        print(f"{field:24} {value}")
+        print(f"{name:24} {value}")
     for name, value in resolve_dbt_vars().items():
         print(f"{name:24} {value!r:24} {env_name(name)}")
     return 0

@@ -49,6 +49,12 @@ defs = dg.Definitions(
             rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT") if "GOGAEK_RRN_SALT" in os.environ
             else settings.rrn_salt,
             shop_overlap_minutes=settings.shop_overlap_minutes,
+            shop_full_compare_days=settings.shop_full_compare_days,
+            max_abs_number=settings.load_limits.max_abs_number,
+            earliest_date=settings.load_limits.earliest_date.isoformat(),
+            max_future_days=settings.load_limits.max_future_days,
+            watermark_tolerance_minutes=settings.load_limits.watermark_tolerance_minutes,
+            max_field_chars=settings.load_limits.max_field_chars,
         ),
     },
     # One process, steps one after another: DuckDB allows a single writer.

@@ -1,31 +1,60 @@
 """`make demo`: run the daily refresh through Dagster on the generated sources, print a summary.
 
-The run is recorded in the instance under DAGSTER_HOME, so it shows up in the Dagster UI.
+The run is recorded in the instance under DAGSTER_HOME, so it shows up in the Dagster UI. Before
+it starts, runs whose worker died (a killed `make demo`) are marked failed and their pool slots
+freed (orchestration.recovery); while it waits for the warehouse, it says for which run.
 """
 
 import argparse
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.recovery import pool_holders, recover
+
+WAIT_REPORT_SECONDS = 5.0
+
+
+def _report_waits(instance: dg.DagsterInstance, run_id: str, stop: threading.Event) -> None:
+    """Print who holds the warehouse pool whenever that changes while this run is going."""
+    said: list[str] = []
+    while not stop.wait(WAIT_REPORT_SECONDS):
+        holders = pool_holders(instance, WAREHOUSE_POOL, run_id)
+        if holders and holders != said:
+            print(f"waiting: the {WAREHOUSE_POOL} pool (one warehouse writer at a time) is held "
+                  f"by {'; '.join(holders)}", flush=True)
+        said = holders
 
 
 def run_daily_refresh(selection: str | None = None) -> bool:
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get()
+    for done in recover(instance):
+        print(f"recovered: {done}", flush=True)
     job = defs.resolve_job_def("daily_refresh")
     started = time.perf_counter()
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False,
-        # The full event log is in the UI; the terminal gets warnings, errors and the summary.
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        asset_selection=(list(dg.AssetSelection.groups(selection).resolve(
-            defs.resolve_asset_graph())) if selection else None))
+    run_id = str(uuid.uuid4())
+    stop = threading.Event()
+    watcher = threading.Thread(target=_report_waits, args=(instance, run_id, stop), daemon=True)
+    watcher.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_id=run_id,
+            # The full event log is in the UI; the terminal gets warnings, errors and the summary.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            asset_selection=(list(dg.AssetSelection.groups(selection).resolve(
+                defs.resolve_asset_graph())) if selection else None))
+    finally:
+        stop.set()
+        watcher.join()
     print(f"Dagster run {result.run_id} of job daily_refresh: "
           f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s")
     for event in result.all_events:

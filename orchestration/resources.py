@@ -1,9 +1,10 @@
 """Resources: the warehouse, the landing folder, the shop database, ingest settings."""
 
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from ingest.raw_store import ensure_raw_schema
-from ingest.settings import resolve_dbt_vars
+from ingest.settings import LoadLimits, resolve_dbt_vars
 from quality.history import ensure_dq_schema
 
 
@@ -21,12 +22,33 @@ class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. DuckDB has one writer: open it only inside a step."""
 
     path: str
+    lock_wait_seconds: int = Field(
+        default=900, description="how long a step waits for another process (a dbt left over "
+                                 "from a killed run, a BI tool opening the warehouse) to let go")
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file; while another process holds it, say which and wait."""
+        deadline = time.monotonic() + self.lock_wait_seconds
+        said = ""
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                holder = str(error).split("Conflicting lock is held in", 1)[-1].strip()
+                if holder != said:
+                    dg.get_dagster_logger().warning(
+                        f"waiting for the warehouse {self.path}: another process holds it "
+                        f"({holder}); up to {self.lock_wait_seconds} s")
+                    said = holder
+                time.sleep(2)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         if not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = self._open(read_only)
         try:
             if not read_only:
                 ensure_raw_schema(con)
@@ -55,15 +77,33 @@ class ShopDatabaseResource(dg.ConfigurableResource):
         return sa.create_engine(self.url)
 
 
+_LIMITS = LoadLimits()
+
+
 class IngestSettingsResource(dg.ConfigurableResource):
-    """How raw loads behave."""
+    """How raw loads behave: the RRN salt, the shop watermark, the row-level bounds."""
 
     rrn_salt: str = Field(description="salt of the RRN hash; keep it secret and stable")
     shop_overlap_minutes: int = 10
+    shop_full_compare_days: int = Field(
+        default=7, description="days between full key-and-hash compares of a shop table")
+    max_abs_number: float = _LIMITS.max_abs_number
+    earliest_date: str = _LIMITS.earliest_date.isoformat()
+    max_future_days: int = _LIMITS.max_future_days
+    watermark_tolerance_minutes: int = _LIMITS.watermark_tolerance_minutes
+    max_field_chars: int = _LIMITS.max_field_chars
 
     @property
     def shop_overlap(self) -> timedelta:
         return timedelta(minutes=self.shop_overlap_minutes)
+
+    @property
+    def limits(self) -> LoadLimits:
+        return LoadLimits(max_abs_number=self.max_abs_number,
+                          earliest_date=date.fromisoformat(self.earliest_date),
+                          max_future_days=self.max_future_days,
+                          watermark_tolerance_minutes=self.watermark_tolerance_minutes,
+                          max_field_chars=self.max_field_chars)
 
 
 class QualityResource(dg.ConfigurableResource):

@@ -21,8 +21,6 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from ingest.rrn import find_rrns
-
 VALID = "valid"
 
 # --------------------------------------------------------------------------- phones
@@ -197,22 +195,6 @@ def postal_verdict(value: str | None) -> str | None:
 def presence_verdict(value: str | None) -> str | None:
     """Names and addresses: present or not (their content is not checked here)."""
     return VALID if value is not None and value.strip() else None
-
-
-# --------------------------------------------------------------------------- RRN
-# Same shape as ingest.rrn.RRN_PATTERN without look-arounds: a cheap vectorised pre-filter.
-_RRN_CANDIDATE = r"[0-9]{2}[01][0-9][0-3][0-9][- ]?[1-8][0-9]{6}"
-
-
-def has_clear_rrn(column: pd.Series) -> pd.Series:
-    """True where the text holds a date-valid RRN (YYMMDD-G......); the check digit is ignored:
-    numbers issued since October 2020 have random trailing digits."""
-    text = column.astype("string")
-    out = pd.Series(False, index=column.index)
-    candidates = text.str.contains(_RRN_CANDIDATE, regex=True, na=False)
-    if candidates.any():
-        out[candidates] = [bool(find_rrns(v)) for v in text[candidates]]
-    return out
 
 
 # --------------------------------------------------------------------------- columns

@@ -6,7 +6,7 @@ of evidence:
   mobile, address, 주소, 이름, ...). Only text columns: `emails_sent` or `bad_address` counts are
   metrics, not identifiers.
 - values: Korean mobile and landline numbers, email addresses, road/lot addresses
-  (`테헤란로 152`, `역삼동 123-4`), and date-valid RRNs (quality.pii_scan). Names have no
+  (`테헤란로 152`, `역삼동 123-4`), and date-valid RRNs in any spelling (ingest.rrn). Names have no
   reliable value pattern; the column-name rule and the `이름 <email>` form catch them.
 Findings never carry the value itself, only a masked sample.
 """
@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ingest.raw_store import quote
-from ingest.rrn import find_rrns
-from quality.pii_scan import CANDIDATE_REGEX as RRN_CANDIDATE_REGEX
+from ingest.rrn import RRN_CANDIDATE_RE2, find_rrns
 
 # RE2 syntax (DuckDB regexp_matches): no look-around, so boundaries are explicit (a hex hash
 # holds digit runs that look like phone numbers).
@@ -33,7 +32,7 @@ VALUE_PATTERNS: dict[str, str] = {
                       r"[0-9]{4}([^0-9A-Za-z]|$)",
     "street_address": r"[가-힣0-9]+(로|길)[ ]?[0-9]+(-[0-9]+)?([^0-9]|$)"
                       r"|[가-힣]+[0-9]*(동|리|가) [0-9]+(-[0-9]+)?(번지)?([^0-9]|$)",
-    "rrn": RRN_CANDIDATE_REGEX,
+    "rrn": RRN_CANDIDATE_RE2,
 }
 
 _NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient|sender|member)"

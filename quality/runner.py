@@ -212,11 +212,9 @@ PERSONAL_COLUMNS = frozenset({"mobile", "home_phone", "work_phone", "fax", "emai
 
 def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     """Up to five failing values (with the verdict when it differs), masked when they are
-    contact data; an RRN is never shown, only counted."""
+    contact data."""
     rule = outcome.rule
     column = frame[rule.column]
-    if rule.name == "no_clear_text_rrn":
-        return [f"{int((column == True).sum())} rows hold a date-valid RRN (not shown)"]  # noqa: E712
     match rule.kind:
         case "not_null":
             return [f"{int(column.isna().sum())} rows without a value"]

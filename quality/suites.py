@@ -21,12 +21,11 @@ import great_expectations as gx
 import pandas as pd
 import yaml
 
-from ingest.schemas import BY_NAME, ESP_EVENT_TYPES
+from ingest.schemas import BY_NAME
 from quality.contacts import (
     VALID,
     Validator,
     email_verdict,
-    has_clear_rrn,
     mobile_verdict,
     phone_verdict,
     postal_verdict,
@@ -70,7 +69,6 @@ class Suite:
     sql: str  # selects exactly the columns the rules read
     rules: tuple[Rule, ...]
     derive: dict[str, tuple[str, Validator]] = field(default_factory=dict)  # new col: (col, fn)
-    rrn_column: str | None = None  # column of concatenated candidate text to scan for RRNs
     description: str = ""
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,8 +77,6 @@ class Suite:
 
         for new, (column, validator) in self.derive.items():
             frame[new] = verdicts(frame[column], validator)
-        if self.rrn_column:
-            frame["has_clear_rrn"] = has_clear_rrn(frame[self.rrn_column])
         return frame
 
     @property
@@ -154,17 +150,6 @@ def _raw_newest_batch(source: str, entity: str) -> str:
             "batch_id desc limit 1)")
 
 
-_RRN_REGEX = r"[0-9]{2}[01][0-9][0-3][0-9][- ]?[1-8][0-9]{6}"
-
-
-def _rrn_candidates(entity_name: str) -> str:
-    """Every text column of the raw table glued together, only where the RRN pre-filter hits
-    (null elsewhere, so almost nothing travels to Python)."""
-    spec = BY_NAME[entity_name]
-    glued = "concat_ws(' | ', " + ", ".join(f'"{spec.stored_name(c)}"' for c in spec.columns) + ")"
-    return f"case when regexp_matches({glued}, '{_RRN_REGEX}') then {glued} end"
-
-
 def _key_rules(column: str, label: str) -> tuple[Rule, ...]:
     return (
         Rule(f"{label}_not_null", "not_null", column, f"every row has its {label}"),
@@ -175,11 +160,6 @@ def _key_rules(column: str, label: str) -> tuple[Rule, ...]:
 def _valid(name: str, column: str, description: str) -> Rule:
     return Rule(f"{name}_valid", "in_set", f"{column}__verdict", description, values=(VALID,),
                 example_column=column, python=True)
-
-
-NO_RRN = Rule("no_clear_text_rrn", "in_set", "has_clear_rrn",
-              "no date-valid resident registration number (YYMMDD-G......) in any text column",
-              values=(False,), python=True)
 
 
 def _present(name: str, column: str, description: str) -> Rule:
@@ -266,8 +246,7 @@ def all_suites() -> list[Suite]:
                     nullif(trim("고객명"), '') as name, "휴대폰" as mobile,
                     "자택전화" as home_phone, "직장전화" as work_phone, "팩스" as fax,
                     "이메일" as email, "우편번호" as postal_code,
-                    nullif(trim("주소"), '') as address,
-                    {_rrn_candidates(erp.name)} as rrn_candidate
+                    nullif(trim("주소"), '') as address
                 from {erp.raw_table} where {_raw_newest_batch('erp', 'customers')}""",
             derive={"mobile__verdict": ("mobile", mobile_verdict),
                     "home_phone__verdict": ("home_phone", phone_verdict),
@@ -275,8 +254,7 @@ def all_suites() -> list[Suite]:
                     "fax__verdict": ("fax", phone_verdict),
                     "email__verdict": ("email", email_verdict),
                     "postal_code__verdict": ("postal_code", postal_verdict)},
-            rrn_column="rrn_candidate",
-            rules=(*_key_rules("customer_no", "customer_no"), NO_RRN,
+            rules=(*_key_rules("customer_no", "customer_no"),
                    _present("name", "name", "customer name present"),
                    _present("address", "address", "address present"),
                    *_MOBILE_RULES,
@@ -290,14 +268,12 @@ def all_suites() -> list[Suite]:
             sql=f"""
                 select nullif(trim(member_id), '') as member_id,
                     nullif(trim(name), '') as name, mobile, email, zipcode as postal_code,
-                    nullif(trim(address1), '') as address,
-                    {_rrn_candidates(shop.name)} as rrn_candidate
+                    nullif(trim(address1), '') as address
                 from {shop.raw_table} where {_raw_newest_batch('shop', 'members')}""",
             derive={"mobile__verdict": ("mobile", mobile_verdict),
                     "email__verdict": ("email", email_verdict),
                     "postal_code__verdict": ("postal_code", postal_verdict)},
-            rrn_column="rrn_candidate",
-            rules=(*_key_rules("member_id", "member_id"), NO_RRN,
+            rules=(*_key_rules("member_id", "member_id"),
                    _present("name", "name", "member name present"),
                    _present("address", "address", "address present"),
                    *_MOBILE_RULES, *_EMAIL_RULES, *_POSTAL_RULES)),
@@ -305,25 +281,20 @@ def all_suites() -> list[Suite]:
             name="raw_callcenter_calls", asset_key=("raw", calls.name), table=calls.raw_table,
             description="Caller numbers as the CTI recorded them (newest file).",
             sql=f"""
-                select nullif(trim(call_id), '') as call_id, caller_number,
-                    {_rrn_candidates(calls.name)} as rrn_candidate
+                select nullif(trim(call_id), '') as call_id, caller_number
                 from {calls.raw_table} where {_raw_newest_batch('callcenter', 'calls')}""",
             derive={"caller_number__verdict": ("caller_number", phone_verdict)},
-            rrn_column="rrn_candidate",
-            rules=(*_key_rules("call_id", "call_id"), NO_RRN,
+            rules=(*_key_rules("call_id", "call_id"),
                    _valid("caller_number", "caller_number",
                           "caller number a valid Korean number (hidden numbers are missing)"))),
         Suite(
             name="raw_esp_events", asset_key=("raw", events.name), table=events.raw_table,
             description="ESP recipients (e-mail, or mobile for SMS) as delivered (newest file).",
             sql=f"""
-                select nullif(trim(event_id), '') as event_id, recipient,
-                    {_rrn_candidates(events.name)} as rrn_candidate
+                select nullif(trim(event_id), '') as event_id, recipient
                 from {events.raw_table} where {_raw_newest_batch('esp', 'events')}""",
             derive={"recipient__verdict": ("recipient", recipient_verdict)},
-            rrn_column="rrn_candidate",
             rules=(Rule("event_id_not_null", "not_null", "event_id", "every event has its id"),
-                   NO_RRN,
                    _valid("recipient", "recipient",
                           "recipient a valid e-mail (or mobile for SMS campaigns)"))),
         Suite(
@@ -428,8 +399,6 @@ def all_suites() -> list[Suite]:
                 left join staging.stg_esp__campaigns as campaigns
                     on campaigns.campaign_id = events.campaign_id""",
             rules=(*_key_rules("event_id", "event_id"),
-                   Rule("event_type_known", "in_set", "event_type",
-                        "event types from the ESP's documented set", values=ESP_EVENT_TYPES),
                    Rule("campaign_known", "in_set", "campaign_check",
                         "every event's campaign is known", values=("known",),
                         example_column="campaign_id"))),

@@ -7,10 +7,12 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import EntitySpec
@@ -38,9 +40,10 @@ def landing(tmp_path: Path) -> Path:
 
 
 def csv_line(values: list[str]) -> str:
+    """One CSV record as an ERP writes it (fields holding a line break are quoted)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue().removesuffix("\r\n")
 
 
 def write_csv(path: Path, spec: EntitySpec, rows: list[dict[str, str] | str | bytes],
@@ -79,6 +82,32 @@ def erp_customer(**overrides: str) -> dict[str, str]:
         "우편번호": "06236", "주소": "서울특별시 강남구 테헤란로 152", "상세주소": "12층",
         "고객등급": "골드", "생년월일": "1985-03-02", "가입일": "2019-07-01", "비고": "",
         "수정일시": "2026-11-18 21:05:00",
+    }
+    row.update(overrides)
+    return row
+
+
+# The shop's members table as the shop builders create it, and one member row.
+shop_metadata = sa.MetaData()
+shop_members = sa.Table(
+    "members", shop_metadata,
+    sa.Column("member_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("login_id", sa.String(50)), sa.Column("name", sa.String(50)),
+    sa.Column("mobile", sa.String(30)), sa.Column("email", sa.String(100)),
+    sa.Column("birth_date", sa.Date), sa.Column("zipcode", sa.String(10)),
+    sa.Column("address1", sa.String(200)), sa.Column("address2", sa.String(100)),
+    sa.Column("grade", sa.String(20)), sa.Column("joined_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime),
+)
+
+
+def shop_member(member_id: int, updated_at: str, **overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "member_id": member_id, "login_id": f"user{member_id}", "name": "최지우",
+        "mobile": "010-2222-3333", "email": f"user{member_id}@daum.net",
+        "birth_date": date(1990, 5, 17), "zipcode": "04524", "address1": "서울 중구 세종대로 110",
+        "address2": "3층", "grade": "일반", "joined_at": datetime(2024, 1, 2, 9, 0),
+        "updated_at": datetime.fromisoformat(updated_at),
     }
     row.update(overrides)
     return row
@@ -166,7 +195,11 @@ def pipeline_resources(root: Path) -> dict[str, object]:
     }
 
 
-def run_everything(root: Path, **resources: object):  # -> dg.ExecuteInProcessResult
+def run_everything(root: Path, instance_dir: Path | None = None,
+                   **resources: object):  # -> dg.ExecuteInProcessResult
+    """Every asset and check once, in process; the Dagster instance lives in `instance_dir`
+    when given (so a test can read what Dagster wrote), else in a throwaway folder. Keyword
+    arguments replace resources (e.g. settings=SettingsResource(dbt_vars=...))."""
     import dagster as dg
 
     from orchestration.assets.clv import clv_models
@@ -181,7 +214,9 @@ def run_everything(root: Path, **resources: object):  # -> dg.ExecuteInProcessRe
                           resources={**pipeline_resources(root), **resources},
                           executor=dg.in_process_executor)
     job = defs.resolve_implicit_global_asset_job_def()
-    with dg.instance_for_test() as instance:
+    if instance_dir:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+    with dg.instance_for_test(temp_dir=str(instance_dir) if instance_dir else None) as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False)
 
 

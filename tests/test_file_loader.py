@@ -9,7 +9,7 @@ import pytest
 
 from ingest.file_loader import load_entity_files, load_file
 from ingest.raw_store import accounting_problems
-from ingest.rrn import hash_rrn
+from ingest.rrn import hash_rrn, scan_database
 from ingest.schemas import (
     CALLCENTER_CALLS,
     CALLCENTER_TICKETS,
@@ -18,7 +18,6 @@ from ingest.schemas import (
     ESP_EVENTS,
     EntitySpec,
 )
-from quality.pii_scan import scan_warehouse
 from tests.conftest import SALT, erp_customer, esp_event, write_csv, write_jsonl
 
 
@@ -96,7 +95,7 @@ def test_rrn_never_written_in_clear(warehouse, landing: Path) -> None:
     load_entity_files(warehouse, ERP_CUSTOMERS, landing, SALT)
     load_entity_files(warehouse, CALLCENTER_CALLS, landing, SALT)
 
-    assert scan_warehouse(warehouse) == []
+    assert scan_database(warehouse) == []
     dump = "".join(str(row) for table in ("raw.erp_customers", "raw.callcenter_calls",
                                           "raw._quarantine")
                    for row in warehouse.execute(f"select * from {table}").fetchall())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,14 +15,14 @@ from typing import Any
 
 import pytest
 
+from ingest import vocabularies
 from ingest.generator import DEFECT_RATES, generate
 from ingest.generator.__main__ import main
+from ingest.rrn import find_rrns
 from ingest.schemas import BY_NAME, DATE_FORMATS, ENTITIES, EntitySpec
 
 END = date(2026, 11, 20)
 RATE = 0.02  # higher than the default so a 300-person run breaks rows of every kind
-# YYMMDD, optional separator, gender/century digit, six digits; counted only if the date exists
-RRN = re.compile(r"(?<![0-9A-Za-z])(\d{2})(\d{2})(\d{2})[- ]?([1-8])\d{6}(?![0-9A-Za-z])")
 CSV_KIND_CHECKS = ("undecodable_bytes", "extra_column", "missing_column", "unbalanced_quote",
                    "missing_key", "bad_date", "bad_number", "bad_timestamp")
 
@@ -61,15 +62,7 @@ def _read_csv(path: Path, encoding: str) -> list[dict[str, str]]:
 
 # ------------------------------------------------------------------ value checks
 def _rrns(text: str) -> list[str]:
-    found = []
-    for m in RRN.finditer(text):
-        yy, mm, dd, g = m.groups()
-        try:
-            date((1900 if g in "1256" else 2000) + int(yy), int(mm), int(dd))
-        except ValueError:
-            continue
-        found.append(m.group(0))
-    return found
+    return find_rrns(text)  # the project's one RRN definition, every spelling
 
 
 def _date_ok(v: str) -> bool:
@@ -519,3 +512,25 @@ def test_shop_on_mariadb(tmp_path: Path) -> None:
     kinds = {k for (f, _), k in _malformed(tmp_path).items() if f.startswith("shop:")}
     assert kinds == {"missing_required"}
     assert not (tmp_path / "shop.sqlite").exists()
+
+
+def test_generated_vocabularies_are_the_seeds(run: tuple[Path, dict[str, Any]]) -> None:
+    """The generator speaks the vocabularies staging checks against (the dbt seeds)."""
+    out, _ = run
+    seen: dict[str, set[str]] = {"event_type": set(), "direction": set(), "status": set()}
+    for path in (out / "landing" / "esp").glob("events_*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("{") and line.endswith("}"):
+                with contextlib.suppress(ValueError, AttributeError):
+                    seen["event_type"].add(json.loads(line).get("event_type"))
+    for path in (out / "landing" / "callcenter").glob("calls_*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError, AttributeError):
+                seen["direction"].add(json.loads(line).get("direction"))
+    for path in (out / "landing" / "callcenter").glob("tickets_*.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            seen["status"] |= {row.get("status") for row in csv.DictReader(handle)}
+    assert all(seen.values())
+    assert seen["event_type"] - {None} <= set(vocabularies.esp_event_types())
+    assert seen["direction"] - {None} <= set(vocabularies.call_directions())
+    assert seen["status"] - {None, ""} <= set(vocabularies.ticket_statuses())

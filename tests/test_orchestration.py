@@ -17,7 +17,7 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
     raw_keys = [key for key in keys if key.path[0] == "raw"]
-    assert len(raw_keys) == 14
+    assert len(raw_keys) == 14 + 1  # one per source entity, and the shop's delete markers
     for key in keys:
         node = graph.get(key)
         expected = {"raw": "ingest", "quality": "quality", "dq": "quality",
@@ -40,6 +40,9 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert dg.AssetKey(["marts", "marketing", "mart_customer_ltv"]) in graph.get(
         dg.AssetKey(["serving", "bi_marts"])).parent_keys
     assert ("raw/esp_events", "no_clear_text_rrn") in checks
+    assert ("raw/erp_orders", "landing_files_recognised") in checks
+    # One check per asset for "no clear RRN": the GE suites no longer repeat it.
+    assert not [c for c in checks if c[1] == "gx_no_clear_text_rrn"]
     assert ("staging/erp/stg_erp__customers", "gx_mobile_valid") in checks  # GE suites
     assert graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"])).group_name == "dbt"
     schedule = defs.resolve_schedule_def("daily_refresh_0200_kst")
@@ -68,3 +71,27 @@ def test_sensor_starts_a_run_for_a_new_erp_drop(tmp_path: Path) -> None:
         second = erp_drop_sensor(context)
         assert isinstance(second, dg.SensorResult)
         assert second.run_requests[0].tags["gogaek/erp_files"] == "erp_orders_20261119.csv"
+
+        # A name no loader reads starts nothing, and is named.
+        context = dg.build_sensor_context(instance=instance, resources={"landing": landing},
+                                          cursor=second.cursor)
+        (tmp_path / "erp" / "erp-orders-20261120.csv").write_bytes(b"z")
+        skipped = erp_drop_sensor(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert "erp/erp-orders-20261120.csv" in (skipped.skip_message or "")
+
+
+def test_unmatched_landing_files_are_reported_to_the_asset_they_concern(tmp_path: Path) -> None:
+    from ingest.file_loader import unmatched_files
+    from ingest.schemas import BY_NAME
+
+    erp = tmp_path / "erp"
+    (erp / "2026").mkdir(parents=True)
+    for name in ("erp_orders_20261121.csv", "ERP_CUSTOMERS_20261121.CSV",
+                 "erp-orders-20261121.csv", "2026/erp_orders_20261120.csv", "readme.txt",
+                 ".DS_Store"):
+        (erp / name).write_bytes(b"x")
+    assert unmatched_files(tmp_path, BY_NAME["erp_orders"]) == [
+        "erp/2026/erp_orders_20261120.csv", "erp/erp-orders-20261121.csv", "erp/readme.txt"]
+    # The upper-case export loads; a file like no export concerns every ERP asset.
+    assert unmatched_files(tmp_path, BY_NAME["erp_customers"]) == ["erp/readme.txt"]

@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ingest.rrn import scan_database
 from quality.identity_eval import score
-from quality.pii_scan import scan_warehouse
 from tests.conftest import run_everything
 
 KIND_TO_REASON = {
@@ -86,7 +86,7 @@ def test_every_row_read_is_loaded_or_quarantined(warehouse) -> None:
 
 
 def test_no_clear_text_rrn_anywhere_in_the_warehouse(warehouse) -> None:
-    assert scan_warehouse(warehouse) == []
+    assert scan_database(warehouse) == []
     hashed = warehouse.execute("select count(*) from raw.erp_customers "
                                "where 주민등록번호_해시 like 'rrn_sha256:%'").fetchone()[0]
     assert hashed > 0

@@ -40,8 +40,9 @@ def test_esp_suite_runs_in_postgres_and_a_bad_row_fails(pg_database: str) -> Non
     con.close()
     bad = runner.validate_postgres(suite("stg_esp__events"), _url(pg_database), "pg-bad")
     failing = {r.rule.name for r in bad.rules if not r.success}
-    # campaign_known: 50 of 51 known = 98% < mostly 0.99
-    assert failing == {"event_id_unique", "event_type_known", "campaign_known"}
+    # campaign_known: 50 of 51 known = 98% < mostly 0.99. (An unknown event type is the dbt
+    # test against seed esp_event_types, not a GE rule.)
+    assert failing == {"event_id_unique", "campaign_known"}
     unknown = next(r for r in bad.rules if r.rule.name == "campaign_known")
     assert unknown.unexpected_count == 1
 

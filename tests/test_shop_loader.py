@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,34 +14,14 @@ import sqlalchemy as sa
 from ingest.raw_store import accounting_problems
 from ingest.schemas import SHOP_MEMBERS
 from ingest.shop_loader import current_watermark, load_shop_table
-from tests.conftest import SALT
+from tests.conftest import SALT, shop_member, shop_members, shop_metadata
 
 MARIADB_URL = os.environ.get("GOGAEK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 OVERLAP = timedelta(minutes=10)
 
-metadata = sa.MetaData()
-members = sa.Table(
-    "members", metadata,
-    sa.Column("member_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("login_id", sa.String(50)), sa.Column("name", sa.String(50)),
-    sa.Column("mobile", sa.String(30)), sa.Column("email", sa.String(100)),
-    sa.Column("birth_date", sa.Date), sa.Column("zipcode", sa.String(10)),
-    sa.Column("address1", sa.String(200)), sa.Column("address2", sa.String(100)),
-    sa.Column("grade", sa.String(20)), sa.Column("joined_at", sa.DateTime),
-    sa.Column("updated_at", sa.DateTime),
-)
-
-
-def member(member_id: int, updated_at: str, **overrides: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "member_id": member_id, "login_id": f"user{member_id}", "name": "최지우",
-        "mobile": "010-2222-3333", "email": f"user{member_id}@daum.net",
-        "birth_date": date(1990, 5, 17), "zipcode": "04524", "address1": "서울 중구 세종대로 110",
-        "address2": "3층", "grade": "일반", "joined_at": datetime(2024, 1, 2, 9, 0),
-        "updated_at": datetime.fromisoformat(updated_at),
-    }
-    row.update(overrides)
-    return row
+metadata = shop_metadata
+members = shop_members
+member = shop_member
 
 
 def _mariadb_engine() -> Iterator[sa.Engine]:

@@ -21,6 +21,11 @@ SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
 PURCHASES_KEY = dg.AssetKey(["marts", "core", "fct_purchases"])
 
 
+def _sig(value: float, digits: int = 6) -> float:
+    """A fitted value to `digits` significant figures, as the UI shows it."""
+    return float(f"{value:.{digits}g}")
+
+
 @dg.multi_asset(
     name="clv_models",
     specs=[
@@ -65,19 +70,24 @@ def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         metadata={
             "dagster/row_count": len(predictions),
             "as_of_date": str(as_of_date),
-            "mean_p_alive": float(predictions["p_alive"].mean()),
-            "expected_purchases_12m_total": float(predictions["expected_purchases_12m"].sum()),
+            # Rounded: a figure is read, not recomputed (and a long float such as 790101.1234567
+            # would look like an RRN written with a dot to the personal-data scan).
+            "mean_p_alive": round(float(predictions["p_alive"].mean()), 4),
+            "expected_purchases_12m_total":
+                round(float(predictions["expected_purchases_12m"].sum()), 1),
             f"predicted_clv_12m_total_{currency.lower()}":
-                float(predictions["predicted_clv_12m"].sum()),
+                round(float(predictions["predicted_clv_12m"].sum()), 2),
         })
     yield dg.MaterializeResult(
         asset_key=FIT_KEY,
         metadata={
-            "bgnbd": dg.MetadataValue.json({"r": p.r, "alpha": p.alpha, "a": p.a, "b": p.b,
-                                            "log_likelihood": p.log_likelihood,
+            "bgnbd": dg.MetadataValue.json({"r": _sig(p.r), "alpha": _sig(p.alpha),
+                                            "a": _sig(p.a), "b": _sig(p.b),
+                                            "log_likelihood": _sig(p.log_likelihood, 8),
                                             "customers": p.customers}),
-            "gamma_gamma": dg.MetadataValue.json({"p": g.p, "q": g.q, "gamma": g.gamma,
-                                                  "log_likelihood": g.log_likelihood,
+            "gamma_gamma": dg.MetadataValue.json({"p": _sig(g.p), "q": _sig(g.q),
+                                                  "gamma": _sig(g.gamma),
+                                                  "log_likelihood": _sig(g.log_likelihood, 8),
                                                   "customers": g.customers}),
             "order_values_from": "observed means (q ≤ 1)" if result.observed_order_values
             else "Gamma-Gamma",
@@ -88,7 +98,7 @@ def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
             "dagster/row_count": len(table),
             "comparison": dg.MetadataValue.md(backtest.markdown(tested) if tested
                                               else f"not run: {why_not}"),
-            **({"actual_repeat_purchases": tested.actual_total,
-                "predicted_repeat_purchases": tested.predicted_total,
-                "total_error_pct": tested.total_error_pct} if tested else {}),
+            **({"actual_repeat_purchases": round(tested.actual_total, 1),
+                "predicted_repeat_purchases": round(tested.predicted_total, 1),
+                "total_error_pct": round(tested.total_error_pct, 2)} if tested else {}),
         })

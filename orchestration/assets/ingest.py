@@ -9,17 +9,17 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from ingest.file_loader import load_entity_files
+from ingest.file_loader import load_entity_files, unmatched_files
 from ingest.raw_store import BatchResult, accounting_problems
+from ingest.rrn import scan_table
 from ingest.schemas import ENTITIES, EntitySpec
-from ingest.shop_loader import load_shop_table
+from ingest.shop_loader import full_compare_due, load_shop_table
 from orchestration.resources import (
     IngestSettingsResource,
     LandingFolderResource,
     ShopDatabaseResource,
     WarehouseResource,
 )
-from quality.pii_scan import scan_table
 
 GROUP = "ingest"
 # DuckDB has a single writer: every step that opens the warehouse takes a slot of this pool.
@@ -52,6 +52,7 @@ def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
         "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
         "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
         "rows_unchanged": dg.MetadataValue.int(sum(r.rows_unchanged for r in loaded)),
+        "delete_markers": dg.MetadataValue.int(sum(r.deleted for r in loaded)),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
         "batches": dg.MetadataValue.md("\n".join(lines)),
     }
@@ -63,7 +64,7 @@ def _describe(spec: EntitySpec) -> str:
               else f"landed files `{spec.location}` ({spec.format}, {spec.encoding})")
     return (f"{spec.description}\n\nFrom {origin} into `{spec.raw_table}`: one row per source "
             "record with load metadata; malformed rows go to `raw._quarantine` with file, line, "
-            "field and reason; RRNs are hashed before anything is written.")
+            "field and reason; RRNs (any spelling) are hashed before anything is written.")
 
 
 def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
@@ -74,8 +75,13 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
               landing: LandingFolderResource,
               ingest_settings: IngestSettingsResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            results = load_entity_files(con, spec, landing.root, ingest_settings.rrn_salt)
+            results = load_entity_files(con, spec, landing.root, ingest_settings.rrn_salt,
+                                        ingest_settings.limits)
             rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
+        ignored = unmatched_files(landing.root, spec)
+        if ignored:
+            context.log.warning(f"not loaded, the names match no {spec.name} pattern "
+                                f"({spec.location}): {', '.join(ignored)}")
         for result in results:
             context.log.info(f"{result.source_ref}: {result.status}, read {result.rows_read}, "
                              f"loaded {result.rows_loaded}, quarantined {result.rows_quarantined}")
@@ -93,14 +99,17 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
         engine = shop_database.engine()
         try:
             with warehouse.connect() as con:
+                full = full_compare_due(con, spec, ingest_settings.shop_full_compare_days)
                 result = load_shop_table(con, engine, spec, ingest_settings.rrn_salt,
-                                         ingest_settings.shop_overlap)
+                                         ingest_settings.shop_overlap, ingest_settings.limits,
+                                         full_compare=full)
                 rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         finally:
             engine.dispose()
-        context.log.info(f"{spec.location}: read {result.rows_read}, loaded {result.rows_loaded}, "
-                         f"unchanged {result.rows_unchanged}, "
-                         f"quarantined {result.rows_quarantined}")
+        context.log.info(f"{spec.location}{' (full compare)' if full else ''}: read "
+                         f"{result.rows_read}, loaded {result.rows_loaded}, unchanged "
+                         f"{result.rows_unchanged}, quarantined {result.rows_quarantined}, "
+                         f"delete markers {result.deleted}")
         return dg.MaterializeResult(metadata=_metadata(spec, [result], rows))
 
     return _load
@@ -124,8 +133,8 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
                                                       or "none")})
 
     @dg.asset_check(asset=key, name="no_clear_text_rrn", blocking=True, pool=WAREHOUSE_POOL,
-                    description="No date-valid resident registration number in any text column "
-                                "of the raw table or of this entity's quarantine rows.")
+                    description="No resident registration number, in any spelling, in any text "
+                                "column of the raw table or of this entity's quarantine rows.")
     def _no_rrn(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             findings = scan_table(con, spec.raw_table)
@@ -134,12 +143,36 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
         return dg.AssetCheckResult(
             passed=not findings,
             metadata={"findings": dg.MetadataValue.json(
-                [{"table": f.table, "column": f.column, "rows": f.rows,
+                [{"table": f.where, "column": f.column, "rows": f.rows,
                   "sample": f.masked_sample} for f in findings])})
 
-    return [_accounted, _no_rrn]
+    if spec.format == "sql":
+        return [_accounted, _no_rrn]
+
+    @dg.asset_check(asset=key, name="landing_files_recognised", blocking=False,
+                    description=f"Warns about files in the landing folder that no loader reads "
+                                f"but that look like {spec.name} exports (case, dashes, a "
+                                f"subfolder), or like no export at all: pattern {spec.location}.")
+    def _recognised(landing: LandingFolderResource) -> dg.AssetCheckResult:
+        ignored = unmatched_files(landing.root, spec)
+        return dg.AssetCheckResult(
+            passed=not ignored, severity=dg.AssetCheckSeverity.WARN,
+            description=(f"{len(ignored)} file(s) not loaded: {', '.join(ignored)[:500]}"
+                         if ignored else "every file in the folder is read by a loader"),
+            metadata={"not_loaded": dg.MetadataValue.json(ignored)})
+
+    return [_accounted, _no_rrn, _recognised]
 
 
-ingest_assets = [build_shop_asset(s) if s.format == "sql" else build_file_asset(s)
-                 for s in ENTITIES]
+# Written by the shop assets' full compares, read by dbt (source load_log): declared so lineage
+# and the group show.
+deletion_markers = dg.AssetSpec(
+    key=["raw", "_deletions"], group_name=GROUP, kinds={"duckdb"},
+    deps=[raw_asset_key(s) for s in ENTITIES if s.format == "sql"],
+    description="raw._deletions: one row per shop record a periodic full compare found gone "
+                "from the source (source, entity, key, when; restored_at when it came back). "
+                "Staging hides a record while a marker newer than its latest version applies.")
+
+ingest_assets = [*(build_shop_asset(s) if s.format == "sql" else build_file_asset(s)
+                   for s in ENTITIES), deletion_markers]
 ingest_checks = [check for spec in ENTITIES for check in build_checks(spec)]

@@ -19,14 +19,18 @@ from psycopg2 import sql
 from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
 
 SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
-_SUMMARY_QUERY = f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE}"
+# Ordered: the fits sum over customers, and floating-point sums depend on their order — the same
+# data must give the same parameters to the last digit, run after run.
+_SUMMARY_QUERY = (f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE} "
+                  "order by customer_id")
 # Purchase days up to the scoring date, for the back-test (fct_purchases is the one definition
 # of a purchase).
 _PURCHASE_DAYS_QUERY = """
     select customer_id, purchase_date
     from core.fct_purchases
     where is_purchase
-        and purchase_date <= (select as_of_date from intermediate.int_scoring_date)"""
+        and purchase_date <= (select as_of_date from intermediate.int_scoring_date)
+    order by customer_id, purchase_date"""
 _AS_OF_QUERY = "select as_of_date from intermediate.int_scoring_date"
 
 _PG_TYPES = {"customer_id": "text", "model": "text", "parameter": "text",

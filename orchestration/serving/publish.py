@@ -9,8 +9,9 @@ publish); the next connection sees the new one. Nothing a reader does can block 
   quality.personal_data_scan), readable by the BI user (mode 0644).
 - operational.duckdb: meta.serving = operational (lists with names and contacts), mode 0600.
 Each file has `publish_log`: run id, publish time, source warehouse, one row per table with its
-row count. Files are built inside a private folder (mode 0700) beside the targets, so neither
-the database nor its WAL is ever readable by others, even before the chmod.
+row count. Files are built inside a private folder (mode 0700, ingest.work_folders) beside the
+targets, so neither the database nor its WAL is ever readable by others, even before the chmod;
+a folder a killed publish left behind is removed by the next publish.
 
     python -m orchestration.serving.publish [--warehouse data/warehouse.duckdb]
         [--serving-dir data/serving]
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.raw_store import quote, sql_literal
+from ingest.work_folders import remove_stale, work_folder
 from orchestration.serving.catalog import ServedModel, Serving, load_manifest, served_models
 from quality.personal_data_scan import PersonalDataFinding, scan_table
 
@@ -130,10 +131,9 @@ def publish(warehouse: str | Path, serving_dir: str | Path, models: list[ServedM
     run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
     published_at = datetime.now(UTC)
     serving_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(serving_dir, ".publish-*")
     # Same filesystem as the targets, so os.replace is a rename; 0700 keeps it private.
-    private = Path(serving_dir / f".publish-{run_id}")
-    private.mkdir(mode=0o700)
-    try:
+    with work_folder(serving_dir, f".publish-{run_id}") as private:
         built: dict[Serving, tuple[Path, dict[str, int]]] = {}
         for serving in FILE_NAMES:
             subset = [model for model in models if model.serving == serving]
@@ -152,8 +152,6 @@ def publish(warehouse: str | Path, serving_dir: str | Path, models: list[ServedM
             target = serving_dir / FILE_NAMES[serving]
             os.replace(path, target)
             files[serving] = PublishedFile(serving, target, counts, target.stat().st_size)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
     return PublishReport(run_id, published_at, files, time.perf_counter() - started)
 
 

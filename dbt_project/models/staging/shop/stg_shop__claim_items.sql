@@ -1,5 +1,5 @@
 -- One row per order item a claim covers, with the units cancelled, returned or exchanged: the
--- version with the latest updated_at.
+-- latest loaded version, unless deleted in the shop (see stg_shop__members).
 with source as (
     select * from {{ source('shop', 'shop_claim_items') }}
 ),
@@ -9,7 +9,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(claim_item_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 )
@@ -23,4 +23,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1
+where version_rank = 1 and {{ not_deleted('shop', 'claim_items', ['claim_item_id']) }}

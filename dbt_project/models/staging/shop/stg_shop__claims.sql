@@ -1,4 +1,5 @@
--- One row per claim on a shop order (클레임): the version with the latest updated_at. Only a
+-- One row per claim on a shop order (클레임): the latest loaded version, unless deleted in the shop
+-- (see stg_shop__members). Only a
 -- completed claim moves money: a cancellation takes units off the order as if never sold, a
 -- return gives money back on its completion date, an exchange changes nothing.
 with source as (
@@ -10,7 +11,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(claim_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 )
@@ -28,4 +29,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1
+where version_rank = 1 and {{ not_deleted('shop', 'claims', ['claim_id']) }}

@@ -1,4 +1,5 @@
--- One row per member and channel: the latest consent decision (0 = refused, 수신거부).
+-- One row per member and channel: the latest loaded consent decision (0 = refused, 수신거부),
+-- unless deleted in the shop (see stg_shop__members).
 with source as (
     select * from {{ source('shop', 'shop_marketing_consents') }}
 ),
@@ -8,7 +9,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(member_id), lower(trim(channel))
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 )
@@ -21,4 +22,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1
+where version_rank = 1 and {{ not_deleted('shop', 'marketing_consents', ['member_id', 'channel']) }}

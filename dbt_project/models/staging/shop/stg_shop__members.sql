@@ -1,4 +1,6 @@
--- One row per shop member: the version with the latest updated_at.
+-- One row per shop member: the latest loaded version (the source's state when last read; a
+-- change behind the watermark, found by the full compare, wins over an older updated_at), unless
+-- the member was deleted in the shop (delete marker).
 with source as (
     select * from {{ source('shop', 'shop_members') }}
 ),
@@ -8,7 +10,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(member_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank,
         min(_loaded_at) over (partition by trim(member_id)) as first_loaded_at
     from source
@@ -19,7 +21,7 @@ normalised as (
         *,
         {{ phone_national('mobile') }} as mobile_digits
     from latest
-    where version_rank = 1
+    where version_rank = 1 and {{ not_deleted('shop', 'members', ['member_id']) }}
 )
 
 select

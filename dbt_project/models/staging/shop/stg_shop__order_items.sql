@@ -1,5 +1,5 @@
--- One row per shop order item: the version with the latest updated_at. Quantities are negative
--- on credit notes.
+-- One row per shop order item: the latest loaded version, unless deleted in the shop (see
+-- stg_shop__members). Quantities are negative on credit notes.
 with source as (
     select * from {{ source('shop', 'shop_order_items') }}
 ),
@@ -9,7 +9,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(order_item_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 )
@@ -25,4 +25,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1
+where version_rank = 1 and {{ not_deleted('shop', 'order_items', ['order_item_id']) }}

@@ -1,4 +1,5 @@
--- One row per shop order: the version with the latest updated_at. Member orders carry the
+-- One row per shop order: the latest loaded version, unless deleted in the shop (see
+-- stg_shop__members). Member orders carry the
 -- member id; guest orders (비회원 주문) none — the buyer's checkout contacts (standardised like
 -- every contact) are what can tie them to a customer. Status through the seed
 -- order_statuses; a negative total marks a credit note (items with negative quantities)
@@ -17,7 +18,7 @@ latest as (
         *,
         row_number() over (
             partition by trim(order_id)
-            order by {{ parse_timestamp('updated_at') }} desc, _loaded_at desc, _source_line desc
+            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
         ) as version_rank
     from source
 ),
@@ -27,7 +28,7 @@ normalised as (
         *,
         {{ phone_national('orderer_mobile') }} as orderer_mobile_digits
     from latest
-    where version_rank = 1
+    where version_rank = 1 and {{ not_deleted('shop', 'orders', ['order_id']) }}
 )
 
 select
