@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,31 @@ postgres-bi-reader: $(BIN)/.installed
 publish: $(BIN)/.installed
 	$(BIN)/python -m orchestration.serving.publish
 
+# Superset lives in its own virtualenv: it pins SQLAlchemy 1.4 and pandas 2 (the project: 2.1, 3).
+SUPERSET_VENV := .venv-superset
+SUPERSET_REQUIREMENTS := orchestration/serving/dashboards/requirements-superset.txt
+SUPERSET := $(SUPERSET_VENV)/bin/python -m orchestration.serving.dashboards.local_superset
+SUPERSET_PORT ?= 8088
+
+$(SUPERSET_VENV)/bin/.installed: $(SUPERSET_REQUIREMENTS)
+	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet -r $(SUPERSET_REQUIREMENTS)
+	touch $@
+
+## dashboards: set up a local Superset (data/superset) and import the shipped dashboards,
+## reading the published data/serving/bi.duckdb read-only
+dashboards: $(SUPERSET_VENV)/bin/.installed
+	$(SUPERSET) import
+
+## superset: the imported dashboards on http://127.0.0.1:8088 (SUPERSET_PORT)
+superset: dashboards
+	$(SUPERSET) serve --port $(SUPERSET_PORT)
+
+## dashboard-screenshots: open every dashboard in headless Chromium, PNGs in data/superset/screenshots
+dashboard-screenshots: dashboards
+	$(SUPERSET) screenshots --port $(SUPERSET_PORT)
+
 ## identity-eval: precision/recall of identity resolution against the generator's truth
 identity-eval: $(BIN)/.installed
 	$(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth
@@ -107,4 +132,4 @@ clean-data:
 	rm -rf $(GOGAEK_DATA_DIR) .dagster
 
 clean: clean-data
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SUPERSET_VENV)
