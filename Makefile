@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo manifest test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 ## demo: generate demo sources, run the daily_refresh job through Dagster, print what loaded
-demo: $(BIN)/.installed generate
+demo: $(BIN)/.installed generate manifest
 	$(BIN)/python -m orchestration.demo
+
+## manifest: parse the dbt project for the Dagster definitions (`dagster dev` does it itself)
+manifest: $(BIN)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package \
+		--file orchestration/dbt_project.py > /dev/null
 
 ## generate: write the four sources under data/ (CUSTOMERS, DAYS, SEED)
 generate: $(BIN)/.installed

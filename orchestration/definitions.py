@@ -2,6 +2,8 @@
 
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -27,15 +29,10 @@ from orchestration.resources import (
     WarehouseResource,
 )
 
-settings = Settings.from_env()
 
-defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets, *serving_assets],
-    asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
-    jobs=[daily_refresh, serving_freshness_job],
-    schedules=[daily_refresh_schedule, serving_freshness_schedule],
-    sensors=[erp_drop_sensor],
-    resources={
+def default_resources(settings: Settings) -> dict[str, Any]:
+    """The resources every run uses, configured from the settings (environment variables)."""
+    return {
         "dbt": dbt_cli_resource(),
         "warehouse": WarehouseResource(path=settings.warehouse_path),
         "serving": ServingResource(dir=settings.serving_dir),
@@ -56,7 +53,25 @@ defs = dg.Definitions(
             watermark_tolerance_minutes=settings.load_limits.watermark_tolerance_minutes,
             max_field_chars=settings.load_limits.max_field_chars,
         ),
-    },
-    # One process, steps one after another: DuckDB allows a single writer.
-    executor=dg.in_process_executor,
-)
+    }
+
+
+def build_definitions(settings: Settings | None = None,
+                      resources: Mapping[str, Any] | None = None) -> dg.Definitions:
+    """The code location's definitions; tests build theirs with this too, on their own folders
+    (`settings`) and with resources of their own (`resources` replaces by name)."""
+    settings = settings or Settings.from_env()
+    return dg.Definitions(
+        assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets,
+                *serving_assets],
+        asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
+        jobs=[daily_refresh, serving_freshness_job],
+        schedules=[daily_refresh_schedule, serving_freshness_schedule],
+        sensors=[erp_drop_sensor],
+        resources={**default_resources(settings), **(resources or {})},
+        # One process, steps one after another: DuckDB allows a single writer.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

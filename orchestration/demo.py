@@ -16,8 +16,8 @@ import dagster as dg
 import duckdb
 
 from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
-from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.recovery import pool_holders, recover
+from orchestration.resources import WAREHOUSE_POOL
 
 WAIT_REPORT_SECONDS = 5.0
 

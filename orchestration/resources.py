@@ -17,6 +17,10 @@ from ingest.raw_store import ensure_raw_schema
 from ingest.settings import LoadLimits, resolve_dbt_vars
 from quality.history import ensure_dq_schema
 
+# DuckDB has a single writer: every step that opens the warehouse takes a slot of this pool, and
+# dagster.yaml gives the pool one slot.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. DuckDB has one writer: open it only inside a step."""

@@ -23,6 +23,17 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepare the dbt manifest the Dagster definitions are built from, once per session, as
+    `make manifest` does (dbt next to this interpreter: .venv/bin need not be on PATH)."""
+    import sys
+
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    from orchestration.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
@@ -171,49 +182,32 @@ def dbt_build(root: Path, warehouse: Path, *args: str) -> None:
 # --- one generated-and-built warehouse shared by the end-to-end and PostgreSQL tests -------
 
 
-def pipeline_resources(root: Path) -> dict[str, object]:
-    from orchestration.assets.dbt import dbt_cli_resource
-    from orchestration.resources import (
-        IngestSettingsResource,
-        LandingFolderResource,
-        QualityResource,
-        ServingResource,
-        SettingsResource,
-        ShopDatabaseResource,
-        WarehouseResource,
-    )
+def pipeline_settings(root: Path):  # -> ingest.settings.Settings
+    """Settings of a project whose data folder is `root` (the environment is not read)."""
+    from ingest.settings import Settings
 
-    return {
-        "settings": SettingsResource(),
-        "serving": ServingResource(dir=str(root / "serving")),
-        "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
-        "landing": LandingFolderResource(path=str(root / "landing")),
-        "shop_database": ShopDatabaseResource(url=f"sqlite:///{root / 'shop.sqlite'}"),
-        "ingest_settings": IngestSettingsResource(rrn_salt="e2e-salt"),
-        "dbt": dbt_cli_resource(),
-        "quality": QualityResource(root=str(root / "quality")),
-    }
+    return Settings.from_env({"GOGAEK_DATA_DIR": str(root), "GOGAEK_RRN_SALT": "e2e-salt"})
+
+
+def pipeline_resources(root: Path) -> dict[str, object]:
+    """The production resources (orchestration.definitions), on the folders under `root`."""
+    from orchestration.definitions import default_resources
+
+    return default_resources(pipeline_settings(root))
 
 
 def run_everything(root: Path, instance_dir: Path | None = None,
                    **resources: object):  # -> dg.ExecuteInProcessResult
-    """Every asset and check once, in process; the Dagster instance lives in `instance_dir`
-    when given (so a test can read what Dagster wrote), else in a throwaway folder. Keyword
-    arguments replace resources (e.g. settings=SettingsResource(dbt_vars=...))."""
+    """The daily_refresh job of the code location's definitions, once, in process, on the
+    folders under `root`; the Dagster instance lives in `instance_dir` when given (so a test can
+    read what Dagster wrote), else in a throwaway folder. Keyword arguments replace resources
+    (e.g. settings=SettingsResource(dbt_vars=...))."""
     import dagster as dg
 
-    from orchestration.assets.clv import clv_models
-    from orchestration.assets.dbt import dbt_model_assets
-    from orchestration.assets.ingest import ingest_assets, ingest_checks
-    from orchestration.assets.quality import quality_assets, quality_checks
-    from orchestration.assets.serving import serving_assets, serving_checks
+    from orchestration.definitions import build_definitions
 
-    defs = dg.Definitions(assets=[*ingest_assets, *dbt_model_assets, clv_models,
-                                  *quality_assets, *serving_assets],
-                          asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
-                          resources={**pipeline_resources(root), **resources},
-                          executor=dg.in_process_executor)
-    job = defs.resolve_implicit_global_asset_job_def()
+    defs = build_definitions(pipeline_settings(root), resources)
+    job = defs.resolve_job_def("daily_refresh")
     if instance_dir:
         instance_dir.mkdir(parents=True, exist_ok=True)
     with dg.instance_for_test(temp_dir=str(instance_dir) if instance_dir else None) as instance:

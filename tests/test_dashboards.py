@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.assets.dbt import dbt_project
+from orchestration.dbt_project import dbt_project
 from orchestration.serving.catalog import load_manifest, serving_of
 from orchestration.serving.dashboards.bundle import (
     BUNDLE_ROOT,

@@ -20,10 +20,15 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     assert len(raw_keys) == 14 + 1  # one per source entity, and the shop's delete markers
     for key in keys:
         node = graph.get(key)
-        expected = {"raw": "ingest", "quality": "quality", "dq": "quality",
-                    "serving": "serving"}.get(key.path[0], "dbt")
+        # Grouped by layer: the folder below models/ (marts by their area), seeds with staging.
+        expected = {"raw": "ingest", "quality": "quality", "dq": "quality", "serving": "serving",
+                    "ml": "marketing", "seeds": "staging", "snapshots": "core"}.get(
+            key.path[0], key.path[1] if key.path[0] == "marts" else key.path[0])
         assert node.group_name == expected, key
         assert node.description, key
+    assert {graph.get(key).group_name for key in keys} == {
+        "ingest", "staging", "intermediate", "core", "marketing", "service", "crm", "quality",
+        "serving"}
     # Lineage runs unbroken from the raw ingest asset to the marts.
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
     assert dg.AssetKey(["raw", "erp_customers"]) in customers.parent_keys
@@ -44,7 +49,7 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     # One check per asset for "no clear RRN": the GE suites no longer repeat it.
     assert not [c for c in checks if c[1] == "gx_no_clear_text_rrn"]
     assert ("staging/erp/stg_erp__customers", "gx_mobile_valid") in checks  # GE suites
-    assert graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"])).group_name == "dbt"
+    assert graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"])).group_name == "staging"
     schedule = defs.resolve_schedule_def("daily_refresh_0200_kst")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Seoul")
     assert defs.resolve_job_def("daily_refresh").tags["gogaek/writes_warehouse"] == "true"

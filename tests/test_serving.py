@@ -18,7 +18,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from orchestration.assets.dbt import dbt_model_assets, dbt_project
+from orchestration.assets.dbt import dbt_model_assets
 from orchestration.assets.serving import (
     BI_KEY,
     OPERATIONAL_KEY,
@@ -28,6 +28,7 @@ from orchestration.assets.serving import (
     serving_checks,
     upstream_keys,
 )
+from orchestration.dbt_project import dbt_project
 from orchestration.resources import ServingResource
 from orchestration.serving.catalog import ServedModel, load_manifest, serving_of
 from orchestration.serving.publish import PublishError, publish, read_publish_log

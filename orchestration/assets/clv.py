@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.clv import backtest, scoring, store
-from orchestration.resources import SettingsResource, WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
+# The fit serves the value marts (LTV, value grid, churn): it sits in their group.
+CLV_GROUP = "marketing"
 PREDICTIONS_KEY = dg.AssetKey(["ml", "clv_predictions"])
 FIT_KEY = dg.AssetKey(["ml", "clv_model_fit"])
 BACKTEST_KEY = dg.AssetKey(["ml", "clv_backtest"])
@@ -29,15 +30,15 @@ def _sig(value: float, digits: int = 6) -> float:
 @dg.multi_asset(
     name="clv_models",
     specs=[
-        dg.AssetSpec(PREDICTIONS_KEY, deps=[SUMMARY_KEY], group_name="dbt",
+        dg.AssetSpec(PREDICTIONS_KEY, deps=[SUMMARY_KEY], group_name=CLV_GROUP,
                      kinds={"python", "duckdb"},
                      description="Per customer: probability alive, expected purchases and order "
                                  "value over 12 months, predicted revenue, margin and discounted "
                                  "CLV (BG/NBD + Gamma-Gamma)."),
-        dg.AssetSpec(FIT_KEY, deps=[SUMMARY_KEY], group_name="dbt", kinds={"python", "duckdb"},
+        dg.AssetSpec(FIT_KEY, deps=[SUMMARY_KEY], group_name=CLV_GROUP, kinds={"python", "duckdb"},
                      description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, "
                                  "gamma) parameters with log-likelihood and customers fitted."),
-        dg.AssetSpec(BACKTEST_KEY, deps=[PURCHASES_KEY], group_name="dbt",
+        dg.AssetSpec(BACKTEST_KEY, deps=[PURCHASES_KEY], group_name=CLV_GROUP,
                      kinds={"python", "duckdb"},
                      description="Back-test: BG/NBD fitted on the purchases before the last "
                                  "var clv_backtest_holdout_days days, its predicted repeat "

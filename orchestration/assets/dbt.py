@@ -1,64 +1,58 @@
 """dbt layer: every dbt model is an asset, wired to the raw ingest assets it reads.
 
 One DbtProject, built in steps (see the @dbt_assets below); dbt tests surface as asset checks.
-Asset keys follow the model's folder (`staging/...`, `marts/core/...`): the translator derives
-them from the fqn, never from model names.
+The translator derives everything from where a resource sits, never from its name:
+- a model is keyed by its folder below models/ (`staging/erp/stg_erp__…`,
+  `marts/core/fct_orders`) and grouped by layer (staging, intermediate, core, marketing, service,
+  crm); seeds are `seeds/<name>` (with staging), snapshots `snapshots/<name>` (with core);
+- a source is keyed `<schema>/<table>` (`raw/erp_customers`, `ml/clv_predictions`,
+  `dq/validation_results`): exactly the keys of the Python assets that write those tables.
 """
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-
-from ingest.settings import DBT_PROJECT_DIR, Settings
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.resources import SettingsResource, WarehouseResource
-
-GROUP = "dbt"
-
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROJECT_DIR,
-    target=Settings.from_env().dbt_target,
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliResource,
+    dbt_assets,
+    get_asset_key_for_model,
 )
-# The dbt next to this interpreter: .venv/bin need not be on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
+from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
+from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
-def _manifest_is_stale() -> bool:
-    manifest = dbt_project.manifest_path
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in DBT_PROJECT_DIR.rglob("*")
-               if path.suffix in (".sql", ".yml", ".csv", ".md")
-               and "target" not in path.relative_to(DBT_PROJECT_DIR).parts)
-
-
-if _manifest_is_stale():
-    # Parse on load when the project changed (dev, tests, make demo); a deployment ships the
-    # manifest prebuilt and skips this.
-    subprocess.run([DBT_EXECUTABLE, "--quiet", "parse", "--project-dir", str(DBT_PROJECT_DIR),
-                    "--profiles-dir", str(DBT_PROJECT_DIR), "--target", dbt_project.target or
-                    "duckdb"], check=True)
+# Dagster group of each folder below models/ (marts/<area> by its area).
+SEED_GROUP, SNAPSHOT_GROUP = "staging", "core"
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """Models keyed by their folder below models/, all in the dbt group."""
+    """Keys and groups from the project's folders (see the module docstring)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "model":
             # fqn = [project, folder..., name]
             return dg.AssetKey(list(dbt_resource_props["fqn"][1:]))
+        if resource_type in ("seed", "snapshot"):
+            return dg.AssetKey([f"{resource_type}s", dbt_resource_props["name"]])
+        if resource_type == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return GROUP
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "seed":
+            return SEED_GROUP
+        if resource_type == "snapshot":
+            return SNAPSHOT_GROUP
+        folders = dbt_resource_props["fqn"][1:-1]
+        return folders[1] if folders[:1] == ["marts"] and len(folders) > 1 else folders[0]
+
+
+TRANSLATOR = LayeredTranslator()
 
 
 def dbt_cli_resource() -> DbtCliResource:
@@ -85,8 +79,7 @@ AFTER_PYTHON_SELECT = "source:ml+"
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_staging",
-            select=STAGING_SELECT, dagster_dbt_translator=LayeredTranslator(),
-            pool=WAREHOUSE_POOL)
+            select=STAGING_SELECT, dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
 def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                 warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Seeds and staging views: typed, renamed, cleaned source tables."""
@@ -95,7 +88,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_marts",
             exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
-            dagster_dbt_translator=LayeredTranslator(), pool=WAREHOUSE_POOL)
+            dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
               warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Identity resolution, snapshots, the star schema and the marts that need no Python fit."""
@@ -103,8 +96,7 @@ def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_value_marts",
-            select=AFTER_PYTHON_SELECT, dagster_dbt_translator=LayeredTranslator(),
-            pool=WAREHOUSE_POOL)
+            select=AFTER_PYTHON_SELECT, dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
 def dbt_value_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                     warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
     """Marts that read the Python CLV fit (schema ml): LTV, value grid, churn, customer 360."""
@@ -112,3 +104,13 @@ def dbt_value_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 
 dbt_model_assets = [dbt_staging, dbt_marts, dbt_value_marts]
+
+
+def model_asset_key(model_name: str) -> dg.AssetKey:
+    """The asset key of a dbt model, as the dbt assets above define it."""
+    for assets_def in dbt_model_assets:
+        try:
+            return get_asset_key_for_model([assets_def], model_name)
+        except Exception:
+            continue
+    raise KeyError(f"no dbt model {model_name!r} among the dbt assets")

@@ -15,6 +15,7 @@ from ingest.rrn import scan_table
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.shop_loader import full_compare_due, load_shop_table
 from orchestration.resources import (
+    WAREHOUSE_POOL,
     IngestSettingsResource,
     LandingFolderResource,
     ShopDatabaseResource,
@@ -22,8 +23,6 @@ from orchestration.resources import (
 )
 
 GROUP = "ingest"
-# DuckDB has a single writer: every step that opens the warehouse takes a slot of this pool.
-WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 def raw_asset_key(spec: EntitySpec) -> dg.AssetKey:

@@ -14,8 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingest.postgres_mirror import pg_params
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.resources import QualityResource, WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, QualityResource, WarehouseResource
 from quality import history
 from quality.runner import SuiteOutcome, SuiteRunner, gx_context
 from quality.suites import Suite, all_suites, threshold

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.assets.dbt import LayeredTranslator, dbt_project
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.resources import ServingResource, WarehouseResource
+from orchestration.assets.dbt import model_asset_key
+from orchestration.dbt_project import dbt_project
+from orchestration.resources import WAREHOUSE_POOL, ServingResource, WarehouseResource
 from orchestration.serving.catalog import Serving, load_manifest, served_models
 from orchestration.serving.publish import PublishError, publish, read_publish_log
 
@@ -25,14 +25,12 @@ KEYS: dict[Serving, dg.AssetKey] = {"bi": BI_KEY, "operational": OPERATIONAL_KEY
 # The nightly run starts at 02:00: a BI file older than a day plus two hours missed a night.
 MAX_AGE = timedelta(hours=26)
 
-_manifest = load_manifest(dbt_project.manifest_path)
-SERVED_MODELS = served_models(_manifest)
-_translator = LayeredTranslator()
+SERVED_MODELS = served_models(load_manifest(dbt_project.manifest_path))
 
 
 def upstream_keys(serving: Serving) -> list[dg.AssetKey]:
-    """Asset keys of the dbt models published into that file (same keys as the dbt assets)."""
-    return [_translator.get_asset_key(_manifest["nodes"][model.unique_id])
+    """Asset keys of the dbt models published into that file, as the dbt assets define them."""
+    return [model_asset_key(model.unique_id.split(".")[-1])
             for model in SERVED_MODELS if model.serving == serving]
 
 
