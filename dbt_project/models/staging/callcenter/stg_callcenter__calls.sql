@@ -4,13 +4,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(call_id)
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(call_id)']) }}
 ),
 
 normalised as (
@@ -18,7 +12,6 @@ normalised as (
         *,
         {{ phone_national('caller_number') }} as caller_digits
     from latest
-    where version_rank = 1
 )
 
 select

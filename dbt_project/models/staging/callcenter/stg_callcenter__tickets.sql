@@ -4,13 +4,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(ticket_id)
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(ticket_id)']) }}
 )
 
 select
@@ -26,4 +20,3 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1

@@ -4,15 +4,8 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim("고객번호")
-            order by {{ parse_timestamp('"수정일시"') }} desc, _loaded_at desc,
-                _source_file desc, _source_line desc
-        ) as version_rank,
-        min(_loaded_at) over (partition by trim("고객번호")) as first_loaded_at
-    from source
+    {{ deduplicate('source', ['trim("고객번호")'], first_loaded_at=true,
+        order_by=parse_timestamp('"수정일시"') ~ ' desc, _loaded_at desc, _source_file desc, _source_line desc') }}
 ),
 
 normalised as (
@@ -23,7 +16,6 @@ normalised as (
         {{ phone_national('"직장전화"') }} as work_phone_digits,
         {{ phone_national('"팩스"') }} as fax_digits
     from latest
-    where version_rank = 1
 )
 
 select

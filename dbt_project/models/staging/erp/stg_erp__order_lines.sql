@@ -5,13 +5,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim("주문번호"), trim("행번호")
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim("주문번호")', 'trim("행번호")']) }}
 )
 
 select
@@ -25,4 +19,3 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1

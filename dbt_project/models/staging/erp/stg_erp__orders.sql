@@ -12,13 +12,7 @@ statuses as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim("주문번호")
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim("주문번호")']) }}
 )
 
 select
@@ -43,4 +37,3 @@ select
     latest._loaded_at
 from latest
 left join statuses on statuses.source_status = trim(latest."주문상태")
-where latest.version_rank = 1

@@ -10,13 +10,7 @@ item_types as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim("상품코드")
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim("상품코드")']) }}
 )
 
 select
@@ -32,4 +26,3 @@ select
     latest._loaded_at
 from latest
 left join item_types on item_types.item_type = trim(latest."품목구분")
-where latest.version_rank = 1

@@ -5,13 +5,7 @@ with source as (
 ),
 
 first_delivery as (
-    select
-        *,
-        row_number() over (
-            partition by trim(event_id)
-            order by _loaded_at, _source_file, _source_line
-        ) as delivery_rank
-    from source
+    {{ deduplicate('source', ['trim(event_id)'], order_by='_loaded_at, _source_file, _source_line') }}
 )
 
 select
@@ -29,4 +23,3 @@ select
     _batch_id,
     _loaded_at
 from first_delivery
-where delivery_rank = 1

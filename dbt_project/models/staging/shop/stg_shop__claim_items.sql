@@ -5,13 +5,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(claim_item_id)
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(claim_item_id)'], order_by=shop_newest_first()) }}
 )
 
 select
@@ -23,4 +17,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1 and {{ not_deleted('shop', 'claim_items', ['claim_item_id']) }}
+where {{ not_deleted('shop', 'claim_items', ['claim_item_id']) }}

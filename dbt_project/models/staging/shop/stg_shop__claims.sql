@@ -7,13 +7,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(claim_id)
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(claim_id)'], order_by=shop_newest_first()) }}
 )
 
 select
@@ -29,4 +23,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1 and {{ not_deleted('shop', 'claims', ['claim_id']) }}
+where {{ not_deleted('shop', 'claims', ['claim_id']) }}

@@ -5,13 +5,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(member_id), lower(trim(channel))
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(member_id)', 'lower(trim(channel))'], order_by=shop_newest_first()) }}
 )
 
 select
@@ -22,4 +16,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1 and {{ not_deleted('shop', 'marketing_consents', ['member_id', 'channel']) }}
+where {{ not_deleted('shop', 'marketing_consents', ['member_id', 'channel']) }}

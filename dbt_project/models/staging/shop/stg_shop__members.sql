@@ -6,14 +6,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(member_id)
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank,
-        min(_loaded_at) over (partition by trim(member_id)) as first_loaded_at
-    from source
+    {{ deduplicate('source', ['trim(member_id)'], order_by=shop_newest_first(), first_loaded_at=true) }}
 ),
 
 normalised as (
@@ -21,7 +14,7 @@ normalised as (
         *,
         {{ phone_national('mobile') }} as mobile_digits
     from latest
-    where version_rank = 1 and {{ not_deleted('shop', 'members', ['member_id']) }}
+    where {{ not_deleted('shop', 'members', ['member_id']) }}
 )
 
 select

@@ -5,13 +5,7 @@ with source as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(order_item_id)
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(order_item_id)'], order_by=shop_newest_first()) }}
 )
 
 select
@@ -25,4 +19,4 @@ select
     _batch_id,
     _loaded_at
 from latest
-where version_rank = 1 and {{ not_deleted('shop', 'order_items', ['order_item_id']) }}
+where {{ not_deleted('shop', 'order_items', ['order_item_id']) }}

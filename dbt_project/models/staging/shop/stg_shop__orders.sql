@@ -14,13 +14,7 @@ statuses as (
 ),
 
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by trim(order_id)
-            order by _loaded_at desc, {{ parse_timestamp('updated_at') }} desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ deduplicate('source', ['trim(order_id)'], order_by=shop_newest_first()) }}
 ),
 
 normalised as (
@@ -28,7 +22,7 @@ normalised as (
         *,
         {{ phone_national('orderer_mobile') }} as orderer_mobile_digits
     from latest
-    where version_rank = 1 and {{ not_deleted('shop', 'orders', ['order_id']) }}
+    where {{ not_deleted('shop', 'orders', ['order_id']) }}
 )
 
 select
