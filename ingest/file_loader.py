@@ -13,9 +13,9 @@ crash. Memory stays flat whatever the file size.
 - The source encoding is decoded strictly; a byte-order mark names the encoding (an Excel
   "CSV UTF-8" export of a CP949 source loads). Undecodable bytes quarantine their record and
   name their field.
-- Every text passes the personal-data gate (ingest.rrn.mask_rrns) before anything is written;
-  JSON is parsed first, so escaped RRNs are decoded before the check. Quarantine reasons name
-  the field and the problem, never the row.
+- Every text passes the personal-data gate (ingest.personal_data.mask_rrns) before anything
+  is written; JSON is parsed first, so escaped RRNs are decoded before the check. Quarantine
+  reasons name the field and the problem, never the row.
 - Any parse error of a line — bad JSON, nesting deeper than MAX_JSON_DEPTH, lone surrogate
   escapes, NUL characters, fields over LoadLimits.max_field_chars — quarantines that line only.
 """
@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
+from ingest.personal_data import TOKEN_PREFIX, hash_rrn, mask_rrns
 from ingest.raw_store import (
     BatchResult,
     IncomingRows,
@@ -48,7 +49,6 @@ from ingest.raw_store import (
     quote,
     sql_literal,
 )
-from ingest.rrn import TOKEN_PREFIX, hash_rrn, mask_rrns
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.settings import LoadLimits
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import sqlalchemy as sa
 
+from ingest.personal_data import mask_rrns
 from ingest.raw_store import (
     SOURCE_TIME_ZONE,
     BatchResult,
@@ -31,7 +32,6 @@ from ingest.raw_store import (
     quote,
     sql_literal,
 )
-from ingest.rrn import mask_rrns
 from ingest.schemas import EntitySpec
 from ingest.settings import LoadLimits
 

@@ -209,24 +209,6 @@ def verdicts(column: pd.Series, validator: Validator) -> pd.Series:
     return values.map(lambda v: lookup.get(v) if v is not None else None).astype("object")
 
 
-def mask_value(value: object) -> str:
-    """A contact value with its middle hidden, for operator-facing examples: 010-****-5678,
-    mi***@naver.com. Never shows more than the last four characters of a number."""
-    text = str(value)
-    for at in ("@", "＠"):  # the full-width sign shows up in Korean input
-        if at in text:
-            local, _, domain = text.partition(at)
-            return f"{local[:2]}***{at}{domain}"
-    if re.search(r"[^\W\d_]", text) and len(text) > 3:  # letters: an address gone wrong
-        return text[:2] + "*" * (len(text) - 2)
-    if re.search(r"[0-9]", text):
-        digits = _NON_DIGIT.sub("", text)
-        if len(digits) <= 4:
-            return "*" * len(text)
-        return re.sub(r"[0-9]", "*", text[: len(text) - 4]) + text[len(text) - 4:]
-    return text[:1] + "*" * max(len(text) - 1, 0)
-
-
 # --------------------------------------------------------------------------- where contacts live
 # Per raw contact table: key column, and per contact field its raw column and validator.
 # The generator's truth (truth/contacts.csv) uses the same field names.

@@ -27,7 +27,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 
-from quality.contacts import mask_value
+from ingest.personal_data import mask
 from quality.suites import Rule, Suite, expectation, threshold
 
 BATCH_ROWS = 250_000
@@ -238,7 +238,7 @@ def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     reasons = bad.loc[picked].tolist()
     out = []
     for value, reason in zip(shown, reasons, strict=True):
-        text = mask_value(value) if example_column in PERSONAL_COLUMNS and value is not None \
+        text = mask(value) if example_column in PERSONAL_COLUMNS and value is not None \
             else str(value)
         out.append(text if example_column == rule.column else f"{text} ({reason})")
     return out

@@ -25,7 +25,7 @@ from dagster._core.events import DagsterEventType
 from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
-from ingest.rrn import scan_file, scan_tree
+from ingest.personal_data import scan_file, scan_tree
 from ingest.work_folders import remove_stale
 from orchestration.recovery import LocalRunLauncher, pool_holders
 

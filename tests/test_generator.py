@@ -18,7 +18,7 @@ import pytest
 from ingest import vocabularies
 from ingest.generator import DEFECT_RATES, generate
 from ingest.generator.__main__ import main
-from ingest.rrn import find_rrns
+from ingest.personal_data import find_rrns
 from ingest.schemas import BY_NAME, DATE_FORMATS, ENTITIES, EntitySpec
 
 END = date(2026, 11, 20)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from ingest.rrn import scan_file, scan_tree
+from ingest.personal_data import scan_file, scan_tree
 from tests.conftest import csv_line, run_everything
 
 RRN_FULL_WIDTH = "９００１０１－１２３４５６７"

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.rrn import scan_database
+from ingest.personal_data import RRN_ONLY, scan_database
 from quality.identity_eval import score
 from tests.conftest import run_everything
 
@@ -86,7 +86,7 @@ def test_every_row_read_is_loaded_or_quarantined(warehouse) -> None:
 
 
 def test_no_clear_text_rrn_anywhere_in_the_warehouse(warehouse) -> None:
-    assert scan_database(warehouse) == []
+    assert scan_database(warehouse, RRN_ONLY) == []
     hashed = warehouse.execute("select count(*) from raw.erp_customers "
                                "where 주민등록번호_해시 like 'rrn_sha256:%'").fetchone()[0]
     assert hashed > 0

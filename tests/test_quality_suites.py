@@ -10,13 +10,13 @@ import duckdb
 import pandas as pd
 import pytest
 
+from ingest.personal_data import mask
 from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import BY_NAME
 from quality import history
 from quality.contacts import (
     KNOWN_TYPO_DOMAINS,
     email_verdict,
-    mask_value,
     mobile_verdict,
     phone_verdict,
     postal_verdict,
@@ -79,11 +79,14 @@ def test_postal_verdicts(value: str, verdict: str | None) -> None:
     assert postal_verdict(value) == verdict
 
 
-def test_masking_hides_all_but_the_last_four() -> None:
-    assert mask_value("010-2345-6789") == "***-****-6789"
-    assert mask_value("minsu@naver.com") == "mi***@naver.com"
-    assert mask_value("minsu＠naver.com") == "mi***＠naver.com"
-    assert mask_value("minsu1234.naver.com") == "mi*****************"
+def test_one_mask_for_every_personal_value() -> None:
+    assert mask("010-2345-6789") == "***-****-6789"
+    assert mask("minsu@naver.com") == "mi***@naver.com"
+    assert mask("minsu＠naver.com") == "mi***＠naver.com"
+    assert mask("minsu1234.naver.com") == "mi*****************"
+    # an RRN never shows more than the two digits of its birth year, in any spelling
+    assert mask("900101-1234567") == "90****-*******"
+    assert mask("메모 ９００１０１－１２３４５６７ 확인") == "90****-*******"
 
 
 # --------------------------------------------------------------------------- suites

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
+from ingest.personal_data import scan_database, scan_table
 from orchestration.assets.dbt import dbt_model_assets
 from orchestration.assets.serving import (
     BI_KEY,
@@ -32,7 +33,6 @@ from orchestration.dbt_project import dbt_project
 from orchestration.resources import ServingResource
 from orchestration.serving.catalog import ServedModel, load_manifest, serving_of
 from orchestration.serving.publish import PublishError, publish, read_publish_log
-from quality.personal_data_scan import scan_database, scan_table
 from tests.conftest import pipeline_resources
 
 PROBE = Path(__file__).resolve().parent / "bi_reader_probe.py"

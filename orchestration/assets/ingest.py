@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import dagster as dg
 
 from ingest.file_loader import load_entity_files, unmatched_files
+from ingest.personal_data import RRN_ONLY, scan_table
 from ingest.raw_store import BatchResult, accounting_problems
-from ingest.rrn import scan_table
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.shop_loader import full_compare_due, load_shop_table
 from orchestration.resources import (
@@ -136,8 +136,8 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
                                 "column of the raw table or of this entity's quarantine rows.")
     def _no_rrn(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            findings = scan_table(con, spec.raw_table)
-            findings += scan_table(con, "raw._quarantine",
+            findings = scan_table(con, spec.raw_table, RRN_ONLY)
+            findings += scan_table(con, "raw._quarantine", RRN_ONLY,
                                    where=f"entity = '{spec.entity}' and source = '{spec.source}'")
         return dg.AssetCheckResult(
             passed=not findings,

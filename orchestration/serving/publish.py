@@ -6,7 +6,7 @@ previous one. A reader that has the old file open keeps its inode (a complete ea
 publish); the next connection sees the new one. Nothing a reader does can block a build.
 
 - bi.duckdb: models with meta.serving = bi (no direct identifiers; checked before the swap by
-  quality.personal_data_scan), readable by the BI user (mode 0644).
+  ingest.personal_data), readable by the BI user (mode 0644).
 - operational.duckdb: meta.serving = operational (lists with names and contacts), mode 0600.
 Each file has `publish_log`: run id, publish time, source warehouse, one row per table with its
 row count. Files are built inside a private folder (mode 0700, ingest.work_folders) beside the
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.personal_data import Finding, scan_table
 from ingest.raw_store import quote, sql_literal
 from ingest.work_folders import remove_stale, work_folder
 from orchestration.serving.catalog import ServedModel, Serving, load_manifest, served_models
-from quality.personal_data_scan import PersonalDataFinding, scan_table
 
 FILE_NAMES: dict[Serving, str] = {"bi": "bi.duckdb", "operational": "operational.duckdb"}
 FILE_MODES: dict[Serving, int] = {"bi": 0o644, "operational": 0o600}
@@ -111,11 +111,11 @@ def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: 
 
 
 def _gate(path: Path, models: list[ServedModel],
-          sample_rows: int | None) -> list[PersonalDataFinding]:
+          sample_rows: int | None) -> list[Finding]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         return [finding for model in models
-                for finding in scan_table(con, model.relation, sample_rows)]
+                for finding in scan_table(con, model.relation, sample_rows=sample_rows)]
     finally:
         con.close()
 

@@ -1,8 +1,8 @@
-"""Resident registration numbers (주민등록번호): the project's one personal-data gate.
+"""Personal data: the project's one module for recognising, masking and scanning it.
 
-Korean law restricts storing RRNs, so nothing the project writes — raw rows, quarantine rows and
-their reasons, logs, error messages, published files — may hold one in clear. This module owns
-everything about them, once:
+Resident registration numbers (주민등록번호) are the strictest case: Korean law restricts storing
+them, so nothing the project writes — raw rows, quarantine rows and their reasons, logs, error
+messages, published files — may hold one in clear. This module owns everything about them, once:
 
 - the pattern, in every spelling people and systems produce: ASCII or full-width digits
   (`９００１０１－１２３４５６７`), any separator between the two halves (hyphen, en/em dash, minus,
@@ -13,14 +13,18 @@ everything about them, once:
 - the gate `mask_rrns`, which every loader applies to every text before it is written; JSON
   escapes (`900101\\u002d1234567`) are decoded before the check;
 - the salted hash `hash_rrn` (`rrn_sha256:<hex>`), over the digits after NFKC normalisation,
-  so `９００１０１－１２３４５６７` and `900101-1234567` hash alike (identity resolution matches);
-- the scanners: `scan_table`, `scan_database` (every table of a DuckDB file), `scan_file` and
-  `scan_tree` (every file under a folder). Findings never carry the number, only a masked sample.
+  so `９００１０１－１２３４５６７` and `900101-1234567` hash alike (identity resolution matches).
 
 The check digit proves nothing (numbers issued since October 2020 have random trailing digits);
 what makes a 13-digit number an RRN here is a real birth date for the century its gender digit
 names. Digits spaced one by one (`9 0 0 1 0 1 …`) are not recognised: too many other numbers
 look like that.
+
+The other direct identifiers — names, phone numbers, e-mail addresses, street addresses — are
+recognised by column name and value pattern (`IDENTIFIER_COLUMN`, `VALUE_PATTERNS`) for the
+publish gate to BI tools. One scanner (`scan_table`, `scan_database`; `scan_file`, `scan_tree`
+for RRNs in files) reports findings of any of these kinds, and one `mask` is the only way a
+finding, a quality example or a log shows a personal value.
 """
 
 from __future__ import annotations
@@ -133,62 +137,135 @@ def mask_rrns(text: str, salt: str) -> str:
     return RRN_PATTERN.sub(replace, text)
 
 
-def masked_sample(value: str) -> str:
-    """What a finding may show of an RRN: its first two digits."""
-    return normalise_digits(value)[:2] + "****-*******" if value else value
+# --------------------------------------------------------------------------- other identifiers
+# RE2 syntax (DuckDB regexp_matches): no look-around, so boundaries are explicit (a hex hash
+# holds digit runs that look like phone numbers).
+VALUE_PATTERNS: dict[str, str] = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    "mobile_phone": r"(^|[^0-9A-Za-z])(\+82[- ]?|0)1[016789][- .)]?[0-9]{3,4}[- .]?[0-9]{4}"
+                    r"([^0-9A-Za-z]|$)",
+    # Seoul 02 and the 0xx area codes; 15xx/16xx company numbers are not personal.
+    "landline_phone": r"(^|[^0-9A-Za-z])(\+82[- ]?|0)(2|[3-6][1-5])[- .)]?[0-9]{3,4}[- .]?"
+                      r"[0-9]{4}([^0-9A-Za-z]|$)",
+    "street_address": r"[가-힣0-9]+(로|길)[ ]?[0-9]+(-[0-9]+)?([^0-9]|$)"
+                      r"|[가-힣]+[0-9]*(동|리|가) [0-9]+(-[0-9]+)?(번지)?([^0-9]|$)",
+    "rrn": RRN_CANDIDATE_RE2,
+}
+_NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient|sender|member)"
+# Text columns named like a person's name or a contact. Only text columns are judged:
+# `emails_sent` or `bad_address` counts are metrics, not identifiers.
+IDENTIFIER_COLUMN = re.compile(
+    rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|고객명|.*(mobile|phone|tel|fax|email|e_mail"
+    r"|address|addr|postal_code|zip_code|rrn|jumin|recipient|sender|휴대폰|전화|이메일|주소|"
+    r"우편번호|주민).*)$", re.IGNORECASE)
+COLUMN_NAME = "column_name"
+ALL_KINDS: tuple[str, ...] = (COLUMN_NAME, *VALUE_PATTERNS)
+RRN_ONLY: tuple[str, ...] = ("rrn",)
 
 
-# --------------------------------------------------------------------------- scanners
+# --------------------------------------------------------------------------- the mask
+_NON_DIGIT = re.compile(r"[^0-9]")
+
+
+def mask(value: object) -> str:
+    """What may be shown of a personal value: its shape and at most a hint.
+
+    An RRN shows its first two digits (90****-*******); an e-mail the first two characters of
+    its local part and the domain (mi***@naver.com); a number its last four digits
+    (***-****-6789); text with letters (a name, an address) its first characters.
+    """
+    text = str(value)
+    rrns = find_rrns(text)
+    if rrns:
+        return normalise_digits(rrns[0])[:2] + "****-*******"
+    for at in ("@", "＠"):  # the full-width sign shows up in Korean input
+        if at in text:
+            local, _, domain = text.partition(at)
+            return f"{local[:2]}***{at}{domain}"
+    if re.search(r"[^\W\d_]", text) and len(text) > 3:  # letters: an address gone wrong
+        return text[:2] + "*" * (len(text) - 2)
+    if re.search(r"[0-9]", text):
+        if len(_NON_DIGIT.sub("", text)) <= 4:
+            return "*" * len(text)
+        return re.sub(r"[0-9]", "*", text[: len(text) - 4]) + text[len(text) - 4:]
+    return text[:1] + "*" * max(len(text) - 1, 0)
+
+
+# --------------------------------------------------------------------------- the scanner
 @dataclass(frozen=True)
-class RrnFinding:
+class Finding:
     where: str  # table, or file
     column: str  # column, or "" for a file
-    rows: int  # matching values (rows of a table, lines of a file)
+    kind: str  # COLUMN_NAME or a key of VALUE_PATTERNS
+    rows: int  # matching values (RRNs: date-valid ones among the first candidates)
     masked_sample: str
 
     def __str__(self) -> str:
         place = f"{self.where}.{self.column}" if self.column else self.where
-        return f"{place}: {self.rows} value(s) hold an RRN in clear, e.g. {self.masked_sample}"
+        if self.kind == COLUMN_NAME:
+            return f"{place}: named like an identifier"
+        if self.kind == "rrn":
+            return f"{place}: {self.rows} value(s) hold an RRN in clear, e.g. {self.masked_sample}"
+        return f"{place}: {self.rows} value(s) look like {self.kind}, e.g. {self.masked_sample!r}"
 
 
-_SAMPLE_LIMIT = 1000
+_RRN_CANDIDATES = 1000  # candidates read per column: Python checks their birth dates
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def scan_table(con: duckdb.DuckDBPyConnection, table: str,
-               where: str | None = None) -> list[RrnFinding]:
-    """Clear RRNs in the text columns of `schema.table`: DuckDB pre-filters with the RE2 pattern
-    in one pass, Python keeps the date-valid ones."""
+def text_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     schema, name = table.split(".", 1)
-    columns = [row[0] for row in con.execute(
+    return [row[0] for row in con.execute(
         "select column_name from information_schema.columns where table_schema = ? "
         "and table_name = ? and data_type = 'VARCHAR' and table_catalog = current_database() "
         "order by ordinal_position", [schema, name]).fetchall()]
-    if not columns:
-        return []
-    pattern = RRN_CANDIDATE_RE2.replace("'", "''")
-    lists = ", ".join(f"list({_quote(c)}) filter (where regexp_matches({_quote(c)}, '{pattern}'))"
-                      f"[1:{_SAMPLE_LIMIT}]" for c in columns)
-    condition = f" where {where}" if where else ""
-    row = con.execute(f"select {lists} from {_quote(schema)}.{_quote(name)}{condition}").fetchone()
-    findings = []
-    for column, candidates in zip(columns, row, strict=True):
-        hits = [found for value in candidates or [] for found in find_rrns(value)]
-        if hits:
-            findings.append(RrnFinding(table, column, len(hits), masked_sample(hits[0])))
+
+
+def scan_table(con: duckdb.DuckDBPyConnection, table: str, kinds: tuple[str, ...] = ALL_KINDS,
+               where: str | None = None, sample_rows: int | None = None) -> list[Finding]:
+    """Personal data of the given kinds in the text columns of `schema.table`, in one pass:
+    DuckDB matches the RE2 patterns, Python keeps the date-valid RRNs. `where` limits the rows,
+    `sample_rows` bounds how many are read (None = all)."""
+    schema, name = table.split(".", 1)
+    columns = text_columns(con, table)
+    findings = [Finding(table, column, COLUMN_NAME, 0, "") for column in columns
+                if COLUMN_NAME in kinds and IDENTIFIER_COLUMN.match(column)]
+    checks = [(column, kind, VALUE_PATTERNS[kind].replace("'", "''"))
+              for column in columns for kind in kinds if kind in VALUE_PATTERNS]
+    if not checks:
+        return findings
+    source = f"{_quote(schema)}.{_quote(name)}" + (f" where {where}" if where else "")
+    if sample_rows is not None:
+        source = (f"(select {', '.join(_quote(c) for c in columns)} from {source} "
+                  f"using sample {int(sample_rows)} rows)")
+    aggregates = ", ".join(
+        f"count(*) filter (where regexp_matches({_quote(column)}, '{pattern}')), "
+        f"list({_quote(column)}) filter (where regexp_matches({_quote(column)}, '{pattern}'))"
+        f"[1:{_RRN_CANDIDATES if kind == 'rrn' else 1}]"
+        for column, kind, pattern in checks)
+    row = con.execute(f"select {aggregates} from {source}").fetchone()
+    for i, (column, kind, _) in enumerate(checks):
+        count, values = row[2 * i], row[2 * i + 1] or []
+        if kind == "rrn":  # date-valid only: order numbers can share the digit shape
+            values = [found for value in values for found in find_rrns(value)]
+            count = len(values)
+        if count:
+            findings.append(Finding(table, column, kind, count, mask(values[0])))
     return findings
 
 
-def scan_database(con: duckdb.DuckDBPyConnection) -> list[RrnFinding]:
+def scan_database(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...] = ALL_KINDS,
+                  sample_rows: int | None = None) -> list[Finding]:
     """Every base table in every schema of the connection's database."""
     tables = con.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and table_catalog = current_database() "
         "order by 1").fetchall()
-    return [finding for (table,) in tables for finding in scan_table(con, table)]
+    return [finding for (table,) in tables
+            for finding in scan_table(con, table, kinds, sample_rows=sample_rows)]
 
 
 def is_duckdb_file(path: Path) -> bool:
@@ -200,14 +277,15 @@ _CHUNK = 1 << 20
 _OVERLAP = 64  # longer than any spelling of one RRN
 
 
-def scan_file(path: Path) -> list[RrnFinding]:
-    """A DuckDB file table by table (its strings are compressed), any other file as text."""
+def scan_file(path: Path) -> list[Finding]:
+    """Clear RRNs in a file: a DuckDB file table by table (its strings are compressed), any
+    other file as text."""
     path = Path(path)
     if is_duckdb_file(path):
         con = duckdb.connect(str(path), read_only=True)
         try:
-            return [RrnFinding(f"{path}:{f.where}", f.column, f.rows, f.masked_sample)
-                    for f in scan_database(con)]
+            return [Finding(f"{path}:{f.where}", f.column, f.kind, f.rows, f.masked_sample)
+                    for f in scan_database(con, RRN_ONLY)]
         finally:
             con.close()
     hits: list[str] = []
@@ -225,10 +303,10 @@ def scan_file(path: Path) -> list[RrnFinding]:
             if last:
                 break
             tail = text[-_OVERLAP:]
-    return [RrnFinding(str(path), "", len(hits), masked_sample(hits[0]))] if hits else []
+    return [Finding(str(path), "", "rrn", len(hits), mask(hits[0]))] if hits else []
 
 
-def scan_tree(root: Path, skip: tuple[str, ...] = ()) -> list[RrnFinding]:
+def scan_tree(root: Path, skip: tuple[str, ...] = ()) -> list[Finding]:
     """Every file under `root` (DuckDB WAL files are read through their database)."""
     findings = []
     for path in sorted(Path(root).rglob("*")):
