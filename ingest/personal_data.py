@@ -155,7 +155,7 @@ _NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient
 # Text columns named like a person's name or a contact. Only text columns are judged:
 # `emails_sent` or `bad_address` counts are metrics, not identifiers.
 IDENTIFIER_COLUMN = re.compile(
-    rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|고객명|.*(mobile|phone|tel|fax|email|e_mail"
+    rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|고객명|.*(mobile|phone|tel|fax|email|e_mail|caller"
     r"|address|addr|postal_code|zip_code|rrn|jumin|recipient|sender|휴대폰|전화|이메일|주소|"
     r"우편번호|주민).*)$", re.IGNORECASE)
 COLUMN_NAME = "column_name"

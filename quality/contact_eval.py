@@ -1,10 +1,11 @@
-"""Score the contact validators against the generator's truth: recall of invalid values and the
-share of valid values wrongly flagged.
+"""Score the contact verdicts of record — the staging models' — against the generator's truth:
+recall of invalid values and the share of valid values wrongly flagged; and list where
+libphonenumber disagrees with them.
 
-Every contact value of the latest delivered version of each source record (ERP customer, shop
-member, call) is judged by quality.contacts and compared with truth/contacts.csv. A value counts
-as *flagged* when its verdict is neither valid nor missing. Legacy 6-digit postal codes count as
-flagged (the truth calls them invalid); they are reported separately by the suites.
+Every contact of every source record (ERP customer, shop member, call) as staging holds it (the
+latest version of the record) is compared with truth/contacts.csv. A value counts as *flagged*
+when its staging status is `invalid`. Legacy 6-digit postal codes count as flagged (the truth
+calls them invalid); the suites report them separately.
 
     python -m quality.contact_eval --warehouse data/warehouse.duckdb --truth data/truth
 """
@@ -19,16 +20,23 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingest.raw_store import quote
 from ingest.settings import Settings
-from quality.contacts import FIELD_VALIDATORS, RAW_CONTACT_TABLES, VALID, phone_verdict, verdicts
+from quality.contacts import AGREES, opinions
 
-_LATEST_ORDER = {
-    "erp_customer": "try_strptime(trim(\"수정일시\"), '%Y-%m-%d %H:%M:%S') desc nulls last, "
-                    "_loaded_at desc, _source_file desc, _source_line desc",
-    "shop_member": "trim(updated_at) desc, _loaded_at desc, _source_line desc",
-    "callcenter_call": "_loaded_at desc, _source_file desc, _source_line desc",
+# truth source: (staging model, key column, {truth field: contact prefix or plain column})
+STAGED_CONTACTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "erp_customer": ("staging.stg_erp__customers", "erp_customer_no", {
+        "mobile": "mobile", "home_phone": "home_phone", "work_phone": "work_phone",
+        "fax": "fax", "email": "email", "postal_code": "postal_code", "name": "customer_name",
+        "address": "address"}),
+    "shop_member": ("staging.stg_shop__members", "shop_member_id", {
+        "mobile": "mobile", "email": "email", "postal_code": "postal_code",
+        "name": "member_name", "address": "address"}),
+    # the truth files a caller number under mobile or home_phone, by its prefix
+    "callcenter_call": ("staging.stg_callcenter__calls", "call_id", {"phone": "caller"}),
 }
+PHONES = frozenset({"mobile", "home_phone", "work_phone", "fax", "phone"})
+PRESENCE_ONLY = frozenset({"name", "address"})  # judged present or missing, nothing more
 
 
 @dataclass
@@ -43,56 +51,67 @@ class ContactScore:
     missed_by_defect: dict[str, int] = field(default_factory=dict)
     false_flags_by_reason: dict[str, int] = field(default_factory=dict)
     per_field: dict[str, dict[str, float]] = field(default_factory=dict)
+    libphonenumber_compared: int = 0
+    libphonenumber_disagreements: dict[str, int] = field(default_factory=dict)
 
 
-def judged_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """source, source_key, field, value, verdict for the latest version of every record."""
+def _raw_column(prefix: str) -> str:
+    return "caller_number_raw" if prefix == "caller" else f"{prefix}_raw"
+
+
+def staged_verdicts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """source, source_key, field, raw, verdict (valid, the reason, or null when missing)."""
     frames = []
-    for source, (table, key, columns) in RAW_CONTACT_TABLES.items():
-        select = ", ".join(f"{quote(col)} as {quote(name)}" for name, col in columns.items())
-        frame = con.execute(f"""
-            select trim({quote(key)}) as source_key, {select}
-            from {table}
-            qualify row_number() over (partition by trim({quote(key)})
-                                       order by {_LATEST_ORDER[source]}) = 1""").df()
-        for name in columns:
-            validator = FIELD_VALIDATORS.get(name, phone_verdict)
-            frames.append(pd.DataFrame({
-                "source": source, "source_key": frame["source_key"].astype(str),
-                "field": name, "value": frame[name], "verdict": verdicts(frame[name], validator)}))
+    for source, (table, key, fields) in STAGED_CONTACTS.items():
+        for name, column in fields.items():
+            if name in PRESENCE_ONLY:
+                select = (f"{column} as raw, case when {column} is null then null "
+                          "else 'valid' end as verdict")
+            else:
+                select = (f"{_raw_column(column)} as raw, coalesce({column}_invalid_reason, "
+                          f"nullif({column}_status, 'missing')) as verdict")
+            frame = con.execute(f"select cast({key} as varchar) as source_key, {select} "
+                                f"from {table}").df()
+            frame.insert(0, "source", source)
+            frame.insert(2, "field", name)
+            frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
 def score(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> ContactScore:
-    judged = judged_values(con)
+    judged = staged_verdicts(con)
     truth = pd.read_csv(truth_dir / "contacts.csv", dtype=str, keep_default_na=False)
-    # Calls: the truth files the caller number under mobile or home_phone by its prefix.
     truth["join_field"] = truth["field"].where(truth["source"] != "callcenter_call", "phone")
     both = truth.merge(judged, left_on=["source", "source_key", "join_field"],
                        right_on=["source", "source_key", "field"], suffixes=("", "_judged"))
-    flagged = both["verdict"].notna() & (both["verdict"] != VALID)
+    flagged = both["verdict"].notna() & (both["verdict"] != "valid")
     invalid = both["status"] == "invalid"
     valid = both["status"] == "valid"
     per_field = {}
     for name, group in both.groupby("field"):
-        g_flag = flagged[group.index]
-        g_invalid = invalid[group.index]
-        g_valid = valid[group.index]
+        g_flag, g_invalid, g_valid = (flagged[group.index], invalid[group.index],
+                                      valid[group.index])
         per_field[name] = {
             "invalid": int(g_invalid.sum()),
             "recall_invalid": _ratio(g_flag & g_invalid, g_invalid),
             "valid": int(g_valid.sum()), "false_flag_rate": _ratio(g_flag & g_valid, g_valid)}
-    missed = both[invalid & ~flagged]
-    false_flags = both[valid & flagged]
+    phones = judged[judged["field"].isin(PHONES)]
+    opinion = opinions(phones["raw"], phones["verdict"])
+    compared = opinion.notna()
+    disagreements = phones[compared & (opinion != AGREES)].assign(opinion=opinion)
     return ContactScore(
         values_compared=len(both),
         truth_invalid=int(invalid.sum()), invalid_flagged=int((invalid & flagged).sum()),
         truth_valid=int(valid.sum()), valid_flagged=int((valid & flagged).sum()),
         recall_invalid=_ratio(invalid & flagged, invalid),
         false_flag_rate=_ratio(valid & flagged, valid),
-        missed_by_defect=_counts(missed, "defect"),
-        false_flags_by_reason=_counts(false_flags, "verdict"),
+        missed_by_defect=_counts(both[invalid & ~flagged], "defect"),
+        false_flags_by_reason=_counts(both[valid & flagged], "verdict"),
         per_field=per_field,
+        libphonenumber_compared=int(compared.sum()),
+        libphonenumber_disagreements=_counts(
+            disagreements.assign(detail=disagreements["verdict"] + " / "
+                                 + disagreements["opinion"]), "detail"),
     )
 
 

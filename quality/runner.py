@@ -27,7 +27,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 
-from ingest.personal_data import mask
+from ingest.personal_data import IDENTIFIER_COLUMN, mask
 from quality.suites import Rule, Suite, expectation, threshold
 
 BATCH_ROWS = 250_000
@@ -205,11 +205,6 @@ class SuiteRunner:
         return self.root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-# Contact data: shown masked (010-****-5678) in check metadata.
-PERSONAL_COLUMNS = frozenset({"mobile", "home_phone", "work_phone", "fax", "email",
-                              "caller_number", "mobile_raw", "mobile_e164", "recipient"})
-
-
 def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     """Up to five failing values (with the verdict when it differs), masked when they are
     contact data."""
@@ -238,7 +233,7 @@ def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     reasons = bad.loc[picked].tolist()
     out = []
     for value, reason in zip(shown, reasons, strict=True):
-        text = mask(value) if example_column in PERSONAL_COLUMNS and value is not None \
+        text = mask(value) if IDENTIFIER_COLUMN.match(example_column) and value is not None \
             else str(value)
         out.append(text if example_column == rule.column else f"{text} ({reason})")
     return out

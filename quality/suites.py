@@ -2,12 +2,15 @@
 its rules. How strict each rule is (blocking or warning, `mostly`, bounds) lives in
 quality/thresholds.yml.
 
-A suite reads only the columns its rules need (one SQL select, portable between DuckDB and
-PostgreSQL). Rules on contact validity assert on *verdict* columns that quality.contacts computes
-in pandas (`<column>__verdict`: `valid`, a reason code, or null when the value is missing), so GE
-reports the share of valid values among present ones and the failing examples with their
-original value. Rules marked `python=True` need such derived columns and run only on the pandas
-engine; the others also run inside PostgreSQL.
+Great Expectations says what dbt tests cannot: shares (`mostly`) and distributions. Keys,
+accepted values and relationships are dbt tests in the models' yml, with their severity there.
+Contact validity is decided once, by the staging models (dbt_project/macros/contacts.sql): the
+contact suites assert on their verdict columns (`valid`, a reason code, or null when the value
+is missing), so GE and the marts count the same thing. The raw suites check what a delivery
+brings (keys present, names and addresses filled). A suite reads only the columns its rules need
+(one SQL select, portable between DuckDB and PostgreSQL). Rules marked `python=True` read a
+column computed in pandas — libphonenumber's second opinion on the phone verdicts
+(quality/contacts.py) — and run only on the pandas engine; the others also run inside PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,15 +25,7 @@ import pandas as pd
 import yaml
 
 from ingest.schemas import BY_NAME
-from quality.contacts import (
-    VALID,
-    Validator,
-    email_verdict,
-    mobile_verdict,
-    phone_verdict,
-    postal_verdict,
-    recipient_verdict,
-)
+from quality.contacts import AGREES, VALID, Opinion, phonenumbers_opinion
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
 Severity = Literal["blocking", "warning"]
@@ -68,15 +63,16 @@ class Suite:
     table: str  # the relation it guards, for the history
     sql: str  # selects exactly the columns the rules read
     rules: tuple[Rule, ...]
-    derive: dict[str, tuple[str, Validator]] = field(default_factory=dict)  # new col: (col, fn)
+    # new column: (raw value column, verdict column, opinion) — computed in pandas
+    derive: dict[str, tuple[str, str, Opinion]] = field(default_factory=dict)
     description: str = ""
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Add the verdict columns the python rules assert on."""
-        from quality.contacts import verdicts
+        """Add the columns the python rules assert on."""
+        from quality.contacts import opinions
 
-        for new, (column, validator) in self.derive.items():
-            frame[new] = verdicts(frame[column], validator)
+        for new, (raw, verdict, opinion) in self.derive.items():
+            frame[new] = opinions(frame[raw], frame[verdict], opinion)
         return frame
 
     @property
@@ -153,82 +149,65 @@ def _raw_newest_batch(source: str, entity: str) -> str:
 def _key_rules(column: str, label: str) -> tuple[Rule, ...]:
     return (
         Rule(f"{label}_not_null", "not_null", column, f"every row has its {label}"),
-        Rule(f"{label}_unique", "unique", column, f"no {label} twice"),
+        Rule(f"{label}_unique", "unique", column, f"no {label} twice in the delivery"),
     )
-
-
-def _valid(name: str, column: str, description: str) -> Rule:
-    return Rule(f"{name}_valid", "in_set", f"{column}__verdict", description, values=(VALID,),
-                example_column=column, python=True)
 
 
 def _present(name: str, column: str, description: str) -> Rule:
     return Rule(f"{name}_present", "not_null", column, description)
 
 
-_POSTAL_RULES = (
-    Rule("postal_code_5_digit", "in_set", "postal_code__verdict",
-         "postal codes are the 5-digit codes in use since 2015", values=(VALID,),
-         example_column="postal_code", python=True),
-    Rule("postal_code_not_legacy", "not_in_set", "postal_code__verdict",
-         "legacy 6-digit postal codes, counted separately", values=("legacy_6_digit",),
-         example_column="postal_code", python=True),
+def _valid(contact: str, description: str) -> Rule:
+    """Share of present values the staging model calls valid; failing examples show the value
+    as delivered (masked) and the reason."""
+    return Rule(f"{contact}_valid", "in_set", f"{contact}_verdict", description,
+                values=(VALID,), example_column=f"{contact}_raw")
+
+
+def _not_reason(contact: str, reason: str, name: str, description: str) -> Rule:
+    return Rule(name, "not_in_set", f"{contact}_verdict", description, values=(reason,),
+                example_column=f"{contact}_raw")
+
+
+def _confirmed(contact: str) -> Rule:
+    return Rule(f"{contact}_confirmed_by_phonenumbers", "in_set",
+                f"{contact}__phonenumbers",
+                f"libphonenumber agrees with the staging verdict on whether each {contact} "
+                "number exists (a disagreement means one of the two numbering plans is out of "
+                "date)", values=(AGREES,), example_column=f"{contact}_raw", python=True)
+
+
+def _verdict_columns(*contacts: str) -> str:
+    """<contact>_raw and <contact>_verdict (valid, the reason, or null when missing)."""
+    return ", ".join(
+        f"{c}_raw, coalesce({c}_invalid_reason, nullif({c}_status, 'missing')) as {c}_verdict"
+        for c in contacts)
+
+
+def _phonenumbers(*contacts: str) -> dict[str, tuple[str, str, Opinion]]:
+    return {f"{c}__phonenumbers": (f"{c}_raw", f"{c}_verdict", phonenumbers_opinion)
+            for c in contacts}
+
+
+_MOBILE_RULES = (
+    _valid("mobile", "a Korean mobile number in service (not a retired 01X prefix, a dummy, "
+           "a landline or a placeholder)"),
+    _not_reason("mobile", "legacy_prefix", "mobile_not_legacy_prefix",
+                "no 011/016/017/018/019 number (service ended 2021-2023)"),
+    _confirmed("mobile"),
 )
 _EMAIL_RULES = (
-    _valid("email", "email", "e-mail syntactically valid, domain not a known typo"),
-    Rule("email_no_typo_domain", "not_in_set", "email__verdict",
-         "domain not a known typo of a popular domain (naver.con, gmial.com, ...)",
-         values=("typo_domain",), example_column="email", python=True),
+    _valid("email", "e-mail syntactically valid, domain not a typo of a popular domain"),
+    _not_reason("email", "typo_domain", "email_no_typo_domain",
+                "domain not a typo of a popular domain (naver.con, gmial.com, ...)"),
 )
-_MOBILE_RULES = (
-    _valid("mobile", "mobile", "a Korean mobile number in service (phonenumbers; legacy "
-           "011/016-019 prefixes and dummy numbers flagged)"),
-    Rule("mobile_not_legacy_prefix", "not_in_set", "mobile__verdict",
-         "no 011/016/017/018/019 number (service ended 2021-2023)", values=("legacy_prefix",),
-         example_column="mobile", python=True),
+_POSTAL_RULES = (
+    Rule("postal_code_5_digit", "in_set", "postal_code_verdict",
+         "postal codes are the 5-digit codes in use since 2015", values=(VALID,),
+         example_column="postal_code_raw"),
+    _not_reason("postal_code", "legacy_6_digit", "postal_code_not_legacy",
+                "legacy 6-digit postal codes, counted separately"),
 )
-# E.164 forms of Korean numbers the staging models call valid.
-E164_KR = r"^\+82(?:10[0-9]{8}|2[0-9]{7,8}|[3-6][1-5][0-9]{7,8}|70[0-9]{8}|1[568][0-9]{6})$"
-
-
-def _staged_contact_rules(mobile_share_rule: str) -> tuple[Rule, ...]:
-    return (
-        Rule("mobile_e164_format", "regex", "mobile_e164",
-             "standardised mobiles are E.164 Korean numbers", regex=E164_KR,
-             example_column="mobile_e164"),
-        Rule(mobile_share_rule, "in_set", "mobile_status",
-             "share of present mobiles the staging model calls valid", values=(VALID,),
-             example_column="mobile_raw"),
-        Rule("mobile_confirmed_by_phonenumbers", "in_set", "mobile_e164__verdict",
-             "every mobile staging calls valid is a valid mobile for phonenumbers too",
-             values=(VALID,), example_column="mobile_e164", python=True),
-        Rule("email_valid", "in_set", "email_status", "share of present e-mails valid",
-             values=(VALID,), example_column="email"),
-        Rule("postal_code_5_digit", "in_set", "postal_code_status",
-             "share of present postal codes with 5 digits", values=(VALID,),
-             example_column="postal_code"),
-        Rule("address_present", "not_null", "address", "address present"),
-    )
-
-
-def _staged_contacts_sql(table: str, key: str, key_alias: str) -> str:
-    return f"""
-        select {key} as {key_alias}, mobile_raw, mobile_e164,
-            case when mobile_status = 'valid' then mobile_e164 end as mobile_e164_if_valid,
-            nullif(mobile_status, 'missing') as mobile_status,
-            email, nullif(email_status, 'missing') as email_status,
-            postal_code, nullif(postal_code_status, 'missing') as postal_code_status,
-            address
-        from {table}"""
-
-
-def _order_rules(key: str, customer: str) -> tuple[Rule, ...]:
-    """Order headers of either source: columns order_date_check and customer_check."""
-    return (Rule("order_date_not_in_future", "in_set", "order_date_check",
-                 "no order dated after now", values=("ok",), example_column=key),
-            Rule("customer_known", "in_set", "customer_check",
-                 "every order's customer is in the customer master", values=("known",),
-                 example_column=customer))
 
 
 # --------------------------------------------------------------------------- the suites
@@ -240,168 +219,91 @@ def all_suites() -> list[Suite]:
     suites = [
         Suite(
             name="raw_erp_customers", asset_key=("raw", erp.name), table=erp.raw_table,
-            description="ERP customer contacts as delivered (newest snapshot).",
+            description="ERP customers as delivered (newest snapshot): keys and completeness.",
             sql=f"""
                 select nullif(trim("고객번호"), '') as customer_no,
-                    nullif(trim("고객명"), '') as name, "휴대폰" as mobile,
-                    "자택전화" as home_phone, "직장전화" as work_phone, "팩스" as fax,
-                    "이메일" as email, "우편번호" as postal_code,
-                    nullif(trim("주소"), '') as address
+                    nullif(trim("고객명"), '') as name, nullif(trim("주소"), '') as address
                 from {erp.raw_table} where {_raw_newest_batch('erp', 'customers')}""",
-            derive={"mobile__verdict": ("mobile", mobile_verdict),
-                    "home_phone__verdict": ("home_phone", phone_verdict),
-                    "work_phone__verdict": ("work_phone", phone_verdict),
-                    "fax__verdict": ("fax", phone_verdict),
-                    "email__verdict": ("email", email_verdict),
-                    "postal_code__verdict": ("postal_code", postal_verdict)},
             rules=(*_key_rules("customer_no", "customer_no"),
                    _present("name", "name", "customer name present"),
-                   _present("address", "address", "address present"),
-                   *_MOBILE_RULES,
-                   _valid("home_phone", "home_phone", "home phone a valid Korean number"),
-                   _valid("work_phone", "work_phone", "work phone a valid Korean number"),
-                   _valid("fax", "fax", "fax a valid Korean number"),
-                   *_EMAIL_RULES, *_POSTAL_RULES)),
+                   _present("address", "address", "address present"))),
         Suite(
             name="raw_shop_members", asset_key=("raw", shop.name), table=shop.raw_table,
-            description="Shop member contacts as delivered (newest batch).",
+            description="Shop members as delivered (newest batch): keys and completeness.",
             sql=f"""
                 select nullif(trim(member_id), '') as member_id,
-                    nullif(trim(name), '') as name, mobile, email, zipcode as postal_code,
-                    nullif(trim(address1), '') as address
+                    nullif(trim(name), '') as name, nullif(trim(address1), '') as address
                 from {shop.raw_table} where {_raw_newest_batch('shop', 'members')}""",
-            derive={"mobile__verdict": ("mobile", mobile_verdict),
-                    "email__verdict": ("email", email_verdict),
-                    "postal_code__verdict": ("postal_code", postal_verdict)},
             rules=(*_key_rules("member_id", "member_id"),
                    _present("name", "name", "member name present"),
-                   _present("address", "address", "address present"),
-                   *_MOBILE_RULES, *_EMAIL_RULES, *_POSTAL_RULES)),
+                   _present("address", "address", "address present"))),
         Suite(
             name="raw_callcenter_calls", asset_key=("raw", calls.name), table=calls.raw_table,
-            description="Caller numbers as the CTI recorded them (newest file).",
+            description="CTI calls as delivered (newest file): keys.",
             sql=f"""
-                select nullif(trim(call_id), '') as call_id, caller_number
+                select nullif(trim(call_id), '') as call_id
                 from {calls.raw_table} where {_raw_newest_batch('callcenter', 'calls')}""",
-            derive={"caller_number__verdict": ("caller_number", phone_verdict)},
-            rules=(*_key_rules("call_id", "call_id"),
-                   _valid("caller_number", "caller_number",
-                          "caller number a valid Korean number (hidden numbers are missing)"))),
+            rules=_key_rules("call_id", "call_id")),
         Suite(
             name="raw_esp_events", asset_key=("raw", events.name), table=events.raw_table,
-            description="ESP recipients (e-mail, or mobile for SMS) as delivered (newest file).",
+            description="ESP events as delivered (newest file): ids.",
             sql=f"""
-                select nullif(trim(event_id), '') as event_id, recipient
+                select nullif(trim(event_id), '') as event_id
                 from {events.raw_table} where {_raw_newest_batch('esp', 'events')}""",
-            derive={"recipient__verdict": ("recipient", recipient_verdict)},
-            rules=(Rule("event_id_not_null", "not_null", "event_id", "every event has its id"),
-                   _valid("recipient", "recipient",
-                          "recipient a valid e-mail (or mobile for SMS campaigns)"))),
+            rules=(Rule("event_id_not_null", "not_null", "event_id",
+                        "every event has its id"),)),
         Suite(
             name="stg_erp__customers", asset_key=("staging", "erp", "stg_erp__customers"),
             table="staging.stg_erp__customers",
-            description="Standardised ERP customers: one row per customer number.",
-            sql=_staged_contacts_sql("staging.stg_erp__customers", "erp_customer_no",
-                                     "customer_no"),
-            derive={"mobile_e164__verdict": ("mobile_e164_if_valid", mobile_verdict)},
-            rules=(*_key_rules("customer_no", "customer_no"),
-                   *_staged_contact_rules("mobile_valid"))),
+            description="ERP customer contacts: the staging verdicts (one row per customer).",
+            sql=f"""
+                select {_verdict_columns('mobile', 'home_phone', 'work_phone', 'fax', 'email',
+                                         'postal_code')},
+                    address
+                from staging.stg_erp__customers""",
+            derive=_phonenumbers("mobile", "home_phone", "work_phone", "fax"),
+            rules=(*_MOBILE_RULES,
+                   _valid("home_phone", "home phone a valid Korean number"),
+                   _confirmed("home_phone"),
+                   _valid("work_phone", "work phone a valid Korean number"),
+                   _confirmed("work_phone"),
+                   _valid("fax", "fax a valid Korean number"), _confirmed("fax"),
+                   *_EMAIL_RULES, *_POSTAL_RULES,
+                   _present("address", "address", "address present"))),
         Suite(
             name="stg_shop__members", asset_key=("staging", "shop", "stg_shop__members"),
             table="staging.stg_shop__members",
-            description="Standardised shop members: one row per member id.",
-            sql=_staged_contacts_sql("staging.stg_shop__members", "shop_member_id",
-                                     "member_id"),
-            derive={"mobile_e164__verdict": ("mobile_e164_if_valid", mobile_verdict)},
-            rules=(*_key_rules("member_id", "member_id"),
-                   *_staged_contact_rules("mobile_valid"))),
+            description="Shop member contacts: the staging verdicts (one row per member).",
+            sql=f"""
+                select {_verdict_columns('mobile', 'email', 'postal_code')}, address
+                from staging.stg_shop__members""",
+            derive=_phonenumbers("mobile"),
+            rules=(*_MOBILE_RULES, *_EMAIL_RULES, *_POSTAL_RULES,
+                   _present("address", "address", "address present"))),
         Suite(
-            name="stg_erp__orders", asset_key=("staging", "erp", "stg_erp__orders"),
-            table="staging.stg_erp__orders",
-            description="ERP order headers: keys, dates, customers.",
+            name="stg_callcenter__calls",
+            asset_key=("staging", "callcenter", "stg_callcenter__calls"),
+            table="staging.stg_callcenter__calls",
+            description="Caller numbers: the staging verdicts (hidden numbers are missing).",
             sql="""
-                select orders.erp_order_no as order_no, orders.erp_customer_no as customer_no,
-                    case when orders.order_date > current_date then 'future' else 'ok' end
-                        as order_date_check,
-                    case when customers.erp_customer_no is null then 'unknown' else 'known' end
-                        as customer_check
-                from staging.stg_erp__orders as orders
-                left join staging.stg_erp__customers as customers
-                    on customers.erp_customer_no = orders.erp_customer_no""",
-            rules=(*_key_rules("order_no", "order_no"),
-                   *_order_rules("order_no", "customer_no"))),
-        Suite(
-            name="stg_erp__order_lines", asset_key=("staging", "erp", "stg_erp__order_lines"),
-            table="staging.stg_erp__order_lines",
-            description="ERP order lines: quantities and prices.",
-            sql="""
-                select lines.erp_order_no || '/' || cast(lines.line_no as varchar) as line_key,
-                    -- a line whose order header is missing (quarantined) cannot be judged:
-                    -- null, left out; the orphans are dbt's relationships warning
-                    case when orders.erp_order_no is null then null
-                         when lines.quantity >= 0 or orders.document_type = 'credit_note'
-                        then 'ok' else 'negative' end as quantity_check,
-                    lines.unit_price
-                from staging.stg_erp__order_lines as lines
-                left join staging.stg_erp__orders as orders
-                    on orders.erp_order_no = lines.erp_order_no""",
-            rules=(Rule("quantity_non_negative_except_returns", "in_set", "quantity_check",
-                        "quantities are not negative except on returns", values=("ok",),
-                        example_column="line_key"),
-                   Rule("unit_price_within_bounds", "between", "unit_price",
-                        "unit prices within sane bounds (discount and adjustment lines are "
-                        "negative)", example_column="line_key"))),
-        Suite(
-            name="stg_shop__orders", asset_key=("staging", "shop", "stg_shop__orders"),
-            table="staging.stg_shop__orders",
-            description="Shop orders: keys, dates, members.",
-            sql="""
-                select orders.shop_order_id as order_id, orders.shop_member_id as member_id,
-                    case when orders.ordered_at > current_timestamp then 'future' else 'ok' end
-                        as order_date_check,
-                    -- a guest order (비회원 주문) names no member: nothing to look up
-                    case when orders.is_guest_order then 'known'
-                         when members.shop_member_id is null then 'unknown' else 'known' end
-                        as customer_check
-                from staging.stg_shop__orders as orders
-                left join staging.stg_shop__members as members
-                    on members.shop_member_id = orders.shop_member_id""",
-            rules=(*_key_rules("order_id", "order_id"),
-                   *_order_rules("order_id", "member_id"))),
-        Suite(
-            name="stg_shop__order_items", asset_key=("staging", "shop", "stg_shop__order_items"),
-            table="staging.stg_shop__order_items",
-            description="Shop order items: quantities and prices.",
-            sql="""
-                select items.shop_order_item_id as item_id,
-                    -- an item whose order is missing (quarantined) cannot be judged: left out
-                    case when orders.shop_order_id is null then null
-                         when items.quantity >= 0 or orders.document_type = 'credit_note'
-                        then 'ok' else 'negative' end as quantity_check,
-                    items.unit_price
-                from staging.stg_shop__order_items as items
-                left join staging.stg_shop__orders as orders
-                    on orders.shop_order_id = items.shop_order_id""",
-            rules=(Rule("quantity_non_negative_except_credit_notes", "in_set", "quantity_check",
-                        "quantities are not negative except on credit notes (returns are "
-                        "claims)", values=("ok",), example_column="item_id"),
-                   Rule("unit_price_within_bounds", "between", "unit_price",
-                        "unit prices within sane bounds", example_column="item_id"))),
+                select caller_number_raw as caller_raw,
+                    coalesce(caller_invalid_reason, nullif(caller_status, 'missing'))
+                        as caller_verdict
+                from staging.stg_callcenter__calls""",
+            derive=_phonenumbers("caller"),
+            rules=(_valid("caller", "caller number a valid Korean number"),
+                   _confirmed("caller"))),
         Suite(
             name="stg_esp__events", asset_key=("staging", "esp", "stg_esp__events"),
             table="staging.stg_esp__events",
-            description="ESP events after deduplication.",
+            description="ESP recipients: the staging verdicts (e-mail, or mobile for SMS).",
             sql="""
-                select events.event_id, events.event_type, events.campaign_id,
-                    case when campaigns.campaign_id is null then 'unknown' else 'known' end
-                        as campaign_check
-                from staging.stg_esp__events as events
-                left join staging.stg_esp__campaigns as campaigns
-                    on campaigns.campaign_id = events.campaign_id""",
-            rules=(*_key_rules("event_id", "event_id"),
-                   Rule("campaign_known", "in_set", "campaign_check",
-                        "every event's campaign is known", values=("known",),
-                        example_column="campaign_id"))),
+                select recipient_raw,
+                    coalesce(recipient_invalid_reason, nullif(recipient_status, 'missing'))
+                        as recipient_verdict
+                from staging.stg_esp__events""",
+            rules=(_valid("recipient", "recipient a valid e-mail (or mobile for SMS "
+                          "campaigns); the ESP is handed every address the sources hold"),)),
     ]
     check_thresholds_cover(suites)
     return suites
@@ -414,4 +316,3 @@ def suite(name: str) -> Suite:
     if not SUITES:
         SUITES.update({s.name: s for s in all_suites()})
     return SUITES[name]
-

@@ -77,6 +77,14 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_d
                "from marketing.mart_customer_rfm",
         "kpi_monthly": "select count(*), sum(purchases), sum(net_revenue), "
                        "sum(anonymous_revenue) from marketing.mart_kpi_monthly",
+        # the contact verdicts of record: the same on both engines (one-edit typo rule included)
+        "contacts": "select count(*), sum(case when mobile_status = 'valid' then 1 else 0 end), "
+                    "sum(case when email_invalid_reason = 'typo_domain' then 1 else 0 end), "
+                    "count(email_suggested), count(home_phone_invalid_reason), "
+                    "count(work_phone_e164), count(postal_code_invalid_reason) "
+                    "from staging.stg_erp__customers",
+        "recipients": "select count(*), sum(case when recipient_status = 'valid' then 1 else 0 "
+                      "end), count(recipient_invalid_reason) from staging.stg_esp__events",
         "crosswalk": "select count(*), count(distinct customer_id) "
                      "from intermediate.int_identity_crosswalk",
         "golden": "select count(*), sum(case when has_valid_mobile then 1 else 0 end) "

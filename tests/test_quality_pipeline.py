@@ -36,7 +36,7 @@ def test_every_rule_reports_a_check_and_a_history_row(pipeline, warehouse) -> No
         asset = "/".join(suite.asset_key)
         for rule in suite.rules:
             assert (asset, "gx_" + rule.name) in evaluations, (asset, rule.name)
-    mobile = evaluations[("raw/erp_customers", "gx_mobile_valid")]
+    mobile = evaluations[("staging/erp/stg_erp__customers", "gx_mobile_valid")]
     metadata = mobile.metadata  # type: ignore[attr-defined]
     assert 0.85 < metadata["observed_share_passing"].value < 1.0
     assert metadata["unexpected_count"].value > 0
@@ -59,12 +59,14 @@ def test_every_rule_reports_a_check_and_a_history_row(pipeline, warehouse) -> No
     assert channels == [("erp_customer", 6), ("golden_record", 6), ("shop_member", 3)]
 
 
-def test_contact_validators_against_the_generators_truth(pipeline, warehouse) -> None:
+def test_staging_contact_verdicts_against_the_generators_truth(pipeline, warehouse) -> None:
     root, _ = pipeline
     result = score(warehouse, root / "truth")
     assert result.truth_invalid > 30 and result.truth_valid > 1000
     assert result.recall_invalid >= 0.99, result.missed_by_defect
     assert result.false_flag_rate <= 0.005, result.false_flags_by_reason
+    # libphonenumber read every phone verdict it can judge
+    assert result.libphonenumber_compared > 500
 
 
 def test_suppressed_and_refused_never_reach_a_contact_list(warehouse) -> None:

@@ -1,72 +1,110 @@
-{#- Contact standardisation shared by every staging model that holds contacts.
-    Each contact becomes a canonical value plus a status (valid / invalid / missing) and a reason,
-    so marts can count completeness and validity per channel and targeting can skip bad values. -#}
+{#- Contact verdicts: the one place that decides whether a phone number, an e-mail address or a
+    postal code as delivered is usable. Staging models hold the verdict of record
+    (<contact>_status valid / invalid / missing, <contact>_invalid_reason, a suggested repair);
+    Great Expectations asserts on those columns and marts count them.
 
-{#- National significant digits of a Korean phone number: +82 / 82 prefixes become a leading 0. -#}
+    The vocabularies are seeds: phone_prefixes (the Korean numbering plan: prefix, kind, in
+    service, length), phone_dummy_subscribers, email_domains (popular and genuine domains),
+    email_typo_domains, contact_placeholders and contact_reasons (every reason code with its
+    English and Korean label).
+
+    A model judges in three steps, because each verdict reads the seeds once:
+      1. normalise: {{ phone_national(raw) }} as <contact>_digits,
+                    {{ email_domain_fix(raw) }} as <contact>_domain_fix
+      2. judge:     {{ phone_verdict(raw, '<contact>_digits', 'mobile') }} as <contact>_verdict,
+                    {{ email_verdict(raw, '<contact>_domain_fix') }} as <contact>_verdict,
+                    {{ postal_code_verdict(raw) }} as <contact>_verdict
+      3. columns:   {{ phone_columns('<contact>') }}, {{ email_columns(raw, '<contact>') }},
+                    {{ postal_code_columns(raw, '<contact>') }} -#}
+
+{#- A word or sign typed where a value was expected (없음, -, x). -#}
+{% macro is_placeholder(column) -%}
+    lower(trim({{ column }})) in (select placeholder from {{ ref('contact_placeholders') }})
+{%- endmacro %}
+
+{#- ----------------------------------------------------------------------------- phones -#}
+
+{#- Digits of a phone number in national form, trunk 0 included: +82 / 82 become 0. A number that
+    lost its leading zero stays as delivered; its verdict says so and suggests the repair. -#}
 {% macro phone_national(column) -%}
     case
         when {{ clean_text(column) }} is null then null
         when trim({{ column }}) like '+82%' or ({{ digits_only(column) }} like '82%'
              and length({{ digits_only(column) }}) in (11, 12))
             then '0' || ltrim(substr({{ digits_only(column) }}, 3), '0')
-        -- A spreadsheet round trip drops the leading zero: 1012345678 was 01012345678.
-        when {{ digits_only(column) }} like '1%' and length({{ digits_only(column) }}) in (9, 10)
-             and substr({{ digits_only(column) }}, 1, 2) in ('10', '11', '16', '17', '18', '19')
-            then '0' || {{ digits_only(column) }}
         else {{ digits_only(column) }}
     end
 {%- endmacro %}
 
-{#- Columns <prefix>_e164, _display, _kind, _status, _invalid_reason from national digits.
-    Legacy 011/016/017/018/019 mobiles are recognised but invalid: their service ended 2021-2023. -#}
-{% macro phone_columns(digits, prefix) -%}
-    case when {{ phone_status_reason(digits) }} is null
-        then '+82' || case when {{ digits }} like '0%' then substr({{ digits }}, 2)
-                           else {{ digits }} end
-    end as {{ prefix }}_e164,
-    case when {{ phone_status_reason(digits) }} is null then {{ phone_display(digits) }} end
-        as {{ prefix }}_display,
-    {{ phone_kind(digits) }} as {{ prefix }}_kind,
-    case
-        when {{ digits }} is null or {{ digits }} = '' then 'missing'
-        when {{ phone_status_reason(digits) }} is null then 'valid'
-        else 'invalid'
-    end as {{ prefix }}_status,
-    {{ phone_status_reason(digits) }} as {{ prefix }}_invalid_reason
+{#- The verdict on a number read with the prefix it starts with (from phone_prefixes), or null
+    when no prefix fits it or its length is not one numbers with that prefix have. `valid_as` is
+    what a usable number is called: 'valid', or 'leading_zero_lost' for a repaired one. -#}
+{% macro _phone_judged(number, expected_kind, valid_as) -%}
+    (select
+        case
+            when {{ _phone_is_dummy(number, 'prefixes') }} then 'dummy_number'
+            when not prefixes.in_service then 'legacy_prefix'
+            {%- if expected_kind %}
+            when prefixes.kind <> '{{ expected_kind }}' then 'not_a_{{ expected_kind }}'
+            {%- endif %}
+            else '{{ valid_as }}'
+        end
+    from {{ ref('phone_prefixes') }} as prefixes
+    where {{ number }} like prefixes.prefix || '%'
+        and length({{ number }}) between prefixes.min_digits and prefixes.max_digits)
 {%- endmacro %}
 
-{% macro phone_kind(digits) -%}
+{#- Subscriber digits (after the prefix) all alike, a well-known dummy, or an exchange block of
+    zeros (no Korean exchange starts with 0): typed to get past a mandatory field. -#}
+{% macro _phone_is_dummy(number, prefixes) -%}
+    {%- set subscriber = "substr(" ~ number ~ ", length(" ~ prefixes ~ ".prefix) + 1)" -%}
+    ({{ prefixes }}.kind <> 'representative' and (
+        replace({{ subscriber }}, substr({{ subscriber }}, 1, 1), '') = ''
+        or {{ subscriber }} in (select subscriber from {{ ref('phone_dummy_subscribers') }})
+        or substr({{ subscriber }}, 1, length({{ subscriber }}) - 4)
+            = repeat('0', length({{ subscriber }}) - 4)))
+{%- endmacro %}
+
+{#- 'valid', 'missing', or the reason code (seed contact_reasons, contact_type phone). -#}
+{% macro phone_verdict(raw, digits, expected_kind=none) -%}
     case
-        when {{ regex_match(digits, '^010[0-9]{8}$') }} then 'mobile'
-        when {{ regex_match(digits, '^01[16789][0-9]{7,8}$') }} then 'legacy_mobile'
-        when {{ regex_match(digits, '^02[0-9]{7,8}$') }} then 'landline'
-        when {{ regex_match(digits, '^0[3-6][1-5][0-9]{7,8}$') }} then 'landline'
-        when {{ regex_match(digits, '^070[0-9]{8}$') }} then 'voip'
-        when {{ regex_match(digits, '^1[568][0-9]{6}$') }} then 'representative'
+        when {{ clean_text(raw) }} is null then 'missing'
+        when {{ is_placeholder(raw) }} or coalesce({{ digits }}, '') = '' then 'placeholder'
+        else coalesce(
+            {{ _phone_judged(digits, expected_kind, 'valid') }},
+            case when {{ digits }} not like '0%' then
+                {{ _phone_judged("'0' || " ~ digits, expected_kind, 'leading_zero_lost') }} end,
+            (select
+                case when length({{ digits }}) < prefixes.min_digits then 'too_short'
+                     else 'too_long' end
+             from {{ ref('phone_prefixes') }} as prefixes
+             where {{ digits }} like prefixes.prefix || '%'),
+            case when length({{ digits }}) < 9 then 'too_short'
+                 when length({{ digits }}) > 12 then 'too_long'
+                 else 'unknown_prefix' end)
     end
 {%- endmacro %}
 
-{#- Null when the number is valid; otherwise why not. -#}
-{% macro phone_status_reason(digits) -%}
-    case
-        when {{ digits }} is null or {{ digits }} = '' then 'missing'
-        when {{ regex_match(digits, '^01[16789][0-9]{7,8}$') }} then 'legacy_prefix'
-        when {{ regex_match(digits, '^010[0-9]{8}$') }}
-             and ({{ regex_match(digits, '^010(0{8}|1{8}|2{8}|3{8}|4{8}|5{8}|6{8}|7{8}|8{8}|9{8})$') }}
-                  or substr({{ digits }}, 4) in ('12345678', '12341234', '00001111')
-                  {#- a 0000 middle block is typed to pass a mandatory field (quality/contacts.py) #}
-                  or substr({{ digits }}, 4, 4) = '0000')
-            then 'dummy_number'
-        when {{ regex_match(digits, '^010[0-9]{8}$') }} then null
-        when {{ regex_match(digits, '^02[0-9]{7,8}$') }} then null
-        when {{ regex_match(digits, '^0[3-6][1-5][0-9]{7,8}$') }} then null
-        when {{ regex_match(digits, '^070[0-9]{8}$') }} then null
-        when {{ regex_match(digits, '^1[568][0-9]{6}$') }} then null
-        when length({{ digits }}) < 9 then 'too_short'
-        when length({{ digits }}) > 11 then 'too_long'
-        when {{ digits }} like '010%' then 'too_short'
-        else 'unknown_prefix'
-    end
+{#- Columns <contact>_e164, _display, _kind, _status, _invalid_reason, _suggested_e164 from the
+    columns <contact>_digits and <contact>_verdict. The kind is the one of the prefix the number
+    starts with (restored leading zero included), valid or not: a legacy 011 number is a mobile. -#}
+{% macro phone_columns(contact) -%}
+    {%- set digits = contact ~ "_digits" -%}
+    {%- set verdict = contact ~ "_verdict" -%}
+    {%- set number = "case " ~ verdict ~ " when 'leading_zero_lost' then '0' || " ~ digits
+        ~ " else " ~ digits ~ " end" -%}
+    case when {{ verdict }} = 'valid' then {{ _phone_e164(digits) }} end as {{ contact }}_e164,
+    case when {{ verdict }} = 'valid' then {{ phone_display(digits) }} end as {{ contact }}_display,
+    (select prefixes.kind from {{ ref('phone_prefixes') }} as prefixes
+     where ({{ number }}) like prefixes.prefix || '%') as {{ contact }}_kind,
+    {{ contact_status(verdict) }} as {{ contact }}_status,
+    {{ contact_reason(verdict) }} as {{ contact }}_invalid_reason,
+    case when {{ verdict }} = 'leading_zero_lost' then {{ _phone_e164("'0' || " ~ digits) }} end
+        as {{ contact }}_suggested_e164
+{%- endmacro %}
+
+{% macro _phone_e164(national) -%}
+    '+82' || case when {{ national }} like '0%' then substr({{ national }}, 2) else {{ national }} end
 {%- endmacro %}
 
 {% macro phone_display(digits) -%}
@@ -78,69 +116,125 @@
             then '02-' || substr({{ digits }}, 3, 4) || '-' || substr({{ digits }}, 7)
         when length({{ digits }}) = 10
             then substr({{ digits }}, 1, 3) || '-' || substr({{ digits }}, 4, 3) || '-' || substr({{ digits }}, 7)
+        when length({{ digits }}) = 12
+            then substr({{ digits }}, 1, 4) || '-' || substr({{ digits }}, 5, 4) || '-' || substr({{ digits }}, 9)
         else substr({{ digits }}, 1, 3) || '-' || substr({{ digits }}, 4, 4) || '-' || substr({{ digits }}, 8)
     end
 {%- endmacro %}
 
-{#- Domains people mistype, with the domain they meant. One list for the whole project. -#}
-{% macro email_typo_domains() -%}
-    {{ return({
-        'naver.con': 'naver.com', 'naver.co': 'naver.com', 'navr.com': 'naver.com',
-        'naver.cm': 'naver.com', 'nave.com': 'naver.com', 'naaver.com': 'naver.com',
-        'gmial.com': 'gmail.com', 'gmail.con': 'gmail.com', 'gmai.com': 'gmail.com',
-        'gamil.com': 'gmail.com', 'gmail.co': 'gmail.com',
-        'hanmial.net': 'hanmail.net', 'hanmail.ent': 'hanmail.net', 'hanmail.com': 'hanmail.net',
-        'hamail.net': 'hanmail.net',
-        'daum.ent': 'daum.net', 'daum.com': 'daum.net', 'duam.net': 'daum.net',
-        'nate.con': 'nate.com', 'kakao.con': 'kakao.com'
-    }) }}
+{#- ----------------------------------------------------------------------------- verdicts -#}
+
+{% macro contact_status(verdict) -%}
+    case {{ verdict }} when 'valid' then 'valid' when 'missing' then 'missing' else 'invalid' end
 {%- endmacro %}
 
-{#- Columns <prefix> (trimmed, lower-case), _domain, _status, _invalid_reason, _suggested. -#}
-{% macro email_columns(column, prefix) -%}
-    {%- set email = "lower(trim(" ~ column ~ "))" -%}
-    {%- set domain = "split_part(" ~ email ~ ", '@', 2)" -%}
-    {%- set typos = email_typo_domains() -%}
-    nullif({{ email }}, '') as {{ prefix }},
-    nullif({{ domain }}, '') as {{ prefix }}_domain,
-    case
-        when {{ clean_text(column) }} is null then 'missing'
-        when {{ email_reason(column) }} is null then 'valid'
-        else 'invalid'
-    end as {{ prefix }}_status,
-    {{ email_reason(column) }} as {{ prefix }}_invalid_reason,
-    case {{ domain }}
-        {%- for typo, fix in typos.items() %}
-        when '{{ typo }}' then split_part({{ email }}, '@', 1) || '@{{ fix }}'
-        {%- endfor %}
-    end as {{ prefix }}_suggested
+{% macro contact_reason(verdict) -%}
+    case when {{ verdict }} not in ('valid', 'missing') then {{ verdict }} end
 {%- endmacro %}
 
-{% macro email_reason(column) -%}
+{#- ----------------------------------------------------------------------------- e-mail -#}
+
+{#- The domain a mistyped domain was meant to be: from the curated list email_typo_domains, else
+    the one popular domain (email_domains) a single edit away — insert, delete, change or swap of
+    two neighbours (naver.con, gmial.com, outlok.com). Null for a known or unrelated domain. -#}
+{% macro email_domain_fix(column) -%}
+    {%- set domain = "split_part(lower(trim(" ~ column ~ ")), '@', 2)" -%}
+    {%- set near = "domains.role = 'popular' and " ~ one_edit_apart(domain, 'domains.domain') -%}
+    coalesce(
+        (select typos.intended_domain from {{ ref('email_typo_domains') }} as typos
+         where typos.typo_domain = {{ domain }}),
+        (select
+            case
+                when max(case when domains.domain = {{ domain }} then 1 else 0 end) = 1 then null
+                when count(case when {{ near }} then 1 end) = 1
+                    then max(case when {{ near }} then domains.domain end)
+            end
+         from {{ ref('email_domains') }} as domains))
+{%- endmacro %}
+
+{#- 'valid', 'missing', or the reason code (seed contact_reasons, contact_type email). -#}
+{% macro email_verdict(column, domain_fix) -%}
     {%- set email = "lower(trim(" ~ column ~ "))" -%}
     case
         when {{ clean_text(column) }} is null then 'missing'
+        when {{ is_placeholder(column) }} or not {{ regex_match(email, '^.*[a-z0-9].*$') }}
+            then 'placeholder'
         when {{ email }} not like '%@%' then 'no_at_sign'
         when not {{ regex_match(email, '^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$') }}
             then 'bad_format'
-        when split_part({{ email }}, '@', 2) in (
-            {%- for typo in email_typo_domains() %}'{{ typo }}'{{ ", " if not loop.last }}{% endfor -%}
-        ) then 'typo_domain'
+        when {{ domain_fix }} is not null then 'typo_domain'
+        else 'valid'
     end
 {%- endmacro %}
 
-{#- Columns <prefix> (5 digits, or the 6 legacy digits) and <prefix>_status:
-    valid / legacy_6_digit / invalid / missing. -#}
-{% macro postal_code_columns(column, prefix) -%}
-    case when length({{ digits_only(column) }}) in (5, 6) then {{ digits_only(column) }} end
-        as {{ prefix }},
+{#- Columns <contact> (trimmed, lower-case), _domain, _status, _invalid_reason, _suggested from
+    the columns <contact>_verdict and <contact>_domain_fix. -#}
+{% macro email_columns(column, contact) -%}
+    {%- set email = "lower(trim(" ~ column ~ "))" -%}
+    {%- set verdict = contact ~ "_verdict" -%}
+    nullif({{ email }}, '') as {{ contact }},
+    nullif(split_part({{ email }}, '@', 2), '') as {{ contact }}_domain,
+    {{ contact_status(verdict) }} as {{ contact }}_status,
+    {{ contact_reason(verdict) }} as {{ contact }}_invalid_reason,
+    case when {{ verdict }} = 'typo_domain'
+        then split_part({{ email }}, '@', 1) || '@' || {{ contact }}_domain_fix end
+        as {{ contact }}_suggested
+{%- endmacro %}
+
+{#- Damerau distance exactly 1 between two strings. -#}
+{% macro one_edit_apart(a, b) -%}
+    {{ return(adapter.dispatch('one_edit_apart')(a, b)) }}
+{%- endmacro %}
+
+{% macro duckdb__one_edit_apart(a, b) -%}
+    damerau_levenshtein({{ a }}, {{ b }}) = 1
+{%- endmacro %}
+
+{#- Without a built-in distance: some position where deleting, changing or swapping one
+    character turns one string into the other. -#}
+{% macro default__one_edit_apart(a, b) -%}
+    ({{ a }} <> {{ b }} and abs(length({{ a }}) - length({{ b }})) <= 1 and exists (
+        select 1
+        from generate_series(1, greatest(length({{ a }}), length({{ b }}))) as positions (i)
+        where (length({{ a }}) = length({{ b }}) + 1
+               and substr({{ a }}, 1, i - 1) || substr({{ a }}, i + 1) = {{ b }})
+           or (length({{ b }}) = length({{ a }}) + 1
+               and substr({{ b }}, 1, i - 1) || substr({{ b }}, i + 1) = {{ a }})
+           or (length({{ a }}) = length({{ b }})
+               and substr({{ a }}, 1, i - 1) || substr({{ a }}, i + 1)
+                   = substr({{ b }}, 1, i - 1) || substr({{ b }}, i + 1))
+           or (length({{ a }}) = length({{ b }}) and i < length({{ a }})
+               and substr({{ a }}, 1, i - 1) || substr({{ a }}, i + 1, 1) || substr({{ a }}, i, 1)
+                   || substr({{ a }}, i + 2) = {{ b }})))
+{%- endmacro %}
+
+{#- ----------------------------------------------------------------------------- postal codes -#}
+
+{#- 'valid' (5 digits, in use since 2015), 'missing', or the reason code (contact_type
+    postal_code). -#}
+{% macro postal_code_verdict(column) -%}
     case
         when {{ clean_text(column) }} is null then 'missing'
-        when {{ regex_match(column, '^[0-9]{5}$') }} then 'valid'
-        when {{ regex_match(column, '^[0-9]{3}-?[0-9]{3}$') }} then 'legacy_6_digit'
-        else 'invalid'
-    end as {{ prefix }}_status
+        when {{ regex_match('trim(' ~ column ~ ')', '^[0-9]{5}$') }} then 'valid'
+        when {{ regex_match('trim(' ~ column ~ ')', '^[0-9]{3}-?[0-9]{3}$') }} then 'legacy_6_digit'
+        when {{ regex_match('trim(' ~ column ~ ')', '^[0-9]{4}$') }} then 'leading_zero_lost'
+        else 'bad_format'
+    end
 {%- endmacro %}
+
+{#- Columns <contact> (the 5 digits, or the 6 legacy digits), _status, _invalid_reason,
+    _suggested (the 4 digits with their leading 0 restored) from <contact>_verdict. -#}
+{% macro postal_code_columns(column, contact) -%}
+    {%- set verdict = contact ~ "_verdict" -%}
+    case when {{ verdict }} in ('valid', 'legacy_6_digit') then {{ digits_only(column) }} end
+        as {{ contact }},
+    {{ contact_status(verdict) }} as {{ contact }}_status,
+    {{ contact_reason(verdict) }} as {{ contact }}_invalid_reason,
+    case when {{ verdict }} = 'leading_zero_lost' then '0' || trim({{ column }}) end
+        as {{ contact }}_suggested
+{%- endmacro %}
+
+{#- ----------------------------------------------------------------------------- names -#}
 
 {#- Name as shown (trimmed, inner spaces collapsed) and as matched (no spaces, lower-case). -#}
 {% macro name_columns(column, prefix) -%}

@@ -27,7 +27,7 @@ erp_values as (
         'work_phone': ('work_phone_display', 'work_phone_status'),
         'fax': ('fax_display', 'fax_status'),
         'email': ('email', 'email_status'),
-        'postal_code': ('postal_code', "case postal_code_status when 'legacy_6_digit' then 'invalid' else postal_code_status end"),
+        'postal_code': ('postal_code', 'postal_code_status'),
         'address': ('address', 'address_status'),
         'address_detail': ('address_detail', "case when address_detail is null then 'missing' else 'valid' end"),
         'birth_date': ('cast(birth_date as ' ~ dbt.type_string() ~ ')', "case when birth_date is null then 'missing' else 'valid' end"),
@@ -51,7 +51,7 @@ shop_values as (
         'name': ('member_name', "case when member_name is null then 'missing' else 'valid' end"),
         'mobile': ('mobile_display', 'mobile_status'),
         'email': ('email', 'email_status'),
-        'postal_code': ('postal_code', "case postal_code_status when 'legacy_6_digit' then 'invalid' else postal_code_status end"),
+        'postal_code': ('postal_code', 'postal_code_status'),
         'address': ('address', 'address_status'),
         'address_detail': ('address_detail', "case when address_detail is null then 'missing' else 'valid' end"),
         'birth_date': ('cast(birth_date as ' ~ dbt.type_string() ~ ')', "case when birth_date is null then 'missing' else 'valid' end"),
@@ -77,8 +77,7 @@ esp_values as (
         max(occurred_at) as updated_at,
         'email' as attribute,
         recipient_email as attribute_value,
-        case when {{ email_reason('recipient_email') }} is null then 'valid' else 'invalid' end
-            as attribute_status
+        max(recipient_status) as attribute_status
     from esp_events
     where recipient_email is not null
     group by recipient_raw, recipient_email

@@ -18,7 +18,7 @@ unioned as (
         rrn_hash,
         case when home_phone_status = 'valid' then home_phone_e164 end as home_phone_e164,
         case when work_phone_status = 'valid' then work_phone_e164 end as work_phone_e164,
-        mobile_status, mobile_kind, mobile_e164, mobile_raw,
+        mobile_status, mobile_kind, mobile_e164, mobile_suggested_e164, mobile_raw,
         email, email_status, email_invalid_reason, email_suggested,
         birth_date, postal_code, postal_code_status, address, first_loaded_at
     from erp_customers
@@ -33,7 +33,7 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as rrn_hash,
         cast(null as {{ dbt.type_string() }}) as home_phone_e164,
         cast(null as {{ dbt.type_string() }}) as work_phone_e164,
-        mobile_status, mobile_kind, mobile_e164, mobile_raw,
+        mobile_status, mobile_kind, mobile_e164, mobile_suggested_e164, mobile_raw,
         email, email_status, email_invalid_reason, email_suggested,
         birth_date, postal_code, postal_code_status, address, first_loaded_at
     from shop_members
@@ -46,7 +46,8 @@ select
     person_name,
     name_key,
     rrn_hash,
-    case when mobile_status = 'valid' and mobile_kind = 'mobile' then mobile_e164 end
+    -- a mobile that lost its leading zero matches by its repaired number
+    case when mobile_kind = 'mobile' then coalesce(mobile_e164, mobile_suggested_e164) end
         as mobile_e164,
     {{ phone_national('mobile_raw') }} as mobile_digits,
     home_phone_e164,

@@ -12,6 +12,13 @@ normalised as (
         *,
         {{ phone_national('caller_number') }} as caller_digits
     from latest
+),
+
+judged as (
+    select
+        *,
+        {{ phone_verdict('caller_number', 'caller_digits') }} as caller_verdict
+    from normalised
 )
 
 select
@@ -19,7 +26,7 @@ select
     {{ parse_timestamp('started_at') }} as started_at,
     lower(trim(direction)) as direction,
     {{ clean_text('caller_number') }} as caller_number_raw,
-    {{ phone_columns('caller_digits', 'caller') }},
+    {{ phone_columns('caller') }},
     {{ name_columns('customer_name', 'customer_name') }},
     {{ call_category('category') }} as call_category,
     {{ clean_text('category') }} as call_category_ko,
@@ -29,4 +36,4 @@ select
     _source_file,
     _batch_id,
     _loaded_at
-from normalised
+from judged

@@ -14,8 +14,21 @@ normalised as (
         {{ phone_national('"휴대폰"') }} as mobile_digits,
         {{ phone_national('"자택전화"') }} as home_phone_digits,
         {{ phone_national('"직장전화"') }} as work_phone_digits,
-        {{ phone_national('"팩스"') }} as fax_digits
+        {{ phone_national('"팩스"') }} as fax_digits,
+        {{ email_domain_fix('"이메일"') }} as email_domain_fix
     from latest
+),
+
+judged as (
+    select
+        *,
+        {{ phone_verdict('"휴대폰"', 'mobile_digits', expected_kind='mobile') }} as mobile_verdict,
+        {{ phone_verdict('"자택전화"', 'home_phone_digits') }} as home_phone_verdict,
+        {{ phone_verdict('"직장전화"', 'work_phone_digits') }} as work_phone_verdict,
+        {{ phone_verdict('"팩스"', 'fax_digits') }} as fax_verdict,
+        {{ email_verdict('"이메일"', 'email_domain_fix') }} as email_verdict,
+        {{ postal_code_verdict('"우편번호"') }} as postal_code_verdict
+    from normalised
 )
 
 select
@@ -23,11 +36,16 @@ select
     {{ name_columns('"고객명"', 'customer_name') }},
     {{ clean_text('"주민등록번호_해시"') }} as rrn_hash,
     {{ clean_text('"휴대폰"') }} as mobile_raw,
-    {{ phone_columns('mobile_digits', 'mobile') }},
-    {{ phone_columns('home_phone_digits', 'home_phone') }},
-    {{ phone_columns('work_phone_digits', 'work_phone') }},
-    {{ phone_columns('fax_digits', 'fax') }},
+    {{ phone_columns('mobile') }},
+    {{ clean_text('"자택전화"') }} as home_phone_raw,
+    {{ phone_columns('home_phone') }},
+    {{ clean_text('"직장전화"') }} as work_phone_raw,
+    {{ phone_columns('work_phone') }},
+    {{ clean_text('"팩스"') }} as fax_raw,
+    {{ phone_columns('fax') }},
+    {{ clean_text('"이메일"') }} as email_raw,
     {{ email_columns('"이메일"', 'email') }},
+    {{ clean_text('"우편번호"') }} as postal_code_raw,
     {{ postal_code_columns('"우편번호"', 'postal_code') }},
     {{ clean_text('"주소"') }} as address,
     {{ clean_text('"상세주소"') }} as address_detail,
@@ -40,4 +58,4 @@ select
     _source_file,
     _batch_id,
     _loaded_at
-from normalised
+from judged

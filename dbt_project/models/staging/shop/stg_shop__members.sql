@@ -12,9 +12,19 @@ latest as (
 normalised as (
     select
         *,
-        {{ phone_national('mobile') }} as mobile_digits
+        {{ phone_national('mobile') }} as mobile_digits,
+        {{ email_domain_fix('email') }} as email_domain_fix
     from latest
     where {{ not_deleted('shop', 'members', ['member_id']) }}
+),
+
+judged as (
+    select
+        *,
+        {{ phone_verdict('mobile', 'mobile_digits', expected_kind='mobile') }} as mobile_verdict,
+        {{ email_verdict('email', 'email_domain_fix') }} as email_verdict,
+        {{ postal_code_verdict('zipcode') }} as postal_code_verdict
+    from normalised
 )
 
 select
@@ -22,8 +32,10 @@ select
     {{ clean_text('login_id') }} as login_id,
     {{ name_columns('name', 'member_name') }},
     {{ clean_text('mobile') }} as mobile_raw,
-    {{ phone_columns('mobile_digits', 'mobile') }},
+    {{ phone_columns('mobile') }},
+    {{ clean_text('email') }} as email_raw,
     {{ email_columns('email', 'email') }},
+    {{ clean_text('zipcode') }} as postal_code_raw,
     {{ postal_code_columns('zipcode', 'postal_code') }},
     {{ clean_text('address1') }} as address,
     {{ clean_text('address2') }} as address_detail,
@@ -35,4 +47,4 @@ select
     first_loaded_at,
     _batch_id,
     _loaded_at
-from normalised
+from judged
