@@ -72,8 +72,9 @@
     (trim({{ column }}) ~ '{{ pattern }}')
 {%- endmacro %}
 
+{#- A search, like PostgreSQL's `~`: anchor with ^ and $ to match the whole value. -#}
 {% macro duckdb__regex_match(column, pattern) -%}
-    regexp_full_match(trim({{ column }}), '{{ pattern }}')
+    regexp_matches(trim({{ column }}), '{{ pattern }}')
 {%- endmacro %}
 
 {% macro digits_only(column) -%}
