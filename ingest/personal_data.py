@@ -41,6 +41,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.vocabularies import seed_rows
+
 TOKEN_PREFIX = "rrn_sha256:"
 
 # --------------------------------------------------------------------------- the one definition
@@ -138,15 +140,22 @@ def mask_rrns(text: str, salt: str) -> str:
 
 
 # --------------------------------------------------------------------------- other identifiers
-# RE2 syntax (DuckDB regexp_matches): no look-around, so boundaries are explicit (a hex hash
-# holds digit runs that look like phone numbers).
+def _phone_pattern(*kinds: str) -> str:
+    """A Korean number written in text, with one of the prefixes the numbering plan (seed
+    phone_prefixes) gives these kinds; RE2 syntax (DuckDB regexp_matches): no look-around, so
+    boundaries are explicit (a hex hash holds digit runs that look like phone numbers)."""
+    prefixes = sorted(row["prefix"][1:] for row in seed_rows("phone_prefixes")
+                      if row["kind"] in kinds and row["prefix"].startswith("0"))
+    return (rf"(^|[^0-9A-Za-z])(\+82[- ]?|0)({'|'.join(prefixes)})[- .)]?[0-9]{{3,4}}[- .]?"
+            r"[0-9]{4}([^0-9A-Za-z]|$)")
+
+
 VALUE_PATTERNS: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-    "mobile_phone": r"(^|[^0-9A-Za-z])(\+82[- ]?|0)1[016789][- .)]?[0-9]{3,4}[- .]?[0-9]{4}"
-                    r"([^0-9A-Za-z]|$)",
-    # Seoul 02 and the 0xx area codes; 15xx/16xx company numbers are not personal.
-    "landline_phone": r"(^|[^0-9A-Za-z])(\+82[- ]?|0)(2|[3-6][1-5])[- .)]?[0-9]{3,4}[- .]?"
-                      r"[0-9]{4}([^0-9A-Za-z]|$)",
+    "mobile_phone": _phone_pattern("mobile"),
+    # area codes and 070 internet phones; 15XX company and 050X forwarding numbers are not
+    # personal
+    "landline_phone": _phone_pattern("landline", "voip"),
     "street_address": r"[가-힣0-9]+(로|길)[ ]?[0-9]+(-[0-9]+)?([^0-9]|$)"
                       r"|[가-힣]+[0-9]*(동|리|가) [0-9]+(-[0-9]+)?(번지)?([^0-9]|$)",
     "rrn": RRN_CANDIDATE_RE2,

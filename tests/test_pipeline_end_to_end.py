@@ -92,6 +92,21 @@ def test_no_clear_text_rrn_anywhere_in_the_warehouse(warehouse) -> None:
     assert hashed > 0
 
 
+DUCKDB_TYPE = {"varchar": "VARCHAR", "double": "DOUBLE", "bigint": "BIGINT", "date": "DATE",
+               "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE"}
+
+
+def test_the_clv_fit_writes_the_column_types_the_ml_source_declares(warehouse) -> None:
+    """The ml source's declared types are a contract: dbt's unit tests build on them."""
+    from tests.test_dbt_unit_tests import declared_ml_tables
+
+    for table, columns in declared_ml_tables().items():
+        written = warehouse.execute(
+            "select column_name, data_type from information_schema.columns where "
+            "table_schema = 'ml' and table_name = ? order by ordinal_position", [table]).fetchall()
+        assert written == [(c, DUCKDB_TYPE[t]) for c, t in columns], table
+
+
 def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
     result = score(warehouse, pipeline[0] / "truth")
     assert result.precision >= 0.99

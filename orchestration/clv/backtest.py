@@ -107,8 +107,9 @@ def as_table(result: Backtest) -> pd.DataFrame:
         "actual_mean": result.actual_total / result.customers,
         "predicted_mean": result.predicted_total / result.customers}])
     rows = pd.concat([rows, total], ignore_index=True)
-    rows["calibration_end"] = result.calibration_end
-    rows["holdout_end"] = result.holdout_end
+    # microseconds: DuckDB's plain TIMESTAMP, the type the ml source declares
+    rows["calibration_end"] = pd.Timestamp(result.calibration_end).as_unit("us")
+    rows["holdout_end"] = pd.Timestamp(result.holdout_end).as_unit("us")
     rows["holdout_weeks"] = (result.holdout_end - result.calibration_end).days / DAYS_PER_WEEK
     for name in ("r", "alpha", "a", "b"):
         rows[f"bgnbd_{name}"] = getattr(result.params, name)
@@ -127,7 +128,7 @@ def as_table_empty() -> pd.DataFrame:
     for column in ("frequency_group", "customers"):
         frame[column] = frame[column].astype("int64")
     for column in ("calibration_end", "holdout_end"):
-        frame[column] = pd.Series(dtype="datetime64[ns]")
+        frame[column] = pd.Series(dtype="datetime64[us]")
     return frame
 
 
