@@ -60,8 +60,11 @@ MAX_JSON_DEPTH = 64  # CTI and ESP exports are flat; deeper is hostile
 _SHOWN_CHARS = 10_000  # of a record too large to keep whole in the quarantine
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # undecodable bytes (surrogateescape)
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # no database stores these as text
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def file_fingerprint(path: Path) -> str:
@@ -129,8 +132,9 @@ def _parse(text: str) -> list[str] | None:
         return None
 
 
-def _csv_records(lines: _Lines, width: int, max_chars: int,
-                 result: BatchResult) -> Iterator[_Record]:
+def _csv_records(
+    lines: _Lines, width: int, max_chars: int, result: BatchResult
+) -> Iterator[_Record]:
     """RFC 4180 records; blank lines are counted in `result`, not returned."""
     following_line = lines.next
     while (first := following_line()) is not None:
@@ -169,8 +173,10 @@ class _Header:
 
 def _read_header(record: _Record, spec: EntitySpec, encoding: str) -> _Header:
     expected = list(spec.column_names)
-    intro = f"header does not match the {spec.name} export (wrong file or encoding?): " \
-            f"expected {len(expected)} columns {', '.join(expected)}"
+    intro = (
+        f"header does not match the {spec.name} export (wrong file or encoding?): "
+        f"expected {len(expected)} columns {', '.join(expected)}"
+    )
     fields = record.fields
     if fields is None:
         return _Header(None, f"{intro}; the first line is not valid CSV", False)
@@ -183,16 +189,29 @@ def _read_header(record: _Record, spec: EntitySpec, encoding: str) -> _Header:
         return _Header(None, f"{intro}; the first line does not decode as {encoding}", False)
     if len(names) == len(expected) and not set(names) & set(expected):
         # Its values are a customer's data: say so, show none of them.
-        return _Header(None, f"{intro}; the first line looks like a data row "
-                             "(a file without its header line?)", True)
+        return _Header(
+            None,
+            f"{intro}; the first line looks like a data row (a file without its header line?)",
+            True,
+        )
     missing = [name for name in expected if name not in names]
     unexpected = [name for name in names if name not in expected]
-    return _Header(None, f"{intro}; missing {', '.join(missing) or 'none'}; unexpected "
-                         f"{', '.join(unexpected)[:200] or 'none'}", False)
+    return _Header(
+        None,
+        f"{intro}; missing {', '.join(missing) or 'none'}; unexpected "
+        f"{', '.join(unexpected)[:200] or 'none'}",
+        False,
+    )
 
 
-def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
-               result: BatchResult, limits: LoadLimits) -> list[Rejection]:
+def _stage_csv(
+    path: Path,
+    spec: EntitySpec,
+    salt: str,
+    rows: IncomingRows,
+    result: BatchResult,
+    limits: LoadLimits,
+) -> list[Rejection]:
     expected = list(spec.column_names)
     rrn_index = next((i for i, c in enumerate(spec.columns) if c.kind == "rrn"), None)
     encoding = source_encoding(path, spec.encoding)
@@ -204,8 +223,9 @@ def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
         rejections.append(Rejection(record.line, field, code, reason, _shown(record.text, salt)))
 
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
-        records = _csv_records(_Lines(handle), len(expected),
-                               limits.max_field_chars * len(expected), result)
+        records = _csv_records(
+            _Lines(handle), len(expected), limits.max_field_chars * len(expected), result
+        )
         first = next(records, None)
         if first is None:
             result.status = "empty_file"
@@ -222,21 +242,33 @@ def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
             fields = record.fields
             if _ESCAPED_BYTES.search(record.text):
                 # Bad bytes first: they may also be why the quoting or field count is off.
-                where = next((i for i, v in enumerate(fields or []) if _ESCAPED_BYTES.search(v)),
-                             None)
+                where = next(
+                    (i for i, v in enumerate(fields or []) if _ESCAPED_BYTES.search(v)), None
+                )
                 name = None if where is None else expected[min(where, len(expected) - 1)]
-                reject(record, name, "undecodable_bytes",
-                       f"{name or 'a field'}: undecodable {encoding} bytes "
-                       f"{_escaped_bytes(record.text)!r}")
+                reject(
+                    record,
+                    name,
+                    "undecodable_bytes",
+                    f"{name or 'a field'}: undecodable {encoding} bytes "
+                    f"{_escaped_bytes(record.text)!r}",
+                )
                 continue
             if fields is None:
-                reject(record, None, "malformed_quoting",
-                       "malformed CSV quoting: a quote is not closed, or text follows a "
-                       "closing quote")
+                reject(
+                    record,
+                    None,
+                    "malformed_quoting",
+                    "malformed CSV quoting: a quote is not closed, or text follows a closing quote",
+                )
                 continue
             if len(fields) != len(expected):
-                reject(record, None, "wrong_field_count",
-                       f"expected {len(expected)} fields, found {len(fields)}")
+                reject(
+                    record,
+                    None,
+                    "wrong_field_count",
+                    f"expected {len(expected)} fields, found {len(fields)}",
+                )
                 continue
             if header.order:
                 fields = [fields[i] for i in header.order]
@@ -267,16 +299,29 @@ def _stage_csv(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
     return rejections
 
 
-def _field_problem(fields: list[str], names: list[str],
-                   limits: LoadLimits) -> tuple[str, str, str] | None:
+def _field_problem(
+    fields: list[str], names: list[str], limits: LoadLimits
+) -> tuple[str, str, str] | None:
     """(field, reason code, reason) of the first field no database may store as it is."""
     for name, value in zip(names, fields, strict=True):
         if len(value) > limits.max_field_chars:
-            return name, "field_too_large", (f"{name}: {len(value):,} characters, more than "
-                                             f"the limit of {limits.max_field_chars:,}")
+            return (
+                name,
+                "field_too_large",
+                (
+                    f"{name}: {len(value):,} characters, more than "
+                    f"the limit of {limits.max_field_chars:,}"
+                ),
+            )
         if _BAD_CHARACTERS.search(value):
-            return name, "invalid_characters", (f"{name}: holds a NUL character or a lone "
-                                                "surrogate, which no database stores as text")
+            return (
+                name,
+                "invalid_characters",
+                (
+                    f"{name}: holds a NUL character or a lone "
+                    "surrogate, which no database stores as text"
+                ),
+            )
     return None
 
 
@@ -296,12 +341,23 @@ def _json_problem(record: dict[str, Any], limits: LoadLimits) -> tuple[str | Non
             return field, "json_too_deep", f"{field}: nested deeper than {MAX_JSON_DEPTH} levels"
         if isinstance(value, str):
             if len(value) > limits.max_field_chars:
-                return field, "field_too_large", (f"{field}: {len(value):,} characters, more "
-                                                  f"than the limit of {limits.max_field_chars:,}")
+                return (
+                    field,
+                    "field_too_large",
+                    (
+                        f"{field}: {len(value):,} characters, more "
+                        f"than the limit of {limits.max_field_chars:,}"
+                    ),
+                )
             if _BAD_CHARACTERS.search(value):
-                return field, "invalid_characters", (
-                    f"{field}: holds a NUL character or a lone surrogate escape, which no "
-                    "database stores as text")
+                return (
+                    field,
+                    "invalid_characters",
+                    (
+                        f"{field}: holds a NUL character or a lone surrogate escape, which no "
+                        "database stores as text"
+                    ),
+                )
         elif isinstance(value, dict):
             stack += [(field, v, depth + 1) for v in value.values()]
             stack += [(field, k, depth + 1) for k in value]
@@ -339,23 +395,32 @@ class _JsonShape:
     encoding: str
 
 
-def _json_row(text: str, shape: _JsonShape, salt: str, limits: LoadLimits
-              ) -> tuple[str | None, str, str] | tuple[str, list[str | None], str | None]:
+def _json_row(
+    text: str, shape: _JsonShape, salt: str, limits: LoadLimits
+) -> tuple[str | None, str, str] | tuple[str, list[str | None], str | None]:
     """(row hash, values, unknown fields as JSON) of one JSON line, or (field, reason code,
     reason) when it is refused."""
     if _ESCAPED_BYTES.search(text):
-        return None, "undecodable_bytes", (f"undecodable {shape.encoding} bytes "
-                                           f"{_escaped_bytes(text)!r}")
+        return (
+            None,
+            "undecodable_bytes",
+            (f"undecodable {shape.encoding} bytes {_escaped_bytes(text)!r}"),
+        )
     if len(text) > limits.max_field_chars * (len(shape.names) + 1):
-        return None, "field_too_large", (f"a line of {len(text):,} characters, more than the "
-                                         f"limit of {limits.max_field_chars:,} per field allows")
+        return (
+            None,
+            "field_too_large",
+            (
+                f"a line of {len(text):,} characters, more than the "
+                f"limit of {limits.max_field_chars:,} per field allows"
+            ),
+        )
     # Without a backslash nothing is escaped: gating the line gates every string in it.
     escaped = "\\" in text
     if not escaped:
         text = mask_rrns(text, salt)
     try:
-        record = json.loads(text, parse_int=_literal, parse_float=_literal,
-                            parse_constant=_literal)
+        record = json.loads(text, parse_int=_literal, parse_float=_literal, parse_constant=_literal)
     except RecursionError:
         return None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels"
     except json.JSONDecodeError as error:
@@ -371,20 +436,32 @@ def _json_row(text: str, shape: _JsonShape, salt: str, limits: LoadLimits
     if escaped:
         record = _gate_json(record, salt)
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    unknown = None if record.keys() <= shape.known else {
-        k: v for k, v in record.items() if k not in shape.known}
-    return (_md5(text), [_as_text(record.get(n)) for n in shape.names],
-            json.dumps(unknown, ensure_ascii=False, separators=(",", ":")) if unknown else None)
+    unknown = (
+        None
+        if record.keys() <= shape.known
+        else {k: v for k, v in record.items() if k not in shape.known}
+    )
+    return (
+        _md5(text),
+        [_as_text(record.get(n)) for n in shape.names],
+        json.dumps(unknown, ensure_ascii=False, separators=(",", ":")) if unknown else None,
+    )
 
 
-def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
-                 result: BatchResult, limits: LoadLimits) -> list[Rejection]:
+def _stage_jsonl(
+    path: Path,
+    spec: EntitySpec,
+    salt: str,
+    rows: IncomingRows,
+    result: BatchResult,
+    limits: LoadLimits,
+) -> list[Rejection]:
     rejections: list[Rejection] = []
     shape = _JsonShape(spec.column_names, frozenset(spec.column_names), spec.encoding)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             if not raw.strip():
                 result.blank_lines += 1
                 continue
@@ -394,8 +471,15 @@ def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
             if isinstance(second, list):
                 rows.add(number, first, second, third)  # type: ignore[arg-type]
             else:
-                rejections.append(Rejection(number, first, second, third,  # type: ignore[arg-type]
-                                            _shown(text, salt)))
+                rejections.append(
+                    Rejection(
+                        number,
+                        first,
+                        second,
+                        third,  # type: ignore[arg-type]
+                        _shown(text, salt),
+                    )
+                )
     if result.rows_read == 0:
         result.status = "empty_file"
     return rejections
@@ -405,18 +489,32 @@ def _stage_jsonl(path: Path, spec: EntitySpec, salt: str, rows: IncomingRows,
 def _record_sql(spec: EntitySpec) -> str:
     """The delivered record rebuilt from `_incoming`, for rows the SQL checks quarantine."""
     if spec.format == "csv":
-        return "concat_ws(',', " + ", ".join(
-            f"coalesce({quote(spec.stored_name(c))}, '')" for c in spec.columns) + ")"
-    return "json_object(" + ", ".join(
-        f"{sql_literal(c.name)}, {quote(c.name)}" for c in spec.columns) + ")::varchar"
+        return (
+            "concat_ws(',', "
+            + ", ".join(f"coalesce({quote(spec.stored_name(c))}, '')" for c in spec.columns)
+            + ")"
+        )
+    return (
+        "json_object("
+        + ", ".join(f"{sql_literal(c.name)}, {quote(c.name)}" for c in spec.columns)
+        + ")::varchar"
+    )
 
 
-def load_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, path: Path, landing_dir: Path,
-              salt: str, limits: LoadLimits | None = None) -> BatchResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    path: Path,
+    landing_dir: Path,
+    salt: str,
+    limits: LoadLimits | None = None,
+) -> BatchResult:
     """Load one landed file into `spec`'s raw table. A file already loaded is skipped."""
     limits = limits or LoadLimits()
-    source_ref = mask_rrns(path.relative_to(landing_dir).as_posix() if path.is_relative_to(
-        landing_dir) else str(path), salt)
+    source_ref = mask_rrns(
+        path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path),
+        salt,
+    )
     fingerprint = file_fingerprint(path)
     seen_as = earlier_load(con, spec, fingerprint)
     if seen_as and source_ref in seen_as:
@@ -426,17 +524,24 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, path: Path, land
         return log_duplicate_file(con, spec, source_ref, fingerprint, seen_as[0])
     started_at = datetime.now(UTC)
     result = BatchResult(spec.name, source_ref, "loaded", batch_id=new_batch_id())
-    rows = IncomingRows(con, [spec.stored_name(c) for c in spec.columns],
-                        with_unknown=spec.format == "jsonl")
+    rows = IncomingRows(
+        con, [spec.stored_name(c) for c in spec.columns], with_unknown=spec.format == "jsonl"
+    )
     try:
         stage = _stage_csv if spec.format == "csv" else _stage_jsonl
         rejections = stage(path, spec, salt, rows, result, limits)
         rows.flush()
-        return publish_batch(con, spec, result, fingerprint=fingerprint,
-                             record_sql=_record_sql(spec), rejections=rejections,
-                             started_at=started_at,
-                             extra_select="_unknown" if spec.format == "jsonl" else "",
-                             limits=limits)
+        return publish_batch(
+            con,
+            spec,
+            result,
+            fingerprint=fingerprint,
+            record_sql=_record_sql(spec),
+            rejections=rejections,
+            started_at=started_at,
+            extra_select="_unknown" if spec.format == "jsonl" else "",
+            limits=limits,
+        )
     finally:
         con.execute("drop table if exists _incoming")
 
@@ -455,8 +560,10 @@ def landed_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:
     folder = landing_dir / PurePosixPath(spec.location).parent
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.iterdir() if p.is_file() and _name_matches(p.name, spec)),
-                  key=lambda p: p.name.lower())
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and _name_matches(p.name, spec)),
+        key=lambda p: p.name.lower(),
+    )
 
 
 def unmatched_files(landing_dir: Path, spec: EntitySpec) -> list[str]:
@@ -479,8 +586,15 @@ def unmatched_files(landing_dir: Path, spec: EntitySpec) -> list[str]:
     return out
 
 
-def load_entity_files(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing_dir: Path,
-                      salt: str, limits: LoadLimits | None = None) -> list[BatchResult]:
+def load_entity_files(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    landing_dir: Path,
+    salt: str,
+    limits: LoadLimits | None = None,
+) -> list[BatchResult]:
     """Load every landed file of `spec` not loaded before, oldest name first."""
-    return [load_file(con, spec, path, landing_dir, salt, limits)
-            for path in landed_files(landing_dir, spec)]
+    return [
+        load_file(con, spec, path, landing_dir, salt, limits)
+        for path in landed_files(landing_dir, spec)
+    ]

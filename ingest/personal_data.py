@@ -48,25 +48,33 @@ TOKEN_PREFIX = "rrn_sha256:"
 # --------------------------------------------------------------------------- the one definition
 _DIGIT = "0-9０-９"
 # Characters people put between the birth date and the other seven digits.
-_SEPARATORS = (r"\-‐‑‒–—―−﹘﹣－._＿·・/／\\"  # hyphens, dashes, minus, dots, underscores, slashes
-               " \u00a0\u3000" r"\t\n\r")  # spaces (also no-break, ideographic), line breaks
+_SEPARATORS = (
+    r"\-‐‑‒–—―−﹘﹣－._＿·・/／\\"  # hyphens, dashes, minus, dots, underscores, slashes
+    " \u00a0\u3000"
+    r"\t\n\r"
+)  # spaces (also no-break, ideographic), line breaks
 _MAX_SEPARATORS = 3
 _LETTER = "A-Za-zＡ-Ｚａ-ｚ"
-_BODY = (f"([{_DIGIT}]{{2}})([01０１][{_DIGIT}])([0-3０-３][{_DIGIT}])"
-         f"[{_SEPARATORS}]{{0,{_MAX_SEPARATORS}}}([1-8１-８])([{_DIGIT}]{{6}})")
+_BODY = (
+    f"([{_DIGIT}]{{2}})([01０１][{_DIGIT}])([0-3０-３][{_DIGIT}])"
+    f"[{_SEPARATORS}]{{0,{_MAX_SEPARATORS}}}([1-8１-８])([{_DIGIT}]{{6}})"
+)
 # Not touching another digit or letter: longer numbers (cards, orders) and hex strings (hashes,
 # ids, our own tokens) do not match.
 RRN_PATTERN = re.compile(f"(?<![{_DIGIT}{_LETTER}]){_BODY}(?![{_DIGIT}{_LETTER}])")
 _JSON_ESCAPE_RE2 = r"\\u[0-9A-Fa-f]{4}"
 # RE2 has no look-around: explicit boundaries instead. Text holding a JSON \u escape is a
 # candidate too, because the escape may hide a digit or a dash.
-RRN_CANDIDATE_RE2 = (f"(^|[^{_DIGIT}{_LETTER}]){_BODY.replace('(', '(?:')}([^{_DIGIT}{_LETTER}]|$)"
-                     f"|{_JSON_ESCAPE_RE2}")
+RRN_CANDIDATE_RE2 = (
+    f"(^|[^{_DIGIT}{_LETTER}]){_BODY.replace('(', '(?:')}([^{_DIGIT}{_LETTER}]|$)"
+    f"|{_JSON_ESCAPE_RE2}"
+)
 
 _CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000}
 _JSON_ESCAPE = re.compile(
     r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"  # a surrogate pair
-    r"|\\u([0-9a-fA-F]{4})|\\([nrt/\"\\])")
+    r"|\\u([0-9a-fA-F]{4})|\\([nrt/\"\\])"
+)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "/": "/", '"': '"', "\\": "\\"}
 
 
@@ -77,6 +85,7 @@ def normalise_digits(value: str) -> str:
 
 def decode_json_escapes(text: str) -> str:
     """`text` with JSON string escapes decoded (lone surrogate escapes are left as written)."""
+
     def decode(match: re.Match[str]) -> str:
         high, low, single, simple = match.groups()
         if high:
@@ -91,8 +100,9 @@ def decode_json_escapes(text: str) -> str:
 
 def is_date_valid(yy: str, mm: str, dd: str, gender_digit: str) -> bool:
     """True when YYMMDD is a real calendar date for the century the gender digit implies."""
-    yy, mm, dd, gender_digit = (unicodedata.normalize("NFKC", part)
-                                for part in (yy, mm, dd, gender_digit))
+    yy, mm, dd, gender_digit = (
+        unicodedata.normalize("NFKC", part) for part in (yy, mm, dd, gender_digit)
+    )
     try:
         date(_CENTURY[gender_digit] + int(yy), int(mm), int(dd))
     except (KeyError, ValueError):
@@ -144,10 +154,15 @@ def _phone_pattern(*kinds: str) -> str:
     """A Korean number written in text, with one of the prefixes the numbering plan (seed
     phone_prefixes) gives these kinds; RE2 syntax (DuckDB regexp_matches): no look-around, so
     boundaries are explicit (a hex hash holds digit runs that look like phone numbers)."""
-    prefixes = sorted(row["prefix"][1:] for row in seed_rows("phone_prefixes")
-                      if row["kind"] in kinds and row["prefix"].startswith("0"))
-    return (rf"(^|[^0-9A-Za-z])(\+82[- ]?|0)({'|'.join(prefixes)})[- .)]?[0-9]{{3,4}}[- .]?"
-            r"[0-9]{4}([^0-9A-Za-z]|$)")
+    prefixes = sorted(
+        row["prefix"][1:]
+        for row in seed_rows("phone_prefixes")
+        if row["kind"] in kinds and row["prefix"].startswith("0")
+    )
+    return (
+        rf"(^|[^0-9A-Za-z])(\+82[- ]?|0)({'|'.join(prefixes)})[- .)]?[0-9]{{3,4}}[- .]?"
+        r"[0-9]{4}([^0-9A-Za-z]|$)"
+    )
 
 
 VALUE_PATTERNS: dict[str, str] = {
@@ -157,7 +172,7 @@ VALUE_PATTERNS: dict[str, str] = {
     # personal
     "landline_phone": _phone_pattern("landline", "voip"),
     "street_address": r"[가-힣0-9]+(로|길)[ ]?[0-9]+(-[0-9]+)?([^0-9]|$)"
-                      r"|[가-힣]+[0-9]*(동|리|가) [0-9]+(-[0-9]+)?(번지)?([^0-9]|$)",
+    r"|[가-힣]+[0-9]*(동|리|가) [0-9]+(-[0-9]+)?(번지)?([^0-9]|$)",
     "rrn": RRN_CANDIDATE_RE2,
 }
 _NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient|sender|member)"
@@ -166,7 +181,9 @@ _NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient
 IDENTIFIER_COLUMN = re.compile(
     rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|고객명|.*(mobile|phone|tel|fax|email|e_mail|caller"
     r"|address|addr|postal_code|zip_code|rrn|jumin|recipient|sender|휴대폰|전화|이메일|주소|"
-    r"우편번호|주민).*)$", re.IGNORECASE)
+    r"우편번호|주민).*)$",
+    re.IGNORECASE,
+)
 COLUMN_NAME = "column_name"
 ALL_KINDS: tuple[str, ...] = (COLUMN_NAME, *VALUE_PATTERNS)
 RRN_ONLY: tuple[str, ...] = ("rrn",)
@@ -196,7 +213,7 @@ def mask(value: object) -> str:
     if re.search(r"[0-9]", text):
         if len(_NON_DIGIT.sub("", text)) <= 4:
             return "*" * len(text)
-        return re.sub(r"[0-9]", "*", text[: len(text) - 4]) + text[len(text) - 4:]
+        return re.sub(r"[0-9]", "*", text[: len(text) - 4]) + text[len(text) - 4 :]
     return text[:1] + "*" * max(len(text) - 1, 0)
 
 
@@ -227,34 +244,54 @@ def _quote(name: str) -> str:
 
 def text_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     schema, name = table.split(".", 1)
-    return [row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? "
-        "and table_name = ? and data_type = 'VARCHAR' and table_catalog = current_database() "
-        "order by ordinal_position", [schema, name]).fetchall()]
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ? and data_type = 'VARCHAR' and table_catalog = current_database() "
+            "order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
 
 
-def scan_table(con: duckdb.DuckDBPyConnection, table: str, kinds: tuple[str, ...] = ALL_KINDS,
-               where: str | None = None, sample_rows: int | None = None) -> list[Finding]:
+def scan_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    kinds: tuple[str, ...] = ALL_KINDS,
+    where: str | None = None,
+    sample_rows: int | None = None,
+) -> list[Finding]:
     """Personal data of the given kinds in the text columns of `schema.table`, in one pass:
     DuckDB matches the RE2 patterns, Python keeps the date-valid RRNs. `where` limits the rows,
     `sample_rows` bounds how many are read (None = all)."""
     schema, name = table.split(".", 1)
     columns = text_columns(con, table)
-    findings = [Finding(table, column, COLUMN_NAME, 0, "") for column in columns
-                if COLUMN_NAME in kinds and IDENTIFIER_COLUMN.match(column)]
-    checks = [(column, kind, VALUE_PATTERNS[kind].replace("'", "''"))
-              for column in columns for kind in kinds if kind in VALUE_PATTERNS]
+    findings = [
+        Finding(table, column, COLUMN_NAME, 0, "")
+        for column in columns
+        if COLUMN_NAME in kinds and IDENTIFIER_COLUMN.match(column)
+    ]
+    checks = [
+        (column, kind, VALUE_PATTERNS[kind].replace("'", "''"))
+        for column in columns
+        for kind in kinds
+        if kind in VALUE_PATTERNS
+    ]
     if not checks:
         return findings
     source = f"{_quote(schema)}.{_quote(name)}" + (f" where {where}" if where else "")
     if sample_rows is not None:
-        source = (f"(select {', '.join(_quote(c) for c in columns)} from {source} "
-                  f"using sample {int(sample_rows)} rows)")
+        source = (
+            f"(select {', '.join(_quote(c) for c in columns)} from {source} "
+            f"using sample {int(sample_rows)} rows)"
+        )
     aggregates = ", ".join(
         f"count(*) filter (where regexp_matches({_quote(column)}, '{pattern}')), "
         f"list({_quote(column)}) filter (where regexp_matches({_quote(column)}, '{pattern}'))"
         f"[1:{_RRN_CANDIDATES if kind == 'rrn' else 1}]"
-        for column, kind, pattern in checks)
+        for column, kind, pattern in checks
+    )
     row = con.execute(f"select {aggregates} from {source}").fetchone()
     for i, (column, kind, _) in enumerate(checks):
         count, values = row[2 * i], row[2 * i + 1] or []
@@ -266,15 +303,22 @@ def scan_table(con: duckdb.DuckDBPyConnection, table: str, kinds: tuple[str, ...
     return findings
 
 
-def scan_database(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...] = ALL_KINDS,
-                  sample_rows: int | None = None) -> list[Finding]:
+def scan_database(
+    con: duckdb.DuckDBPyConnection,
+    kinds: tuple[str, ...] = ALL_KINDS,
+    sample_rows: int | None = None,
+) -> list[Finding]:
     """Every base table in every schema of the connection's database."""
     tables = con.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and table_catalog = current_database() "
-        "order by 1").fetchall()
-    return [finding for (table,) in tables
-            for finding in scan_table(con, table, kinds, sample_rows=sample_rows)]
+        "order by 1"
+    ).fetchall()
+    return [
+        finding
+        for (table,) in tables
+        for finding in scan_table(con, table, kinds, sample_rows=sample_rows)
+    ]
 
 
 def is_duckdb_file(path: Path) -> bool:
@@ -293,8 +337,10 @@ def scan_file(path: Path) -> list[Finding]:
     if is_duckdb_file(path):
         con = duckdb.connect(str(path), read_only=True)
         try:
-            return [Finding(f"{path}:{f.where}", f.column, f.kind, f.rows, f.masked_sample)
-                    for f in scan_database(con, RRN_ONLY)]
+            return [
+                Finding(f"{path}:{f.where}", f.column, f.kind, f.rows, f.masked_sample)
+                for f in scan_database(con, RRN_ONLY)
+            ]
         finally:
             con.close()
     hits: list[str] = []

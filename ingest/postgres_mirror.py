@@ -24,8 +24,13 @@ from ingest.raw_store import quote
 from ingest.settings import Settings
 from ingest.work_folders import remove_stale, work_folder
 
-_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP WITH TIME ZONE": "timestamptz",
-          "INTEGER": "integer", "TIMESTAMP": "timestamp"}
+_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "INTEGER": "integer",
+    "TIMESTAMP": "timestamp",
+}
 
 
 def pg_params(database: str | None = None) -> dict[str, str]:
@@ -54,31 +59,44 @@ def mirror_raw(warehouse_path: str, database: str | None = None) -> dict[str, in
     pg = psycopg2.connect(**params)
     copied: dict[str, int] = {}
     try:
-        tables = [t for (t,) in duck.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' "
-            "order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in duck.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' "
+                "order by 1"
+            ).fetchall()
+        ]
         with pg, pg.cursor() as cursor:
             cursor.execute("create schema if not exists raw")
         for table in tables:
             columns = duck.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'raw' and table_name = ? order by ordinal_position",
-                [table]).fetchall()
+                [table],
+            ).fetchall()
             definition = sql.SQL(", ").join(
                 sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(_TYPES.get(kind, "text")))
-                for name, kind in columns)
+                for name, kind in columns
+            )
             # Raw rows hold personal data: staged beside the warehouse, never in /tmp.
-            with work_folder(Path(warehouse_path).resolve().parent,
-                             f".mirror-{os.getpid()}-{table}") as folder:
+            with work_folder(
+                Path(warehouse_path).resolve().parent, f".mirror-{os.getpid()}-{table}"
+            ) as folder:
                 staged = folder / f"{table}.csv"
-                duck.execute(f"copy (select * from raw.{quote(table)}) to '{staged}' "
-                             "(format csv, header false)")
+                duck.execute(
+                    f"copy (select * from raw.{quote(table)}) to '{staged}' "
+                    "(format csv, header false)"
+                )
                 with pg, pg.cursor() as cursor, staged.open(encoding="utf-8") as handle:
                     target = sql.Identifier("raw", table)
                     cursor.execute(sql.SQL("drop table if exists {} cascade").format(target))
                     cursor.execute(sql.SQL("create table {} ({})").format(target, definition))
-                    cursor.copy_expert(sql.SQL("copy {} from stdin with (format csv)").format(
-                        target).as_string(cursor), handle)
+                    cursor.copy_expert(
+                        sql.SQL("copy {} from stdin with (format csv)")
+                        .format(target)
+                        .as_string(cursor),
+                        handle,
+                    )
                     copied[table] = cursor.rowcount
     finally:
         duck.close()

@@ -43,8 +43,9 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection,
-                      specs: Sequence[EntitySpec] = ENTITIES) -> None:
+def ensure_raw_schema(
+    con: duckdb.DuckDBPyConnection, specs: Sequence[EntitySpec] = ENTITIES
+) -> None:
     con.execute("create schema if not exists raw")
     con.execute("""
         create table if not exists raw._load_batches (
@@ -141,8 +142,9 @@ class Rejection:
 class IncomingRows:
     """The temporary table `_incoming`, filled from Python in Arrow chunks of CHUNK_ROWS rows."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, names: Sequence[str],
-                 with_unknown: bool = False) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, names: Sequence[str], with_unknown: bool = False
+    ) -> None:
         self.con = con
         fields = [("_line", pa.int64()), ("_hash", pa.string())]
         fields += [(name, pa.string()) for name in names]
@@ -151,14 +153,21 @@ class IncomingRows:
         self.schema = pa.schema(fields)
         self.with_unknown = with_unknown
         self.rows: list[tuple[object, ...]] = []
-        con.execute("create or replace temp table _incoming ("
-                    + ", ".join(f"{quote(f.name)} {'bigint' if f.name == '_line' else 'varchar'}"
-                                for f in self.schema) + ")")
+        con.execute(
+            "create or replace temp table _incoming ("
+            + ", ".join(
+                f"{quote(f.name)} {'bigint' if f.name == '_line' else 'varchar'}"
+                for f in self.schema
+            )
+            + ")"
+        )
 
-    def add(self, line: int, digest: str, values: Sequence[str | None],
-            unknown: str | None = None) -> None:
-        self.rows.append((line, digest, *values, unknown) if self.with_unknown
-                         else (line, digest, *values))
+    def add(
+        self, line: int, digest: str, values: Sequence[str | None], unknown: str | None = None
+    ) -> None:
+        self.rows.append(
+            (line, digest, *values, unknown) if self.with_unknown else (line, digest, *values)
+        )
         if len(self.rows) >= CHUNK_ROWS:
             self.flush()
 
@@ -168,7 +177,8 @@ class IncomingRows:
         columns = zip(*self.rows, strict=True)
         chunk = pa.Table.from_arrays(
             [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
-            schema=self.schema)
+            schema=self.schema,
+        )
         self.con.register("_chunk", chunk)
         try:
             self.con.execute("insert into _incoming select * from _chunk")
@@ -201,19 +211,23 @@ class _Bounds:
 
     @property
     def watermark_latest(self) -> str:
-        return self.literal(self.now_local
-                            + timedelta(minutes=self.limits.watermark_tolerance_minutes))
+        return self.literal(
+            self.now_local + timedelta(minutes=self.limits.watermark_tolerance_minutes)
+        )
 
 
 def _parsed_timestamp(value: str) -> str:
     # Mirrors the dbt macro parse_timestamp on DuckDB, so a value that passes here casts there.
-    return (f"case when regexp_full_match({value}, '([+-][0-9]{{2}}:?[0-9]{{2}}|Z)$') "
-            f"then timezone('Asia/Seoul', try_cast({value} as timestamptz)) "
-            f"else try_cast({value} as timestamp) end")
+    return (
+        f"case when regexp_full_match({value}, '([+-][0-9]{{2}}:?[0-9]{{2}}|Z)$') "
+        f"then timezone('Asia/Seoul', try_cast({value} as timestamptz)) "
+        f"else try_cast({value} as timestamp) end"
+    )
 
 
-def _field_problems(column: Column, stored: str, bounds: _Bounds,
-                    watermark: bool = False) -> list[tuple[str, str]]:
+def _field_problems(
+    column: Column, stored: str, bounds: _Bounds, watermark: bool = False
+) -> list[tuple[str, str]]:
     """(sql condition that marks the value bad, reason code) pairs for one column, in order."""
     value = f"trim({quote(stored)})"
     present = f"({quote(stored)} is not null and {value} <> '')"
@@ -230,21 +244,35 @@ def _field_problems(column: Column, stored: str, bounds: _Bounds,
             parsed, code = _parsed_timestamp(value), "bad_timestamp"
         problems.append((f"{present} and {parsed} is null", code))
         if watermark:
-            problems.append((f"{present} and {parsed} > {bounds.watermark_latest}",
-                             "watermark_in_future"))
-        problems.append((f"{present} and ({parsed} < {bounds.earliest} "
-                         f"or {parsed} > {bounds.latest})", "implausible_date"))
+            problems.append(
+                (f"{present} and {parsed} > {bounds.watermark_latest}", "watermark_in_future")
+            )
+        problems.append(
+            (
+                f"{present} and ({parsed} < {bounds.earliest} or {parsed} > {bounds.latest})",
+                "implausible_date",
+            )
+        )
     elif column.kind in ("int", "decimal"):
         number = f"replace({value}, ',', '')"
         if column.kind == "int":
-            problems.append((f"{present} and try_cast({number} as bigint) is null",
-                             "bad_number"))
+            problems.append((f"{present} and try_cast({number} as bigint) is null", "bad_number"))
         else:
             # Amounts in any currency: thousands separators and a decimal point, no exponent.
-            problems.append((f"{present} and not regexp_full_match({number}, "
-                             r"'-?[0-9]+(\.[0-9]+)?')", "bad_number"))
-        problems.append((f"{present} and abs(try_cast({number} as double)) > "
-                         f"{bounds.limits.max_abs_number!r}", "implausible_number"))
+            problems.append(
+                (
+                    f"{present} and not regexp_full_match({number}, "
+                    r"'-?[0-9]+(\.[0-9]+)?')",
+                    "bad_number",
+                )
+            )
+        problems.append(
+            (
+                f"{present} and abs(try_cast({number} as double)) > "
+                f"{bounds.limits.max_abs_number!r}",
+                "implausible_number",
+            )
+        )
     return problems
 
 
@@ -256,11 +284,13 @@ def _reason_text(code: str, bounds: _Bounds) -> str:
         "bad_date": "unparsable date",
         "bad_timestamp": "unparsable timestamp",
         "bad_number": "not a number",
-        "implausible_date": (f"outside {limits.earliest_date} .. today + "
-                             f"{limits.max_future_days} days"),
+        "implausible_date": (
+            f"outside {limits.earliest_date} .. today + {limits.max_future_days} days"
+        ),
         "implausible_number": f"beyond ±{limits.max_abs_number:,.0f}",
-        "watermark_in_future": (f"later than now + {limits.watermark_tolerance_minutes} min, "
-                                "not taken as the watermark"),
+        "watermark_in_future": (
+            f"later than now + {limits.watermark_tolerance_minutes} min, not taken as the watermark"
+        ),
     }[code]
 
 
@@ -275,8 +305,10 @@ def _validation_sql(spec: EntitySpec, bounds: _Bounds) -> tuple[str, str, str]:
         watermark = column.name == spec.watermark_column
         for condition, code in _field_problems(column, stored, bounds, watermark):
             shown = f"coalesce({quote(stored)}, '')"
-            text = (f"{sql_literal(column.name + ': ' + _reason_text(code, bounds) + ' ')}"
-                    f" || '''' || left({shown}, 60) || ''''")
+            text = (
+                f"{sql_literal(column.name + ': ' + _reason_text(code, bounds) + ' ')}"
+                f" || '''' || left({shown}, 60) || ''''"
+            )
             reasons.append(f"case when {condition} then {text} end")
             codes.append(f"case when {condition} then {sql_literal(code)} end")
             fields.append(f"case when {condition} then {sql_literal(column.name)} end")
@@ -306,8 +338,7 @@ def publish_batch(
     quarantined) count as unchanged: that is how re-reading an overlap window adds nothing.
     """
     batch_id = result.batch_id
-    bounds = _Bounds(limits or LoadLimits(),
-                     datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
+    bounds = _Bounds(limits or LoadLimits(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
     reason, code, field_ = _validation_sql(spec, bounds)
     stored = [spec.stored_name(c) for c in spec.columns]
     cols = ", ".join(quote(c) for c in stored)
@@ -319,8 +350,10 @@ def publish_batch(
             select *, {reason} as _reason, {code} as _reason_code, {field_} as _field
             from _incoming""")
         if skip_known_rows:
-            keys = " and ".join(f"known.{quote(k)} is not distinct from _checked.{quote(k)}"
-                                for k in spec.key_columns)
+            keys = " and ".join(
+                f"known.{quote(k)} is not distinct from _checked.{quote(k)}"
+                for k in spec.key_columns
+            )
             con.execute(f"""
                 create or replace temp table _checked as
                 select * from _checked
@@ -335,36 +368,69 @@ def publish_batch(
         staged = con.execute("select count(*) from _checked").fetchone()[0]
         result.rows_unchanged = result.rows_read - len(rejections) - staged
         unknown_column = ", _unknown_fields" if extra_select else ""
-        con.execute(f"""
+        con.execute(
+            f"""
             insert into {spec.raw_table} ({cols}, _batch_id, _source_file, _source_line,
                                           _loaded_at, _row_hash{unknown_column})
-            select {cols}, ?, ?, _line, ?, _hash{extra_select and ', ' + extra_select}
+            select {cols}, ?, ?, _line, ?, _hash{extra_select and ", " + extra_select}
             from _checked where _reason is null order by _line""",
-                    [batch_id, result.source_ref, now])
-        con.execute(f"""
+            [batch_id, result.source_ref, now],
+        )
+        con.execute(
+            f"""
             insert into raw._quarantine
             select ?, ?, ?, ?, _line, _field, _reason_code, _reason, {record_sql}, _hash, ?
             from _checked where _reason is not null order by _line""",
-                    [batch_id, spec.source, spec.entity, result.source_ref, now])
+            [batch_id, spec.source, spec.entity, result.source_ref, now],
+        )
         if rejections:
             con.executemany(
                 "insert into raw._quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
-                [[batch_id, spec.source, spec.entity, result.source_ref, r.line, r.field,
-                  r.reason_code, r.reason, r.raw_record, now] for r in rejections])
+                [
+                    [
+                        batch_id,
+                        spec.source,
+                        spec.entity,
+                        result.source_ref,
+                        r.line,
+                        r.field,
+                        r.reason_code,
+                        r.reason,
+                        r.raw_record,
+                        now,
+                    ]
+                    for r in rejections
+                ],
+            )
         result.rows_loaded = con.execute(
-            f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]).fetchone()[0]
+            f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]
+        ).fetchone()[0]
         reasons = con.execute(
             "select reason_code, count(*) from raw._quarantine where batch_id = ? group by 1",
-            [batch_id]).fetchall()
+            [batch_id],
+        ).fetchall()
         result.reasons = dict(sorted(reasons))
         result.rows_quarantined = sum(result.reasons.values())
         if result.status == "loaded" and result.rows_loaded == 0 and result.rows_quarantined == 0:
             result.status = "no_change"
         con.execute(
             "insert into raw._load_batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, spec.source, spec.entity, result.source_ref, fingerprint, result.status,
-             result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_unchanged,
-             result.blank_lines, started_at, datetime.now(UTC)])
+            [
+                batch_id,
+                spec.source,
+                spec.entity,
+                result.source_ref,
+                fingerprint,
+                result.status,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_quarantined,
+                result.rows_unchanged,
+                result.blank_lines,
+                started_at,
+                datetime.now(UTC),
+            ],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -374,31 +440,50 @@ def publish_batch(
     return result
 
 
-def earlier_load(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
-                 fingerprint: str) -> tuple[str, ...] | None:
+def earlier_load(
+    con: duckdb.DuckDBPyConnection, spec: EntitySpec, fingerprint: str
+) -> tuple[str, ...] | None:
     """Every source_ref a file with this content was logged under, or None if never seen."""
     rows = con.execute(
         "select source_ref from raw._load_batches where source = ? and entity = ? "
         "and fingerprint = ? order by started_at",
-        [spec.source, spec.entity, fingerprint]).fetchall()
+        [spec.source, spec.entity, fingerprint],
+    ).fetchall()
     return tuple(r[0] for r in rows) or None
 
 
-def log_duplicate_file(con: duckdb.DuckDBPyConnection, spec: EntitySpec, source_ref: str,
-                       fingerprint: str, duplicate_of: str) -> BatchResult:
+def log_duplicate_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    source_ref: str,
+    fingerprint: str,
+    duplicate_of: str,
+) -> BatchResult:
     """A new file whose bytes equal a file already loaded: logged, nothing loaded twice."""
-    result = BatchResult(spec.name, source_ref, f"duplicate_of:{duplicate_of}",
-                         batch_id=new_batch_id())
+    result = BatchResult(
+        spec.name, source_ref, f"duplicate_of:{duplicate_of}", batch_id=new_batch_id()
+    )
     now = datetime.now(UTC)
-    con.execute("insert into raw._load_batches values (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)",
-                [result.batch_id, spec.source, spec.entity, source_ref, fingerprint,
-                 result.status, now, now])
+    con.execute(
+        "insert into raw._load_batches values (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)",
+        [
+            result.batch_id,
+            spec.source,
+            spec.entity,
+            source_ref,
+            fingerprint,
+            result.status,
+            now,
+            now,
+        ],
+    )
     return result
 
 
 def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> list[str]:
     """Batches of `spec` whose counts do not add up, or disagree with what the tables hold."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         with loaded as (
             select _batch_id as batch_id, count(*) as n from {spec.raw_table} group by 1
         ), quarantined as (
@@ -415,7 +500,8 @@ def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> lis
                or b.rows_loaded <> coalesce(l.n, 0)
                or b.rows_quarantined <> coalesce(q.n, 0))
         order by b.started_at""",
-        [spec.source, spec.entity, spec.source, spec.entity]).fetchall()
+        [spec.source, spec.entity, spec.source, spec.entity],
+    ).fetchall()
     orphans = con.execute(f"""
         select count(*) from {spec.raw_table}
         where _batch_id not in (select batch_id from raw._load_batches)""").fetchone()[0]

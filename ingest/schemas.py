@@ -66,20 +66,32 @@ class EntitySpec:
         return f"{column.name}_해시" if column.kind == "rrn" else column.name
 
 
-def _c(name: str, kind: Kind = "text", *, required: bool = False, key: bool = False,
-       description: str = "") -> Column:
+def _c(
+    name: str,
+    kind: Kind = "text",
+    *,
+    required: bool = False,
+    key: bool = False,
+    description: str = "",
+) -> Column:
     return Column(name, kind, required, key, description)
 
 
 ERP_CUSTOMERS = EntitySpec(
-    source="erp", entity="customers", format="csv", encoding="cp949",
+    source="erp",
+    entity="customers",
+    format="csv",
+    encoding="cp949",
     location="erp/erp_customers_*.csv",
     description="ERP customer master (거래처/고객), full snapshot per daily drop.",
     columns=(
         _c("고객번호", key=True, description="ERP customer number"),
         _c("고객명", description="customer name as typed by staff"),
-        _c("주민등록번호", "rrn",
-           description="legacy resident registration number column; hashed at load"),
+        _c(
+            "주민등록번호",
+            "rrn",
+            description="legacy resident registration number column; hashed at load",
+        ),
         _c("휴대폰", description="mobile phone, any format"),
         _c("자택전화", description="home phone"),
         _c("직장전화", description="work phone"),
@@ -97,7 +109,10 @@ ERP_CUSTOMERS = EntitySpec(
 )
 
 ERP_PRODUCTS = EntitySpec(
-    source="erp", entity="products", format="csv", encoding="cp949",
+    source="erp",
+    entity="products",
+    format="csv",
+    encoding="cp949",
     location="erp/erp_products_*.csv",
     description="ERP product master, full snapshot per daily drop.",
     columns=(
@@ -107,14 +122,19 @@ ERP_PRODUCTS = EntitySpec(
         _c("판매가", "decimal", required=True, description="list price"),
         _c("원가", "decimal", description="unit cost"),
         _c("사용여부", description="Y when the product is active"),
-        _c("품목구분",
-           description="item type: 상품 (merchandise), 배송비 (shipping), 수수료 (fee), "
-                       "할인 (discount), 조정 (adjustment), 기부금 (donation)"),
+        _c(
+            "품목구분",
+            description="item type: 상품 (merchandise), 배송비 (shipping), 수수료 (fee), "
+            "할인 (discount), 조정 (adjustment), 기부금 (donation)",
+        ),
     ),
 )
 
 ERP_ORDERS = EntitySpec(
-    source="erp", entity="orders", format="csv", encoding="cp949",
+    source="erp",
+    entity="orders",
+    format="csv",
+    encoding="cp949",
     location="erp/erp_orders_*.csv",
     description="ERP order headers (store, TV home shopping, B2B), daily increment.",
     columns=(
@@ -123,14 +143,21 @@ ERP_ORDERS = EntitySpec(
         _c("주문일자", "date", required=True, description="order date"),
         _c("판매채널", description="매장 / TV홈쇼핑 / B2B"),
         _c("주문상태", description="정상 (sale) / 취소 (cancelled) / 반품 (return or credit note)"),
-        _c("총금액", "decimal", required=True,
-           description="document total (negative on a 반품 slip)"),
+        _c(
+            "총금액",
+            "decimal",
+            required=True,
+            description="document total (negative on a 반품 slip)",
+        ),
         _c("원주문번호", description="the order a 반품 slip reverses; empty when not recorded"),
     ),
 )
 
 ERP_ORDER_LINES = EntitySpec(
-    source="erp", entity="order_lines", format="csv", encoding="cp949",
+    source="erp",
+    entity="order_lines",
+    format="csv",
+    encoding="cp949",
     location="erp/erp_order_lines_*.csv",
     description="ERP order lines, daily increment.",
     columns=(
@@ -145,7 +172,10 @@ ERP_ORDER_LINES = EntitySpec(
 )
 
 SHOP_MEMBERS = EntitySpec(
-    source="shop", entity="members", format="sql", location="members",
+    source="shop",
+    entity="members",
+    format="sql",
+    location="members",
     watermark_column="updated_at",
     description="Online shop members.",
     columns=(
@@ -165,33 +195,50 @@ SHOP_MEMBERS = EntitySpec(
 )
 
 SHOP_ORDERS = EntitySpec(
-    source="shop", entity="orders", format="sql", location="orders",
+    source="shop",
+    entity="orders",
+    format="sql",
+    location="orders",
     watermark_column="updated_at",
     description="Online shop orders, member and guest (비회원) orders alike.",
     columns=(
         _c("order_id", "int", key=True, description="shop order id"),
-        _c("member_id", "int",
-           description="ordering member; empty for a guest order (비회원 주문)"),
+        _c(
+            "member_id", "int", description="ordering member; empty for a guest order (비회원 주문)"
+        ),
         _c("orderer_name", description="buyer's name as entered at checkout"),
         _c("orderer_mobile", description="buyer's mobile as entered at checkout"),
         _c("orderer_email", description="buyer's e-mail as entered at checkout"),
         _c("ordered_at", "timestamp", required=True, description="order time"),
         _c("paid_at", "timestamp", description="payment time; empty while unpaid"),
-        _c("status", required=True,
-           description="pending_payment / paid / preparing / shipped / delivered / confirmed / "
-                       "cancelled / returned / exchanged"),
-        _c("total_amount", "decimal", required=True,
-           description="amount charged: items + shipping fee - discount"),
+        _c(
+            "status",
+            required=True,
+            description="pending_payment / paid / preparing / shipped / delivered / confirmed / "
+            "cancelled / returned / exchanged",
+        ),
+        _c(
+            "total_amount",
+            "decimal",
+            required=True,
+            description="amount charged: items + shipping fee - discount",
+        ),
         _c("shipping_fee", "decimal", description="shipping fee charged on the order"),
         _c("discount_amount", "decimal", description="coupon and point discount on the order"),
-        _c("original_order_id", "int",
-           description="for a credit note (negative quantities): the order it reverses"),
+        _c(
+            "original_order_id",
+            "int",
+            description="for a credit note (negative quantities): the order it reverses",
+        ),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),
 )
 
 SHOP_ORDER_ITEMS = EntitySpec(
-    source="shop", entity="order_items", format="sql", location="order_items",
+    source="shop",
+    entity="order_items",
+    format="sql",
+    location="order_items",
     watermark_column="updated_at",
     description="Online shop order items.",
     columns=(
@@ -205,17 +252,26 @@ SHOP_ORDER_ITEMS = EntitySpec(
 )
 
 SHOP_CLAIMS = EntitySpec(
-    source="shop", entity="claims", format="sql", location="claims",
+    source="shop",
+    entity="claims",
+    format="sql",
+    location="claims",
     watermark_column="updated_at",
     description="Claims on shop orders (클레임): cancellations, returns and exchanges.",
     columns=(
         _c("claim_id", "int", key=True, description="claim id"),
         _c("order_id", "int", required=True, description="the order claimed"),
-        _c("claim_type", required=True,
-           description="cancel (취소) / return (반품) / exchange (교환)"),
-        _c("claim_status", required=True,
-           description="requested / completed / withdrawn / rejected; only completed claims "
-                       "change money"),
+        _c(
+            "claim_type",
+            required=True,
+            description="cancel (취소) / return (반품) / exchange (교환)",
+        ),
+        _c(
+            "claim_status",
+            required=True,
+            description="requested / completed / withdrawn / rejected; only completed claims "
+            "change money",
+        ),
         _c("requested_at", "timestamp", required=True, description="claim received"),
         _c("completed_at", "timestamp", description="claim completed (refund made)"),
         _c("refund_amount", "decimal", description="amount refunded to the buyer"),
@@ -224,7 +280,10 @@ SHOP_CLAIMS = EntitySpec(
 )
 
 SHOP_CLAIM_ITEMS = EntitySpec(
-    source="shop", entity="claim_items", format="sql", location="claim_items",
+    source="shop",
+    entity="claim_items",
+    format="sql",
+    location="claim_items",
     watermark_column="updated_at",
     description="Order items and quantities a claim covers.",
     columns=(
@@ -237,7 +296,10 @@ SHOP_CLAIM_ITEMS = EntitySpec(
 )
 
 SHOP_MARKETING_CONSENTS = EntitySpec(
-    source="shop", entity="marketing_consents", format="sql", location="marketing_consents",
+    source="shop",
+    entity="marketing_consents",
+    format="sql",
+    location="marketing_consents",
     watermark_column="updated_at",
     description="Marketing consent per member and channel (email, sms).",
     columns=(
@@ -249,7 +311,9 @@ SHOP_MARKETING_CONSENTS = EntitySpec(
 )
 
 CALLCENTER_CALLS = EntitySpec(
-    source="callcenter", entity="calls", format="jsonl",
+    source="callcenter",
+    entity="calls",
+    format="jsonl",
     location="callcenter/calls_*.jsonl",
     description="CTI call records, one JSON object per line.",
     columns=(
@@ -267,7 +331,9 @@ CALLCENTER_CALLS = EntitySpec(
 )
 
 CALLCENTER_TICKETS = EntitySpec(
-    source="callcenter", entity="tickets", format="csv",
+    source="callcenter",
+    entity="tickets",
+    format="csv",
     location="callcenter/tickets_*.csv",
     description="Service tickets exported from the CRM, UTF-8 CSV.",
     columns=(
@@ -284,7 +350,9 @@ CALLCENTER_TICKETS = EntitySpec(
 )
 
 ESP_CAMPAIGNS = EntitySpec(
-    source="esp", entity="campaigns", format="jsonl",
+    source="esp",
+    entity="campaigns",
+    format="jsonl",
     location="esp/campaigns_*.jsonl",
     description="Email/SMS campaigns as the ESP lists them.",
     columns=(
@@ -300,15 +368,20 @@ ESP_CAMPAIGNS = EntitySpec(
 )
 
 ESP_EVENTS = EntitySpec(
-    source="esp", entity="events", format="jsonl",
+    source="esp",
+    entity="events",
+    format="jsonl",
     location="esp/events_*.jsonl",
     description="ESP webhook event dump: one event per line, duplicates and late events included.",
     columns=(
         _c("event_id", key=True, description="ESP event id"),
         _c("campaign_id", required=True, description="campaign"),
         _c("recipient", required=True, description="email address (or phone for SMS)"),
-        _c("event_type", required=True,
-           description="sent, delivered, soft_bounce, ... (seed esp_event_types)"),
+        _c(
+            "event_type",
+            required=True,
+            description="sent, delivered, soft_bounce, ... (seed esp_event_types)",
+        ),
         _c("occurred_at", "timestamp", required=True, description="when the event happened"),
         _c("url", description="clicked link"),
         _c("reason", description="bounce/failure reason"),
@@ -316,11 +389,20 @@ ESP_EVENTS = EntitySpec(
 )
 
 ENTITIES: tuple[EntitySpec, ...] = (
-    ERP_CUSTOMERS, ERP_PRODUCTS, ERP_ORDERS, ERP_ORDER_LINES,
-    SHOP_MEMBERS, SHOP_ORDERS, SHOP_ORDER_ITEMS, SHOP_CLAIMS, SHOP_CLAIM_ITEMS,
+    ERP_CUSTOMERS,
+    ERP_PRODUCTS,
+    ERP_ORDERS,
+    ERP_ORDER_LINES,
+    SHOP_MEMBERS,
+    SHOP_ORDERS,
+    SHOP_ORDER_ITEMS,
+    SHOP_CLAIMS,
+    SHOP_CLAIM_ITEMS,
     SHOP_MARKETING_CONSENTS,
-    CALLCENTER_CALLS, CALLCENTER_TICKETS,
-    ESP_CAMPAIGNS, ESP_EVENTS,
+    CALLCENTER_CALLS,
+    CALLCENTER_TICKETS,
+    ESP_CAMPAIGNS,
+    ESP_EVENTS,
 )
 
 BY_NAME: dict[str, EntitySpec] = {spec.name: spec for spec in ENTITIES}

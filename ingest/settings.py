@@ -47,8 +47,13 @@ class PostgresSettings:
 
     def connect_params(self, database: str | None = None) -> dict[str, str]:
         """Keyword arguments for psycopg2.connect."""
-        return {"host": self.host, "port": str(self.port), "user": self.user,
-                "password": self.password, "dbname": database or self.database}
+        return {
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password,
+            "dbname": database or self.database,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,13 @@ class LoadLimits:
         env = (os.environ if environ is None else environ).get
         return cls(
             max_abs_number=float(env("GOGAEK_MAX_ABS_NUMBER", default.max_abs_number)),
-            earliest_date=date.fromisoformat(env("GOGAEK_EARLIEST_DATE",
-                                                 default.earliest_date.isoformat())),
+            earliest_date=date.fromisoformat(
+                env("GOGAEK_EARLIEST_DATE", default.earliest_date.isoformat())
+            ),
             max_future_days=int(env("GOGAEK_MAX_FUTURE_DAYS", default.max_future_days)),
-            watermark_tolerance_minutes=int(env("GOGAEK_WATERMARK_TOLERANCE_MINUTES",
-                                                default.watermark_tolerance_minutes)),
+            watermark_tolerance_minutes=int(
+                env("GOGAEK_WATERMARK_TOLERANCE_MINUTES", default.watermark_tolerance_minutes)
+            ),
             max_field_chars=int(env("GOGAEK_MAX_FIELD_CHARS", default.max_field_chars)),
         )
 
@@ -153,8 +160,7 @@ def env_name(var: str) -> str:
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
     """`value` (text from the environment, or a run-config value) as the type of the default."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null",
-                                                                              "none")):
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none")):
         return None
     try:
         if isinstance(default, bool):
@@ -169,20 +175,24 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, float):
             return float(str(value).strip())
     except ValueError:
-        raise ValueError(f"setting {name} ({env_name(name)}) must be a "
-                         f"{type(default).__name__} like {default!r}, not {value!r}") from None
+        raise ValueError(
+            f"setting {name} ({env_name(name)}) must be a "
+            f"{type(default).__name__} like {default!r}, not {value!r}"
+        ) from None
     text = str(value).strip()
     if name.endswith("_date"):
         try:
             date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"setting {name} ({env_name(name)}) must be a date YYYY-MM-DD, "
-                             f"not {value!r}") from None
+            raise ValueError(
+                f"setting {name} ({env_name(name)}) must be a date YYYY-MM-DD, not {value!r}"
+            ) from None
     return text
 
 
-def resolve_dbt_vars(overrides: Mapping[str, Any] | None = None,
-                     environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def resolve_dbt_vars(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Every dbt var: the default from dbt_project.yml, else GOGAEK_<NAME>, else the override.
 
     Later sources win: dbt_project.yml < environment < `overrides` (Dagster run config).
@@ -196,33 +206,58 @@ def resolve_dbt_vars(overrides: Mapping[str, Any] | None = None,
         resolved[name] = default if raw is None else _coerce(name, raw, default)
     unknown = sorted(set(overrides or {}) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown setting(s) {unknown}; the settings are the vars of "
-                         f"dbt_project/dbt_project.yml: {sorted(defaults)}")
+        raise ValueError(
+            f"unknown setting(s) {unknown}; the settings are the vars of "
+            f"dbt_project/dbt_project.yml: {sorted(defaults)}"
+        )
     for name, value in (overrides or {}).items():
         resolved[name] = _coerce(name, value, defaults[name])
     return resolved
 
 
 _PATH_AND_CONNECTION_NAMES = {
-    "DATA_DIR", "WAREHOUSE", "LANDING_DIR", "SHOP_DB_URL", "RRN_SALT", "SHOP_OVERLAP_MINUTES",
-    "QUALITY_DIR", "SERVING_DIR", "DBT_TARGET", "PG_HOST", "PG_PORT", "PG_USER", "PG_PASSWORD",
-    "PG_DATABASE", "BI_READER_ROLE", "BI_READER_PASSWORD", "TEST_MARIADB_URL",
-    "SHOP_FULL_COMPARE_DAYS", "WATERMARK_TOLERANCE_MINUTES", "MAX_ABS_NUMBER", "EARLIEST_DATE",
-    "MAX_FUTURE_DAYS", "MAX_FIELD_CHARS",
+    "DATA_DIR",
+    "WAREHOUSE",
+    "LANDING_DIR",
+    "SHOP_DB_URL",
+    "RRN_SALT",
+    "SHOP_OVERLAP_MINUTES",
+    "QUALITY_DIR",
+    "SERVING_DIR",
+    "DBT_TARGET",
+    "PG_HOST",
+    "PG_PORT",
+    "PG_USER",
+    "PG_PASSWORD",
+    "PG_DATABASE",
+    "BI_READER_ROLE",
+    "BI_READER_PASSWORD",
+    "TEST_MARIADB_URL",
+    "SHOP_FULL_COMPARE_DAYS",
+    "WATERMARK_TOLERANCE_MINUTES",
+    "MAX_ABS_NUMBER",
+    "EARLIEST_DATE",
+    "MAX_FUTURE_DAYS",
+    "MAX_FIELD_CHARS",
 }
 
 
-def unknown_environment_settings(environ: Mapping[str, str] | None = None,
-                                 extra: frozenset[str] = frozenset()) -> list[str]:
+def unknown_environment_settings(
+    environ: Mapping[str, str] | None = None, extra: frozenset[str] = frozenset()
+) -> list[str]:
     """GOGAEK_* variables that name no setting: most likely a typo that would change nothing."""
     env = os.environ if environ is None else environ
-    known = ({env_name(v) for v in dbt_var_defaults()}
-             | {ENV_PREFIX + n for n in _PATH_AND_CONNECTION_NAMES | set(extra)})
+    known = {env_name(v) for v in dbt_var_defaults()} | {
+        ENV_PREFIX + n for n in _PATH_AND_CONNECTION_NAMES | set(extra)
+    }
     return sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in known)
 
 
-def dbt_cli_vars(settings: Settings, overrides: Mapping[str, Any] | None = None,
-                 environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def dbt_cli_vars(
+    settings: Settings,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """What `dbt ... --vars` receives: the business settings plus the warehouse file, which
     profiles.yml reads, so dbt opens the file Dagster and the loaders use."""
     return {**resolve_dbt_vars(overrides, environ), "warehouse_path": settings.warehouse_path}
@@ -238,8 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     if "--dbt-vars" in args:
         print(json.dumps(dbt_cli_vars(settings), ensure_ascii=False))
         return 0
-    secret = {"rrn_salt": settings.rrn_salt != DEFAULT_RRN_SALT,
-              "bi_reader_password": settings.bi_reader_password is not None}
+    secret = {
+        "rrn_salt": settings.rrn_salt != DEFAULT_RRN_SALT,
+        "bi_reader_password": settings.bi_reader_password is not None,
+    }
     for name, value in vars(settings).items():
         if name in secret:
             value = "(set)" if secret[name] else "(default)"

@@ -72,13 +72,15 @@ def _now_local() -> datetime:
     return datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None)
 
 
-def current_watermark(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
-                      limits: LoadLimits | None = None) -> str | None:
+def current_watermark(
+    con: duckdb.DuckDBPyConnection, spec: EntitySpec, limits: LoadLimits | None = None
+) -> str | None:
     """The stored watermark, or None when there is none or it lies in the future (a value an
     older version of the loader let through must not hide every later change)."""
     limits = limits or LoadLimits()
-    row = con.execute("select watermark from raw._watermarks where entity = ?",
-                      [spec.name]).fetchone()
+    row = con.execute(
+        "select watermark from raw._watermarks where entity = ?", [spec.name]
+    ).fetchone()
     if row is None:
         return None
     latest = _now_local() + timedelta(minutes=limits.watermark_tolerance_minutes)
@@ -86,14 +88,22 @@ def current_watermark(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
 
 
 def full_compare_due(con: duckdb.DuckDBPyConnection, spec: EntitySpec, every_days: int) -> bool:
-    last = con.execute("select max(compared_at) from raw._full_compares where source = ? "
-                       "and entity = ?", [spec.source, spec.entity]).fetchone()[0]
+    last = con.execute(
+        "select max(compared_at) from raw._full_compares where source = ? and entity = ?",
+        [spec.source, spec.entity],
+    ).fetchone()[0]
     return last is None or datetime.now(UTC) - last >= timedelta(days=every_days)
 
 
-def load_shop_table(con: duckdb.DuckDBPyConnection, engine: sa.Engine, spec: EntitySpec,
-                    salt: str, overlap: timedelta, limits: LoadLimits | None = None,
-                    full_compare: bool = False) -> BatchResult:
+def load_shop_table(
+    con: duckdb.DuckDBPyConnection,
+    engine: sa.Engine,
+    spec: EntitySpec,
+    salt: str,
+    overlap: timedelta,
+    limits: LoadLimits | None = None,
+    full_compare: bool = False,
+) -> BatchResult:
     """One batch of `spec`: incremental from the watermark, or the whole table with
     `full_compare` (then deletes and returns are recorded too)."""
     limits = limits or LoadLimits()
@@ -102,8 +112,9 @@ def load_shop_table(con: duckdb.DuckDBPyConnection, engine: sa.Engine, spec: Ent
     if watermark is not None:
         since = (datetime.fromisoformat(watermark) - overlap).strftime("%Y-%m-%d %H:%M:%S")
     started_at = datetime.now(UTC)
-    result = BatchResult(spec.name, _describe(engine, spec, since), "loaded",
-                         batch_id=new_batch_id())
+    result = BatchResult(
+        spec.name, _describe(engine, spec, since), "loaded", batch_id=new_batch_id()
+    )
     names = list(spec.column_names)
     rows = IncomingRows(con, names)
     try:
@@ -118,13 +129,22 @@ def load_shop_table(con: duckdb.DuckDBPyConnection, engine: sa.Engine, spec: Ent
                     rows.add(result.rows_read, hashlib.md5(joined.encode()).hexdigest(), values)
         rows.flush()
         if full_compare:  # every key the source holds now, quarantined rows' included
-            con.execute("create or replace temp table _source_keys as "
-                        f"select distinct {record_key_sql(spec)} as record_key from _incoming")
-        record = "concat_ws(',', " + ", ".join(
-            f"coalesce({quote(n)}, '')" for n in names) + ")"
-        result = publish_batch(con, spec, result, fingerprint=None, record_sql=record,
-                               rejections=[], started_at=started_at, skip_known_rows=True,
-                               limits=limits)
+            con.execute(
+                "create or replace temp table _source_keys as "
+                f"select distinct {record_key_sql(spec)} as record_key from _incoming"
+            )
+        record = "concat_ws(',', " + ", ".join(f"coalesce({quote(n)}, '')" for n in names) + ")"
+        result = publish_batch(
+            con,
+            spec,
+            result,
+            fingerprint=None,
+            record_sql=record,
+            rejections=[],
+            started_at=started_at,
+            skip_known_rows=True,
+            limits=limits,
+        )
         _advance_watermark(con, spec, result.batch_id, limits)
         if full_compare:
             _record_deletions(con, spec, result)
@@ -134,39 +154,48 @@ def load_shop_table(con: duckdb.DuckDBPyConnection, engine: sa.Engine, spec: Ent
         con.execute("drop table if exists _source_keys")
 
 
-def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: EntitySpec, batch_id: str,
-                       limits: LoadLimits) -> None:
+def _advance_watermark(
+    con: duckdb.DuckDBPyConnection, spec: EntitySpec, batch_id: str, limits: LoadLimits
+) -> None:
     """The watermark: the newest `updated_at` raw holds that is not in the future (rows an
     older loader let through included), so it never runs ahead and never falls back."""
     column = quote(spec.watermark_column or "")
     latest = _now_local() + timedelta(minutes=limits.watermark_tolerance_minutes)
     newest = con.execute(
         f"select max(try_cast({column} as timestamp)) from {spec.raw_table} "
-        f"where try_cast({column} as timestamp) <= ?", [latest]).fetchone()[0]
+        f"where try_cast({column} as timestamp) <= ?",
+        [latest],
+    ).fetchone()[0]
     if newest is None:
         return
-    con.execute(f"""
+    con.execute(
+        f"""
         insert into raw._watermarks values ({sql_literal(spec.name)}, ?, ?, ?)
         on conflict (entity) do update set
             watermark = excluded.watermark, batch_id = excluded.batch_id,
             updated_at = excluded.updated_at""",
-                [newest.isoformat(sep=" "), batch_id, datetime.now(UTC)])
+        [newest.isoformat(sep=" "), batch_id, datetime.now(UTC)],
+    )
 
 
-def _record_deletions(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
-                      result: BatchResult) -> None:
+def _record_deletions(
+    con: duckdb.DuckDBPyConnection, spec: EntitySpec, result: BatchResult
+) -> None:
     """Delete markers for keys raw holds and the source (`_source_keys`) no longer does; lift
     the markers of keys that are back."""
     now = datetime.now(UTC)
     entity = [spec.source, spec.entity]
     con.execute("begin transaction")
     try:
-        restored = con.execute("""
+        restored = con.execute(
+            """
             update raw._deletions set restored_at = ?
             where source = ? and entity = ? and restored_at is null
               and record_key in (select record_key from _source_keys)""",
-                               [now, *entity]).fetchone()[0]
-        deleted = con.execute(f"""
+            [now, *entity],
+        ).fetchone()[0]
+        deleted = con.execute(
+            f"""
             insert into raw._deletions
             select ?, ?, record_key, ?, ?, null from (
                 select distinct {record_key_sql(spec)} as record_key from {spec.raw_table}
@@ -175,9 +204,12 @@ def _record_deletions(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
               and record_key not in (select record_key from _source_keys)
               and record_key not in (select record_key from raw._deletions
                                      where source = ? and entity = ? and restored_at is null)""",
-                              [*entity, result.batch_id, now, *entity]).fetchone()[0]
-        con.execute("insert into raw._full_compares values (?, ?, ?, ?, ?, ?, ?)",
-                    [*entity, result.batch_id, now, result.rows_read, deleted, restored])
+            [*entity, result.batch_id, now, *entity],
+        ).fetchone()[0]
+        con.execute(
+            "insert into raw._full_compares values (?, ?, ?, ?, ?, ?, ?)",
+            [*entity, result.batch_id, now, result.rows_read, deleted, restored],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

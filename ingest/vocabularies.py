@@ -40,6 +40,8 @@ def ticket_statuses() -> tuple[str, ...]:
 
 def phone_reasons_libphonenumber_checks() -> frozenset[str]:
     """Phone verdict reasons about whether a number exists at all (seed contact_reasons)."""
-    return frozenset(row["reason"] for row in seed_rows("contact_reasons")
-                     if row["contact_type"] == "phone"
-                     and row["checked_by_libphonenumber"] == "true")
+    return frozenset(
+        row["reason"]
+        for row in seed_rows("contact_reasons")
+        if row["contact_type"] == "phone" and row["checked_by_libphonenumber"] == "true"
+    )

@@ -1,6 +1,5 @@
 """The daily refresh job, its 02:00 KST schedule, and the sensor for new ERP drops."""
 
-
 import hashlib
 import json
 from pathlib import Path
@@ -38,26 +37,38 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh when a new ERP export lands in <landing>/erp/ under a name an "
-                "ERP loader reads; names no loader reads are reported, and start nothing.",
+    "ERP loader reads; names no loader reads are reported, and start nothing.",
 )
-def erp_drop_sensor(context: dg.SensorEvaluationContext,
-                    landing: LandingFolderResource) -> dg.SensorResult | dg.SkipReason:
+def erp_drop_sensor(
+    context: dg.SensorEvaluationContext, landing: LandingFolderResource
+) -> dg.SensorResult | dg.SkipReason:
     seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
     folder = Path(landing.path) / "erp"
-    current = {p.name: p.stat().st_mtime for spec in ERP_SPECS
-               for p in landed_files(Path(landing.path), spec)}
+    current = {
+        p.name: p.stat().st_mtime
+        for spec in ERP_SPECS
+        for p in landed_files(Path(landing.path), spec)
+    }
     new = sorted(name for name, mtime in current.items() if seen.get(name) != mtime)
     ignored = sorted({name for spec in ERP_SPECS for name in unmatched_files(landing.root, spec)})
     if ignored:
-        context.log.warning(f"files in {folder} that no loader reads (their names match no "
-                            f"export pattern): {', '.join(ignored)}")
+        context.log.warning(
+            f"files in {folder} that no loader reads (their names match no "
+            f"export pattern): {', '.join(ignored)}"
+        )
     if not new:
-        return dg.SkipReason(f"no new ERP exports in {folder}"
-                             + (f"; not loaded (names match no export pattern): "
-                                f"{', '.join(ignored)}" if ignored else ""))
+        return dg.SkipReason(
+            f"no new ERP exports in {folder}"
+            + (
+                f"; not loaded (names match no export pattern): {', '.join(ignored)}"
+                if ignored
+                else ""
+            )
+        )
     run_key = hashlib.sha256(json.dumps({n: current[n] for n in new}).encode()).hexdigest()[:16]
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key,
-                                    tags={"gogaek/erp_files": ",".join(new)[:200]})],
+        run_requests=[
+            dg.RunRequest(run_key=run_key, tags={"gogaek/erp_files": ",".join(new)[:200]})
+        ],
         cursor=json.dumps(current),
     )

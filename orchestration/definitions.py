@@ -1,6 +1,5 @@
 """The one Definitions object of gogaek's Dagster code location."""
 
-
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -43,7 +42,8 @@ def default_resources(settings: Settings) -> dict[str, Any]:
         "settings": SettingsResource(),
         "ingest_settings": IngestSettingsResource(
             # A secret: shown as an env var in the UI when set, else the documented local default.
-            rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT") if "GOGAEK_RRN_SALT" in os.environ
+            rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT")
+            if "GOGAEK_RRN_SALT" in os.environ
             else settings.rrn_salt,
             shop_overlap_minutes=settings.shop_overlap_minutes,
             shop_full_compare_days=settings.shop_full_compare_days,
@@ -56,14 +56,14 @@ def default_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_definitions(settings: Settings | None = None,
-                      resources: Mapping[str, Any] | None = None) -> dg.Definitions:
+def build_definitions(
+    settings: Settings | None = None, resources: Mapping[str, Any] | None = None
+) -> dg.Definitions:
     """The code location's definitions; tests build theirs with this too, on their own folders
     (`settings`) and with resources of their own (`resources` replaces by name)."""
     settings = settings or Settings.from_env()
     return dg.Definitions(
-        assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets,
-                *serving_assets],
+        assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets, *serving_assets],
         asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
         jobs=[daily_refresh, serving_freshness_job],
         schedules=[daily_refresh_schedule, serving_freshness_schedule],

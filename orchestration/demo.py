@@ -28,8 +28,11 @@ def _report_waits(instance: dg.DagsterInstance, run_id: str, stop: threading.Eve
     while not stop.wait(WAIT_REPORT_SECONDS):
         holders = pool_holders(instance, WAREHOUSE_POOL, run_id)
         if holders and holders != said:
-            print(f"waiting: the {WAREHOUSE_POOL} pool (one warehouse writer at a time) is held "
-                  f"by {'; '.join(holders)}", flush=True)
+            print(
+                f"waiting: the {WAREHOUSE_POOL} pool (one warehouse writer at a time) is held "
+                f"by {'; '.join(holders)}",
+                flush=True,
+            )
         said = holders
 
 
@@ -47,16 +50,24 @@ def run_daily_refresh(selection: str | None = None) -> bool:
     watcher.start()
     try:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_id=run_id,
+            instance=instance,
+            raise_on_error=False,
+            run_id=run_id,
             # The full event log is in the UI; the terminal gets warnings, errors and the summary.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            asset_selection=(list(dg.AssetSelection.groups(selection).resolve(
-                defs.resolve_asset_graph())) if selection else None))
+            asset_selection=(
+                list(dg.AssetSelection.groups(selection).resolve(defs.resolve_asset_graph()))
+                if selection
+                else None
+            ),
+        )
     finally:
         stop.set()
         watcher.join()
-    print(f"Dagster run {result.run_id} of job daily_refresh: "
-          f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s")
+    print(
+        f"Dagster run {result.run_id} of job daily_refresh: "
+        f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s"
+    )
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -64,8 +75,10 @@ def run_daily_refresh(selection: str | None = None) -> bool:
                 # WARN checks (e.g. order lines whose order header was quarantined) do not
                 # stop the run; ERROR ones do.
                 level = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARN"
-                print(f"  check {level}: {evaluation.asset_key.to_user_string()} "
-                      f"{evaluation.check_name}")
+                print(
+                    f"  check {level}: {evaluation.asset_key.to_user_string()} "
+                    f"{evaluation.check_name}"
+                )
     return result.success
 
 
@@ -73,14 +86,18 @@ def print_summary(warehouse_path: str) -> None:
     con = duckdb.connect(warehouse_path, read_only=True)
     try:
         print("\nRaw layer (all batches so far):")
-        print(f"  {'source.entity':32} {'batches':>7} {'read':>10} {'loaded':>10} "
-              f"{'quarantined':>11} {'unchanged':>10}")
+        print(
+            f"  {'source.entity':32} {'batches':>7} {'read':>10} {'loaded':>10} "
+            f"{'quarantined':>11} {'unchanged':>10}"
+        )
         for source, entity, batches, read, loaded, quarantined, unchanged in con.execute("""
                 select source, entity, count(*), sum(rows_read), sum(rows_loaded),
                        sum(rows_quarantined), sum(rows_unchanged)
                 from raw._load_batches group by 1, 2 order by 1, 2""").fetchall():
-            print(f"  {source + '.' + entity:32} {batches:>7} {read:>10,} {loaded:>10,} "
-                  f"{quarantined:>11,} {unchanged:>10,}")
+            print(
+                f"  {source + '.' + entity:32} {batches:>7} {read:>10,} {loaded:>10,} "
+                f"{quarantined:>11,} {unchanged:>10,}"
+            )
         print("\nQuarantined rows by reason (raw._quarantine):")
         for source, entity, code, count, example in con.execute("""
                 select source, entity, reason_code, count(*),
@@ -106,8 +123,9 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
         rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         print(f"  {schema + '.' + table:45} {rows:>9,}")
     symbol = resolve_dbt_vars()["currency_symbol"]
-    scoring = con.execute("select as_of_date, last_activity_date, is_set_by_var "
-                          "from intermediate.int_scoring_date").fetchone()
+    scoring = con.execute(
+        "select as_of_date, last_activity_date, is_set_by_var from intermediate.int_scoring_date"
+    ).fetchone()
     if scoring:
         how = "set by rfm_as_of_date" if scoring[2] else "the last day of loaded activity"
         print(f"\nScoring date {scoring[0]} ({how})")
@@ -117,27 +135,35 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
     held = con.execute("""
         select exception_code, count(*) from intermediate.int_order_line_exceptions
         group by 1 order by 1""").fetchall()
-    print(f"Purchases (customer-days, fct_purchases): {purchases[0]:,} by {purchases[1]:,} "
-          "customers; order lines held with a reason (int_order_line_exceptions): "
-          + (", ".join(f"{code} {n:,}" for code, n in held) or "none"))
+    print(
+        f"Purchases (customer-days, fct_purchases): {purchases[0]:,} by {purchases[1]:,} "
+        "customers; order lines held with a reason (int_order_line_exceptions): "
+        + (", ".join(f"{code} {n:,}" for code, n in held) or "none")
+    )
     if ("marketing", "mart_customer_ltv_summary") in marts:
         row = con.execute("""
             select customers, formula_ltv_total, formula_ltv_per_customer, predicted_clv_12m,
                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, gamma_gamma_p, gamma_gamma_q,
                    gamma_gamma_gamma
             from marketing.mart_customer_ltv_summary""").fetchone()
-        print(f"LTV (the CRM practice's formula): {row[0]:,} customers, {symbol}{row[1]:,.0f} "
-              f"in all, {symbol}{row[2]:,.0f} per customer; predicted 12-month CLV "
-              f"{symbol}{row[3]:,.0f}")
-        print(f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "
-              f"Gamma-Gamma p={row[8]} q={row[9]} gamma={row[10]}")
+        print(
+            f"LTV (the CRM practice's formula): {row[0]:,} customers, {symbol}{row[1]:,.0f} "
+            f"in all, {symbol}{row[2]:,.0f} per customer; predicted 12-month CLV "
+            f"{symbol}{row[3]:,.0f}"
+        )
+        print(
+            f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "
+            f"Gamma-Gamma p={row[8]} q={row[9]} gamma={row[10]}"
+        )
     if ("marketing", "mart_clv_backtest") in marts:
         row = con.execute("""
             select actual_purchases, predicted_purchases, error_pct, holdout_weeks
             from marketing.mart_clv_backtest where frequency_group = -1""").fetchone()
         if row:
-            print(f"  CLV back-test over the last {row[3]:.0f} weeks: {row[0]:,.0f} repeat "
-                  f"purchases happened, {row[1]:,.0f} predicted ({row[2]:+.1f}%)")
+            print(
+                f"  CLV back-test over the last {row[3]:.0f} weeks: {row[0]:,.0f} repeat "
+                f"purchases happened, {row[1]:,.0f} predicted ({row[2]:+.1f}%)"
+            )
     if ("marketing", "mart_customer_rfm") in marts:
         segments = con.execute("""
             select segment_name_ko || ' (' || segment_code || ')', count(*)
@@ -158,8 +184,10 @@ def print_quality(con: duckdb.DuckDBPyConnection) -> None:
         return
     print("\nData quality, last run (dq.validation_results; rules passed / warn / blocked):")
     for suite, rules, passed, warn, blocked in rows:
-        print(f"  {suite:24} {rules:>3} rules  {passed:>3} passed  {warn:>3} warn  "
-              f"{blocked:>3} blocked")
+        print(
+            f"  {suite:24} {rules:>3} rules  {passed:>3} passed  {warn:>3} warn  "
+            f"{blocked:>3} blocked"
+        )
     index = Path(Settings.from_env().quality_dir) / "gx/uncommitted/data_docs/local_site/index.html"
     print(f"Great Expectations Data Docs: {index.resolve()}")
 
@@ -172,9 +200,11 @@ def print_serving(serving_dir: str) -> None:
     bi = Path(serving_dir) / "bi.duckdb"
     if bi.exists():
         run_id, published_at, counts = read_publish_log(bi)
-        print(f"BI file (open read-only; README 'Serving to BI tools'): {bi.resolve()}\n"
-              f"  {len(counts)} tables, published {published_at:%Y-%m-%d %H:%M %Z} by run "
-              f"{run_id}; operational lists (mode 0600): {bi.parent / 'operational.duckdb'}")
+        print(
+            f"BI file (open read-only; README 'Serving to BI tools'): {bi.resolve()}\n"
+            f"  {len(counts)} tables, published {published_at:%Y-%m-%d %H:%M %Z} by run "
+            f"{run_id}; operational lists (mode 0600): {bi.parent / 'operational.duckdb'}"
+        )
 
 
 def main() -> int:
@@ -186,8 +216,10 @@ def main() -> int:
     print_summary(Settings.from_env().warehouse_path)
     print("\nWarehouse:", Settings.from_env().warehouse_path)
     print_serving(Settings.from_env().serving_dir)
-    print("Open the Dagster UI with `make ui` (dagster dev -w workspace.yaml), "
-          "then http://127.0.0.1:3000 — the run above is listed under Runs.")
+    print(
+        "Open the Dagster UI with `make ui` (dagster dev -w workspace.yaml), "
+        "then http://127.0.0.1:3000 — the run above is listed under Runs."
+    )
     return 0 if ok else 1
 
 

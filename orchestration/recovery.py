@@ -31,7 +31,8 @@ _START_SLACK_SECONDS = 5.0
 def run_worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
     """(process id, start time) of the process that started the run, from its RUN_START."""
     records = instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.RUN_START, limit=1).records
+        run_id, of_type=DagsterEventType.RUN_START, limit=1
+    ).records
     if not records or records[0].event_log_entry.dagster_event is None:
         return None
     entry = records[0].event_log_entry
@@ -43,8 +44,11 @@ def _process_started_at(pid: int) -> float | None:
     """Start time of a process (Linux /proc), None where the system does not tell."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text()
-                    .splitlines() if line.startswith("btime"))
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
         return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return None
@@ -75,9 +79,9 @@ class LocalRunLauncher(DefaultRunLauncher):
         pid, started = worker
         if worker_alive(pid, started):
             return CheckRunHealthResult(WorkerStatus.RUNNING, f"run worker pid {pid} alive")
-        return CheckRunHealthResult(WorkerStatus.FAILED,
-                                    f"run worker pid {pid} is gone (killed, or the machine "
-                                    "restarted)")
+        return CheckRunHealthResult(
+            WorkerStatus.FAILED, f"run worker pid {pid} is gone (killed, or the machine restarted)"
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,9 @@ class Recovered:
         what = f"run {self.run_id} ({self.job_name})"
         if self.pid is None:
             return f"freed the pool slots still held by finished {what}"
-        return (f"{what} lost its worker (pid {self.pid}, killed?): marked failed"
-                + (", its pool slots freed" if self.slots_freed else ""))
+        return f"{what} lost its worker (pid {self.pid}, killed?): marked failed" + (
+            ", its pool slots freed" if self.slots_freed else ""
+        )
 
 
 def recover(instance: dg.DagsterInstance) -> list[Recovered]:
@@ -100,15 +105,17 @@ def recover(instance: dg.DagsterInstance) -> list[Recovered]:
     are over; what was done, one entry per run."""
     done: list[Recovered] = []
     for record in instance.get_run_records(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
-                                            dg.DagsterRunStatus.CANCELING])):
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
+    ):
         run = record.dagster_run
         worker = run_worker_pid(instance, run.run_id)
         if worker is None or worker_alive(*worker):
             continue
         instance.report_run_failed(
-            run, f"Run worker (pid {worker[0]}) is gone: marked failed by gogaek's crash "
-                 "recovery so that the next run can take the warehouse.")
+            run,
+            f"Run worker (pid {worker[0]}) is gone: marked failed by gogaek's crash "
+            "recovery so that the next run can take the warehouse.",
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         done.append(Recovered(run.run_id, run.job_name, worker[0], True))
     storage = instance.event_log_storage
@@ -128,12 +135,15 @@ def pool_holders(instance: dg.DagsterInstance, pool: str, run_id: str | None = N
     if not storage.supports_global_concurrency_limits:
         return []
     out = []
-    for holder in sorted({slot.run_id for slot in storage.get_concurrency_info(pool).claimed_slots}
-                         - {run_id}):
+    for holder in sorted(
+        {slot.run_id for slot in storage.get_concurrency_info(pool).claimed_slots} - {run_id}
+    ):
         run = instance.get_run_by_id(holder)
         worker = run_worker_pid(instance, holder)
         since = time.strftime("%H:%M:%S", time.localtime(worker[1])) if worker else "?"
         state = run.status.value if run else "unknown"
-        out.append(f"run {holder} ({run.job_name if run else '?'}, {state}, started {since}, "
-                   f"pid {worker[0] if worker else '?'})")
+        out.append(
+            f"run {holder} ({run.job_name if run else '?'}, {state}, started {since}, "
+            f"pid {worker[0] if worker else '?'})"
+        )
     return out

@@ -1,6 +1,5 @@
 """Resources: the warehouse, the landing folder, the shop database, ingest settings."""
 
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +26,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     lock_wait_seconds: int = Field(
-        default=900, description="how long a step waits for another process (a dbt left over "
-                                 "from a killed run, a BI tool opening the warehouse) to let go")
+        default=900,
+        description="how long a step waits for another process (a dbt left over "
+        "from a killed run, a BI tool opening the warehouse) to let go",
+    )
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         """Open the file; while another process holds it, say which and wait."""
@@ -44,7 +45,8 @@ class WarehouseResource(dg.ConfigurableResource):
                 if holder != said:
                     dg.get_dagster_logger().warning(
                         f"waiting for the warehouse {self.path}: another process holds it "
-                        f"({holder}); up to {self.lock_wait_seconds} s")
+                        f"({holder}); up to {self.lock_wait_seconds} s"
+                    )
                     said = holder
                 time.sleep(2)
 
@@ -90,7 +92,8 @@ class IngestSettingsResource(dg.ConfigurableResource):
     rrn_salt: str = Field(description="salt of the RRN hash; keep it secret and stable")
     shop_overlap_minutes: int = 10
     shop_full_compare_days: int = Field(
-        default=7, description="days between full key-and-hash compares of a shop table")
+        default=7, description="days between full key-and-hash compares of a shop table"
+    )
     max_abs_number: float = _LIMITS.max_abs_number
     earliest_date: str = _LIMITS.earliest_date.isoformat()
     max_future_days: int = _LIMITS.max_future_days
@@ -103,11 +106,13 @@ class IngestSettingsResource(dg.ConfigurableResource):
 
     @property
     def limits(self) -> LoadLimits:
-        return LoadLimits(max_abs_number=self.max_abs_number,
-                          earliest_date=date.fromisoformat(self.earliest_date),
-                          max_future_days=self.max_future_days,
-                          watermark_tolerance_minutes=self.watermark_tolerance_minutes,
-                          max_field_chars=self.max_field_chars)
+        return LoadLimits(
+            max_abs_number=self.max_abs_number,
+            earliest_date=date.fromisoformat(self.earliest_date),
+            max_future_days=self.max_future_days,
+            watermark_tolerance_minutes=self.watermark_tolerance_minutes,
+            max_field_chars=self.max_field_chars,
+        )
 
 
 class QualityResource(dg.ConfigurableResource):
@@ -147,7 +152,8 @@ class SettingsResource(dg.ConfigurableResource):
 
     dbt_vars: dict[str, Any] = Field(
         default_factory=dict,
-        description="overrides of dbt_project.yml vars for this run, e.g. {rfm_window_days: 180}")
+        description="overrides of dbt_project.yml vars for this run, e.g. {rfm_window_days: 180}",
+    )
 
     def resolved(self) -> dict[str, Any]:
         return resolve_dbt_vars(self.dbt_vars)

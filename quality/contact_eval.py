@@ -25,13 +25,31 @@ from quality.contacts import AGREES, opinions
 
 # truth source: (staging model, key column, {truth field: contact prefix or plain column})
 STAGED_CONTACTS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "erp_customer": ("staging.stg_erp__customers", "erp_customer_no", {
-        "mobile": "mobile", "home_phone": "home_phone", "work_phone": "work_phone",
-        "fax": "fax", "email": "email", "postal_code": "postal_code", "name": "customer_name",
-        "address": "address"}),
-    "shop_member": ("staging.stg_shop__members", "shop_member_id", {
-        "mobile": "mobile", "email": "email", "postal_code": "postal_code",
-        "name": "member_name", "address": "address"}),
+    "erp_customer": (
+        "staging.stg_erp__customers",
+        "erp_customer_no",
+        {
+            "mobile": "mobile",
+            "home_phone": "home_phone",
+            "work_phone": "work_phone",
+            "fax": "fax",
+            "email": "email",
+            "postal_code": "postal_code",
+            "name": "customer_name",
+            "address": "address",
+        },
+    ),
+    "shop_member": (
+        "staging.stg_shop__members",
+        "shop_member_id",
+        {
+            "mobile": "mobile",
+            "email": "email",
+            "postal_code": "postal_code",
+            "name": "member_name",
+            "address": "address",
+        },
+    ),
     # the truth files a caller number under mobile or home_phone, by its prefix
     "callcenter_call": ("staging.stg_callcenter__calls", "call_id", {"phone": "caller"}),
 }
@@ -65,13 +83,18 @@ def staged_verdicts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     for source, (table, key, fields) in STAGED_CONTACTS.items():
         for name, column in fields.items():
             if name in PRESENCE_ONLY:
-                select = (f"{column} as raw, case when {column} is null then null "
-                          "else 'valid' end as verdict")
+                select = (
+                    f"{column} as raw, case when {column} is null then null "
+                    "else 'valid' end as verdict"
+                )
             else:
-                select = (f"{_raw_column(column)} as raw, coalesce({column}_invalid_reason, "
-                          f"nullif({column}_status, 'missing')) as verdict")
-            frame = con.execute(f"select cast({key} as varchar) as source_key, {select} "
-                                f"from {table}").df()
+                select = (
+                    f"{_raw_column(column)} as raw, coalesce({column}_invalid_reason, "
+                    f"nullif({column}_status, 'missing')) as verdict"
+                )
+            frame = con.execute(
+                f"select cast({key} as varchar) as source_key, {select} from {table}"
+            ).df()
             frame.insert(0, "source", source)
             frame.insert(2, "field", name)
             frames.append(frame)
@@ -82,27 +105,38 @@ def score(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> ContactScore:
     judged = staged_verdicts(con)
     truth = pd.read_csv(truth_dir / "contacts.csv", dtype=str, keep_default_na=False)
     truth["join_field"] = truth["field"].where(truth["source"] != "callcenter_call", "phone")
-    both = truth.merge(judged, left_on=["source", "source_key", "join_field"],
-                       right_on=["source", "source_key", "field"], suffixes=("", "_judged"))
+    both = truth.merge(
+        judged,
+        left_on=["source", "source_key", "join_field"],
+        right_on=["source", "source_key", "field"],
+        suffixes=("", "_judged"),
+    )
     flagged = both["verdict"].notna() & (both["verdict"] != "valid")
     invalid = both["status"] == "invalid"
     valid = both["status"] == "valid"
     per_field = {}
     for name, group in both.groupby("field"):
-        g_flag, g_invalid, g_valid = (flagged[group.index], invalid[group.index],
-                                      valid[group.index])
+        g_flag, g_invalid, g_valid = (
+            flagged[group.index],
+            invalid[group.index],
+            valid[group.index],
+        )
         per_field[name] = {
             "invalid": int(g_invalid.sum()),
             "recall_invalid": _ratio(g_flag & g_invalid, g_invalid),
-            "valid": int(g_valid.sum()), "false_flag_rate": _ratio(g_flag & g_valid, g_valid)}
+            "valid": int(g_valid.sum()),
+            "false_flag_rate": _ratio(g_flag & g_valid, g_valid),
+        }
     phones = judged[judged["field"].isin(PHONES)]
     opinion = opinions(phones["raw"], phones["verdict"])
     compared = opinion.notna()
     disagreements = phones[compared & (opinion != AGREES)].assign(opinion=opinion)
     return ContactScore(
         values_compared=len(both),
-        truth_invalid=int(invalid.sum()), invalid_flagged=int((invalid & flagged).sum()),
-        truth_valid=int(valid.sum()), valid_flagged=int((valid & flagged).sum()),
+        truth_invalid=int(invalid.sum()),
+        invalid_flagged=int((invalid & flagged).sum()),
+        truth_valid=int(valid.sum()),
+        valid_flagged=int((valid & flagged).sum()),
         recall_invalid=_ratio(invalid & flagged, invalid),
         false_flag_rate=_ratio(valid & flagged, valid),
         missed_by_defect=_counts(both[invalid & ~flagged], "defect"),
@@ -110,8 +144,11 @@ def score(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> ContactScore:
         per_field=per_field,
         libphonenumber_compared=int(compared.sum()),
         libphonenumber_disagreements=_counts(
-            disagreements.assign(detail=disagreements["verdict"] + " / "
-                                 + disagreements["opinion"]), "detail"),
+            disagreements.assign(
+                detail=disagreements["verdict"] + " / " + disagreements["opinion"]
+            ),
+            "detail",
+        ),
     )
 
 

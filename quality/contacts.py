@@ -49,10 +49,16 @@ def phonenumbers_opinion(raw: str | None, verdict: str | None) -> str | None:
 Opinion = Callable[[str | None, str | None], str | None]
 
 
-def opinions(raw: pd.Series, verdict: pd.Series, opinion: Opinion = phonenumbers_opinion
-             ) -> pd.Series:
+def opinions(
+    raw: pd.Series, verdict: pd.Series, opinion: Opinion = phonenumbers_opinion
+) -> pd.Series:
     """`opinion` over two columns, once per distinct pair (snapshots repeat the same values)."""
-    pairs = list(zip(raw.astype("object").where(raw.notna(), None),
-                     verdict.astype("object").where(verdict.notna(), None), strict=True))
+    pairs = list(
+        zip(
+            raw.astype("object").where(raw.notna(), None),
+            verdict.astype("object").where(verdict.notna(), None),
+            strict=True,
+        )
+    )
     lookup = {pair: opinion(*pair) for pair in set(pairs)}
     return pd.Series([lookup[pair] for pair in pairs], index=raw.index, dtype="object")

@@ -40,25 +40,31 @@ def ensure_dq_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rows(outcome: SuiteOutcome) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "run_id": outcome.run_id,
-        # stored as UTC without zone, like every timestamp the history compares
-        "validated_at": outcome.validated_at.replace(tzinfo=None),
-        "suite": outcome.suite.name,
-        "expectation": r.rule.name,
-        "expectation_type": r.expectation_type,
-        "table_name": outcome.suite.table,
-        "column_name": r.rule.column,
-        "severity": r.severity,
-        "mostly": r.mostly,
-        "element_count": r.element_count,
-        "unexpected_count": r.unexpected_count,
-        "unexpected_share": round(r.unexpected_share, 6),
-        "observed_value": r.observed_share,
-        "success": r.success,
-        "outcome": r.outcome,
-        "engine": outcome.engine,
-    } for r in outcome.rules], columns=list(COLUMNS))
+    return pd.DataFrame(
+        [
+            {
+                "run_id": outcome.run_id,
+                # stored as UTC without zone, like every timestamp the history compares
+                "validated_at": outcome.validated_at.replace(tzinfo=None),
+                "suite": outcome.suite.name,
+                "expectation": r.rule.name,
+                "expectation_type": r.expectation_type,
+                "table_name": outcome.suite.table,
+                "column_name": r.rule.column,
+                "severity": r.severity,
+                "mostly": r.mostly,
+                "element_count": r.element_count,
+                "unexpected_count": r.unexpected_count,
+                "unexpected_share": round(r.unexpected_share, 6),
+                "observed_value": r.observed_share,
+                "success": r.success,
+                "outcome": r.outcome,
+                "engine": outcome.engine,
+            }
+            for r in outcome.rules
+        ],
+        columns=list(COLUMNS),
+    )
 
 
 def append(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> int:
@@ -66,8 +72,10 @@ def append(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> int:
     frame = rows(outcome)
     con.register("_dq_rows", frame)
     try:
-        con.execute(f"insert into dq.validation_results ({', '.join(COLUMNS)}) "
-                    f"select {', '.join(COLUMNS)} from _dq_rows")
+        con.execute(
+            f"insert into dq.validation_results ({', '.join(COLUMNS)}) "
+            f"select {', '.join(COLUMNS)} from _dq_rows"
+        )
     finally:
         con.unregister("_dq_rows")
     return len(frame)

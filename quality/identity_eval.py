@@ -33,31 +33,44 @@ class IdentityScore:
     duplicate_rates: dict[str, float]
 
 
-def score(con: duckdb.DuckDBPyConnection, truth_dir: Path,
-          crosswalk: str = "intermediate.int_identity_crosswalk") -> IdentityScore:
+def score(
+    con: duckdb.DuckDBPyConnection,
+    truth_dir: Path,
+    crosswalk: str = "intermediate.int_identity_crosswalk",
+) -> IdentityScore:
     sources = ", ".join(f"'{s}'" for s in SOURCES)
     con.execute(f"""
         create or replace temp table _identity_pairs as
         select crosswalk.customer_id, nullif(truth.person_id, '') as person_id
         from {crosswalk} as crosswalk
-        inner join read_csv('{truth_dir / 'identity.csv'}', all_varchar = true) as truth
+        inner join read_csv('{truth_dir / "identity.csv"}', all_varchar = true) as truth
             on truth.source = crosswalk.source and truth.source_key = crosswalk.source_key
         where crosswalk.source in ({sources})""")
     pairs = "sum(n * (n - 1) / 2)"
     records = con.execute("select count(*) from _identity_pairs").fetchone()[0]
-    true_pairs = con.execute(f"select coalesce({pairs}, 0) from (select count(*) as n from "
-                             "_identity_pairs where person_id is not null group by person_id)"
-                             ).fetchone()[0]
-    predicted = con.execute(f"select coalesce({pairs}, 0) from (select count(*) as n from "
-                            "_identity_pairs where customer_id is not null group by customer_id)"
-                            ).fetchone()[0]
-    correct = con.execute(f"select coalesce({pairs}, 0) from (select count(*) as n from "
-                          "_identity_pairs where customer_id is not null and person_id is not "
-                          "null group by customer_id, person_id)").fetchone()[0]
-    rates = dict(con.execute("select source, cast(duplicate_rate as double) from "
-                             "intermediate.int_identity_duplicate_rates").fetchall())
+    true_pairs = con.execute(
+        f"select coalesce({pairs}, 0) from (select count(*) as n from "
+        "_identity_pairs where person_id is not null group by person_id)"
+    ).fetchone()[0]
+    predicted = con.execute(
+        f"select coalesce({pairs}, 0) from (select count(*) as n from "
+        "_identity_pairs where customer_id is not null group by customer_id)"
+    ).fetchone()[0]
+    correct = con.execute(
+        f"select coalesce({pairs}, 0) from (select count(*) as n from "
+        "_identity_pairs where customer_id is not null and person_id is not "
+        "null group by customer_id, person_id)"
+    ).fetchone()[0]
+    rates = dict(
+        con.execute(
+            "select source, cast(duplicate_rate as double) from "
+            "intermediate.int_identity_duplicate_rates"
+        ).fetchall()
+    )
     return IdentityScore(
-        records_compared=records, true_pairs=int(true_pairs), predicted_pairs=int(predicted),
+        records_compared=records,
+        true_pairs=int(true_pairs),
+        predicted_pairs=int(predicted),
         correct_pairs=int(correct),
         precision=correct / predicted if predicted else 1.0,
         recall=correct / true_pairs if true_pairs else 1.0,

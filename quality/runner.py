@@ -99,8 +99,9 @@ class SuiteRunner:
         self.context = gx_context(root)
 
     # ------------------------------------------------------------------ DuckDB (pandas engine)
-    def fetch(self, suite: Suite, con: duckdb.DuckDBPyConnection,
-              seconds: dict[str, float] | None = None) -> pd.DataFrame:
+    def fetch(
+        self, suite: Suite, con: duckdb.DuckDBPyConnection, seconds: dict[str, float] | None = None
+    ) -> pd.DataFrame:
         """The suite's select through Arrow, record batch by record batch, with its verdict
         columns added per batch (phonenumbers and friends run on one batch at a time)."""
         seconds = seconds if seconds is not None else {}
@@ -120,8 +121,9 @@ class SuiteRunner:
             frames = [suite.prepare(reader.schema.empty_table().to_pandas())]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-    def validate_duckdb(self, suite: Suite, con: duckdb.DuckDBPyConnection,
-                        run_id: str) -> SuiteOutcome:
+    def validate_duckdb(
+        self, suite: Suite, con: duckdb.DuckDBPyConnection, run_id: str
+    ) -> SuiteOutcome:
         seconds: dict[str, float] = {}
         frame = self.fetch(suite, con, seconds)
         outcome = self.validate_frame(suite, frame, run_id)
@@ -130,46 +132,70 @@ class SuiteRunner:
 
     def validate_frame(self, suite: Suite, frame: pd.DataFrame, run_id: str) -> SuiteOutcome:
         source = self.context.data_sources.add_or_update_pandas("warehouse_frames")
-        asset = next((a for a in source.assets if a.name == suite.name), None) \
-            or source.add_dataframe_asset(suite.name)
-        batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) \
-            or asset.add_batch_definition_whole_dataframe("whole")
-        outcome = self._run(suite, suite.rules, batch_definition, {"dataframe": frame},
-                            run_id, "pandas")
+        asset = next(
+            (a for a in source.assets if a.name == suite.name), None
+        ) or source.add_dataframe_asset(suite.name)
+        batch_definition = next(
+            (b for b in asset.batch_definitions if b.name == "whole"), None
+        ) or asset.add_batch_definition_whole_dataframe("whole")
+        outcome = self._run(
+            suite, suite.rules, batch_definition, {"dataframe": frame}, run_id, "pandas"
+        )
         for rule_outcome in outcome.rules:
             if not rule_outcome.success or rule_outcome.unexpected_count:
                 rule_outcome.examples = failing_examples(rule_outcome, frame)
         return outcome
 
     # ------------------------------------------------------------------ PostgreSQL (in database)
-    def validate_postgres(self, suite: Suite, connection_string: str,
-                          run_id: str) -> SuiteOutcome:
+    def validate_postgres(self, suite: Suite, connection_string: str, run_id: str) -> SuiteOutcome:
         source = self.context.data_sources.add_or_update_postgres(
-            "warehouse_postgres", connection_string=connection_string)
-        asset = next((a for a in source.assets if a.name == suite.name), None) \
-            or source.add_query_asset(suite.name, query=suite.sql)
-        batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) \
-            or asset.add_batch_definition_whole_table("whole")
+            "warehouse_postgres", connection_string=connection_string
+        )
+        asset = next(
+            (a for a in source.assets if a.name == suite.name), None
+        ) or source.add_query_asset(suite.name, query=suite.sql)
+        batch_definition = next(
+            (b for b in asset.batch_definitions if b.name == "whole"), None
+        ) or asset.add_batch_definition_whole_table("whole")
         rules = tuple(r for r in suite.rules if not r.python)
         return self._run(suite, rules, batch_definition, None, run_id, "postgres")
 
     # ------------------------------------------------------------------ shared
-    def _run(self, suite: Suite, rules: tuple[Rule, ...], batch_definition: Any,
-             batch_parameters: dict[str, Any] | None, run_id: str, engine: str) -> SuiteOutcome:
+    def _run(
+        self,
+        suite: Suite,
+        rules: tuple[Rule, ...],
+        batch_definition: Any,
+        batch_parameters: dict[str, Any] | None,
+        run_id: str,
+        engine: str,
+    ) -> SuiteOutcome:
         started = time.perf_counter()
-        gx_suite = self.context.suites.add_or_update(gx.ExpectationSuite(
-            name=suite.name, expectations=[expectation(suite, r) for r in rules],
-            meta={"guards": suite.table, "description": suite.description}))
+        gx_suite = self.context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=suite.name,
+                expectations=[expectation(suite, r) for r in rules],
+                meta={"guards": suite.table, "description": suite.description},
+            )
+        )
         definition = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite))
-        checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite.name, validation_definitions=[definition], actions=[],
-            result_format=_RESULT_FORMAT))
+            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+        )
+        checkpoint = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=suite.name,
+                validation_definitions=[definition],
+                actions=[],
+                result_format=_RESULT_FORMAT,
+            )
+        )
         validated_at = datetime.now(UTC)
-        result = checkpoint.run(batch_parameters=batch_parameters,
-                                run_id=RunIdentifier(run_name=run_id, run_time=validated_at))
+        result = checkpoint.run(
+            batch_parameters=batch_parameters,
+            run_id=RunIdentifier(run_name=run_id, run_time=validated_at),
+        )
         finished = time.perf_counter()
-        (identifier, validation), = result.run_results.items()
+        ((identifier, validation),) = result.run_results.items()
         by_rule = {r.expectation_config.meta["rule"]: r for r in validation.results}
         outcomes = []
         for rule in rules:
@@ -177,16 +203,27 @@ class SuiteRunner:
             stats = found.result or {}
             limit = threshold(suite, rule)
             if found.exception_info and found.exception_info.get("raised_exception"):
-                raise RuntimeError(f"suite {suite.name}, rule {rule.name}: GE raised "
-                                   f"{found.exception_info.get('exception_message')}")
+                raise RuntimeError(
+                    f"suite {suite.name}, rule {rule.name}: GE raised "
+                    f"{found.exception_info.get('exception_message')}"
+                )
             count = int(stats.get("element_count") or 0)
             unexpected = int(stats.get("unexpected_count") or 0)
             share = float(stats.get("unexpected_percent") or 0.0) / 100.0
-            outcomes.append(RuleOutcome(
-                rule=rule, severity=limit.severity, mostly=limit.mostly,
-                expectation_type=found.expectation_config.type, success=bool(found.success),
-                element_count=count, unexpected_count=unexpected, unexpected_share=share,
-                min_value=limit.min_value, max_value=limit.max_value))
+            outcomes.append(
+                RuleOutcome(
+                    rule=rule,
+                    severity=limit.severity,
+                    mostly=limit.mostly,
+                    expectation_type=found.expectation_config.type,
+                    success=bool(found.success),
+                    element_count=count,
+                    unexpected_count=unexpected,
+                    unexpected_share=share,
+                    min_value=limit.min_value,
+                    max_value=limit.max_value,
+                )
+            )
         docs_url = None
         if self.build_docs:
             # This validation's page and the site index (the whole site is not re-rendered).
@@ -194,10 +231,19 @@ class SuiteRunner:
             urls = self.context.get_docs_sites_urls(resource_identifier=identifier)
             docs_url = urls[0]["site_url"] if urls else None
         rows = max((o.element_count for o in outcomes), default=0)
-        return SuiteOutcome(suite=suite, rules=outcomes, rows=rows, run_id=run_id,
-                            validated_at=validated_at, engine=engine, docs_url=docs_url,
-                            seconds={"ge_validate": round(finished - started, 3),
-                                     "data_docs": round(time.perf_counter() - finished, 3)})
+        return SuiteOutcome(
+            suite=suite,
+            rules=outcomes,
+            rows=rows,
+            run_id=run_id,
+            validated_at=validated_at,
+            engine=engine,
+            docs_url=docs_url,
+            seconds={
+                "ge_validate": round(finished - started, 3),
+                "data_docs": round(time.perf_counter() - finished, 3),
+            },
+        )
 
     @property
     def docs_index(self) -> Path:
@@ -233,7 +279,10 @@ def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     reasons = bad.loc[picked].tolist()
     out = []
     for value, reason in zip(shown, reasons, strict=True):
-        text = mask(value) if IDENTIFIER_COLUMN.match(example_column) and value is not None \
+        text = (
+            mask(value)
+            if IDENTIFIER_COLUMN.match(example_column) and value is not None
             else str(value)
+        )
         out.append(text if example_column == rule.column else f"{text} ({reason})")
     return out

@@ -77,8 +77,10 @@ class Suite:
 
     @property
     def columns_read(self) -> list[str]:
-        return sorted({r.column for r in self.rules} | {r.example_column for r in self.rules
-                                                         if r.example_column})
+        return sorted(
+            {r.column for r in self.rules}
+            | {r.example_column for r in self.rules if r.example_column}
+        )
 
 
 @cache
@@ -89,8 +91,10 @@ def thresholds() -> dict[str, dict[str, Threshold]]:
         out[suite_name] = {}
         for rule_name, spec in rules.items():
             if spec.get("severity") not in ("blocking", "warning"):
-                raise ValueError(f"{THRESHOLDS_FILE}: {suite_name}.{rule_name}: severity must be "
-                                 f"blocking or warning, not {spec.get('severity')!r}")
+                raise ValueError(
+                    f"{THRESHOLDS_FILE}: {suite_name}.{rule_name}: severity must be "
+                    f"blocking or warning, not {spec.get('severity')!r}"
+                )
             out[suite_name][rule_name] = Threshold(**spec)
     return out
 
@@ -114,9 +118,10 @@ def check_thresholds_cover(suites: list[Suite]) -> None:
 
 def expectation(suite: Suite, rule: Rule) -> gx.expectations.Expectation:
     limit = threshold(suite, rule)
-    common: dict[str, Any] = {"column": rule.column,
-                              "meta": {"rule": rule.name, "severity": limit.severity,
-                                       "description": rule.description}}
+    common: dict[str, Any] = {
+        "column": rule.column,
+        "meta": {"rule": rule.name, "severity": limit.severity, "description": rule.description},
+    }
     mostly = {"mostly": limit.mostly} if limit.mostly < 1.0 else {}
     e = gx.expectations
     match rule.kind:
@@ -127,11 +132,11 @@ def expectation(suite: Suite, rule: Rule) -> gx.expectations.Expectation:
         case "in_set":
             return e.ExpectColumnValuesToBeInSet(**common, value_set=list(rule.values), **mostly)
         case "not_in_set":
-            return e.ExpectColumnValuesToNotBeInSet(**common, value_set=list(rule.values),
-                                                    **mostly)
+            return e.ExpectColumnValuesToNotBeInSet(**common, value_set=list(rule.values), **mostly)
         case "between":
-            return e.ExpectColumnValuesToBeBetween(**common, min_value=limit.min_value,
-                                                   max_value=limit.max_value, **mostly)
+            return e.ExpectColumnValuesToBeBetween(
+                **common, min_value=limit.min_value, max_value=limit.max_value, **mostly
+            )
         case "regex":
             return e.ExpectColumnValuesToMatchRegex(**common, regex=rule.regex, **mostly)
     raise ValueError(rule.kind)
@@ -141,9 +146,11 @@ def expectation(suite: Suite, rule: Rule) -> gx.expectations.Expectation:
 def _raw_newest_batch(source: str, entity: str) -> str:
     # Raw suites check what arrived last: the newest batch that loaded rows (for the ERP master,
     # the newest full snapshot). The staged suites check the current state of every record.
-    return (f"_batch_id = (select batch_id from raw._load_batches where source = '{source}' "
-            f"and entity = '{entity}' and rows_loaded > 0 order by finished_at desc, "
-            "batch_id desc limit 1)")
+    return (
+        f"_batch_id = (select batch_id from raw._load_batches where source = '{source}' "
+        f"and entity = '{entity}' and rows_loaded > 0 order by finished_at desc, "
+        "batch_id desc limit 1)"
+    )
 
 
 def _key_rules(column: str, label: str) -> tuple[Rule, ...]:
@@ -160,53 +167,93 @@ def _present(name: str, column: str, description: str) -> Rule:
 def _valid(contact: str, description: str) -> Rule:
     """Share of present values the staging model calls valid; failing examples show the value
     as delivered (masked) and the reason."""
-    return Rule(f"{contact}_valid", "in_set", f"{contact}_verdict", description,
-                values=(VALID,), example_column=f"{contact}_raw")
+    return Rule(
+        f"{contact}_valid",
+        "in_set",
+        f"{contact}_verdict",
+        description,
+        values=(VALID,),
+        example_column=f"{contact}_raw",
+    )
 
 
 def _not_reason(contact: str, reason: str, name: str, description: str) -> Rule:
-    return Rule(name, "not_in_set", f"{contact}_verdict", description, values=(reason,),
-                example_column=f"{contact}_raw")
+    return Rule(
+        name,
+        "not_in_set",
+        f"{contact}_verdict",
+        description,
+        values=(reason,),
+        example_column=f"{contact}_raw",
+    )
 
 
 def _confirmed(contact: str) -> Rule:
-    return Rule(f"{contact}_confirmed_by_phonenumbers", "in_set",
-                f"{contact}__phonenumbers",
-                f"libphonenumber agrees with the staging verdict on whether each {contact} "
-                "number exists (a disagreement means one of the two numbering plans is out of "
-                "date)", values=(AGREES,), example_column=f"{contact}_raw", python=True)
+    return Rule(
+        f"{contact}_confirmed_by_phonenumbers",
+        "in_set",
+        f"{contact}__phonenumbers",
+        f"libphonenumber agrees with the staging verdict on whether each {contact} "
+        "number exists (a disagreement means one of the two numbering plans is out of "
+        "date)",
+        values=(AGREES,),
+        example_column=f"{contact}_raw",
+        python=True,
+    )
 
 
 def _verdict_columns(*contacts: str) -> str:
     """<contact>_raw and <contact>_verdict (valid, the reason, or null when missing)."""
     return ", ".join(
         f"{c}_raw, coalesce({c}_invalid_reason, nullif({c}_status, 'missing')) as {c}_verdict"
-        for c in contacts)
+        for c in contacts
+    )
 
 
 def _phonenumbers(*contacts: str) -> dict[str, tuple[str, str, Opinion]]:
-    return {f"{c}__phonenumbers": (f"{c}_raw", f"{c}_verdict", phonenumbers_opinion)
-            for c in contacts}
+    return {
+        f"{c}__phonenumbers": (f"{c}_raw", f"{c}_verdict", phonenumbers_opinion) for c in contacts
+    }
 
 
 _MOBILE_RULES = (
-    _valid("mobile", "a Korean mobile number in service (not a retired 01X prefix, a dummy, "
-           "a landline or a placeholder)"),
-    _not_reason("mobile", "legacy_prefix", "mobile_not_legacy_prefix",
-                "no 011/016/017/018/019 number (service ended 2021-2023)"),
+    _valid(
+        "mobile",
+        "a Korean mobile number in service (not a retired 01X prefix, a dummy, "
+        "a landline or a placeholder)",
+    ),
+    _not_reason(
+        "mobile",
+        "legacy_prefix",
+        "mobile_not_legacy_prefix",
+        "no 011/016/017/018/019 number (service ended 2021-2023)",
+    ),
     _confirmed("mobile"),
 )
 _EMAIL_RULES = (
     _valid("email", "e-mail syntactically valid, domain not a typo of a popular domain"),
-    _not_reason("email", "typo_domain", "email_no_typo_domain",
-                "domain not a typo of a popular domain (naver.con, gmial.com, ...)"),
+    _not_reason(
+        "email",
+        "typo_domain",
+        "email_no_typo_domain",
+        "domain not a typo of a popular domain (naver.con, gmial.com, ...)",
+    ),
 )
 _POSTAL_RULES = (
-    Rule("postal_code_5_digit", "in_set", "postal_code_verdict",
-         "postal codes are the 5-digit codes in use since 2015", values=(VALID,),
-         example_column="postal_code_raw"),
-    _not_reason("postal_code", "legacy_6_digit", "postal_code_not_legacy",
-                "legacy 6-digit postal codes, counted separately"),
+    Rule(
+        "postal_code_5_digit",
+        "in_set",
+        "postal_code_verdict",
+        "postal codes are the 5-digit codes in use since 2015",
+        values=(VALID,),
+        example_column="postal_code_raw",
+    ),
+    _not_reason(
+        "postal_code",
+        "legacy_6_digit",
+        "postal_code_not_legacy",
+        "legacy 6-digit postal codes, counted separately",
+    ),
 )
 
 
@@ -218,68 +265,98 @@ def all_suites() -> list[Suite]:
     events = BY_NAME["esp_events"]
     suites = [
         Suite(
-            name="raw_erp_customers", asset_key=("raw", erp.name), table=erp.raw_table,
+            name="raw_erp_customers",
+            asset_key=("raw", erp.name),
+            table=erp.raw_table,
             description="ERP customers as delivered (newest snapshot): keys and completeness.",
             sql=f"""
                 select nullif(trim("고객번호"), '') as customer_no,
                     nullif(trim("고객명"), '') as name, nullif(trim("주소"), '') as address
-                from {erp.raw_table} where {_raw_newest_batch('erp', 'customers')}""",
-            rules=(*_key_rules("customer_no", "customer_no"),
-                   _present("name", "name", "customer name present"),
-                   _present("address", "address", "address present"))),
+                from {erp.raw_table} where {_raw_newest_batch("erp", "customers")}""",
+            rules=(
+                *_key_rules("customer_no", "customer_no"),
+                _present("name", "name", "customer name present"),
+                _present("address", "address", "address present"),
+            ),
+        ),
         Suite(
-            name="raw_shop_members", asset_key=("raw", shop.name), table=shop.raw_table,
+            name="raw_shop_members",
+            asset_key=("raw", shop.name),
+            table=shop.raw_table,
             description="Shop members as delivered (newest batch): keys and completeness.",
             sql=f"""
                 select nullif(trim(member_id), '') as member_id,
                     nullif(trim(name), '') as name, nullif(trim(address1), '') as address
-                from {shop.raw_table} where {_raw_newest_batch('shop', 'members')}""",
-            rules=(*_key_rules("member_id", "member_id"),
-                   _present("name", "name", "member name present"),
-                   _present("address", "address", "address present"))),
+                from {shop.raw_table} where {_raw_newest_batch("shop", "members")}""",
+            rules=(
+                *_key_rules("member_id", "member_id"),
+                _present("name", "name", "member name present"),
+                _present("address", "address", "address present"),
+            ),
+        ),
         Suite(
-            name="raw_callcenter_calls", asset_key=("raw", calls.name), table=calls.raw_table,
+            name="raw_callcenter_calls",
+            asset_key=("raw", calls.name),
+            table=calls.raw_table,
             description="CTI calls as delivered (newest file): keys.",
             sql=f"""
                 select nullif(trim(call_id), '') as call_id
-                from {calls.raw_table} where {_raw_newest_batch('callcenter', 'calls')}""",
-            rules=_key_rules("call_id", "call_id")),
+                from {calls.raw_table} where {_raw_newest_batch("callcenter", "calls")}""",
+            rules=_key_rules("call_id", "call_id"),
+        ),
         Suite(
-            name="raw_esp_events", asset_key=("raw", events.name), table=events.raw_table,
+            name="raw_esp_events",
+            asset_key=("raw", events.name),
+            table=events.raw_table,
             description="ESP events as delivered (newest file): ids.",
             sql=f"""
                 select nullif(trim(event_id), '') as event_id
-                from {events.raw_table} where {_raw_newest_batch('esp', 'events')}""",
-            rules=(Rule("event_id_not_null", "not_null", "event_id",
-                        "every event has its id"),)),
+                from {events.raw_table} where {_raw_newest_batch("esp", "events")}""",
+            rules=(Rule("event_id_not_null", "not_null", "event_id", "every event has its id"),),
+        ),
         Suite(
-            name="stg_erp__customers", asset_key=("staging", "erp", "stg_erp__customers"),
+            name="stg_erp__customers",
+            asset_key=("staging", "erp", "stg_erp__customers"),
             table="staging.stg_erp__customers",
             description="ERP customer contacts: the staging verdicts (one row per customer).",
             sql=f"""
-                select {_verdict_columns('mobile', 'home_phone', 'work_phone', 'fax', 'email',
-                                         'postal_code')},
+                select {
+                _verdict_columns(
+                    "mobile", "home_phone", "work_phone", "fax", "email", "postal_code"
+                )
+            },
                     address
                 from staging.stg_erp__customers""",
             derive=_phonenumbers("mobile", "home_phone", "work_phone", "fax"),
-            rules=(*_MOBILE_RULES,
-                   _valid("home_phone", "home phone a valid Korean number"),
-                   _confirmed("home_phone"),
-                   _valid("work_phone", "work phone a valid Korean number"),
-                   _confirmed("work_phone"),
-                   _valid("fax", "fax a valid Korean number"), _confirmed("fax"),
-                   *_EMAIL_RULES, *_POSTAL_RULES,
-                   _present("address", "address", "address present"))),
+            rules=(
+                *_MOBILE_RULES,
+                _valid("home_phone", "home phone a valid Korean number"),
+                _confirmed("home_phone"),
+                _valid("work_phone", "work phone a valid Korean number"),
+                _confirmed("work_phone"),
+                _valid("fax", "fax a valid Korean number"),
+                _confirmed("fax"),
+                *_EMAIL_RULES,
+                *_POSTAL_RULES,
+                _present("address", "address", "address present"),
+            ),
+        ),
         Suite(
-            name="stg_shop__members", asset_key=("staging", "shop", "stg_shop__members"),
+            name="stg_shop__members",
+            asset_key=("staging", "shop", "stg_shop__members"),
             table="staging.stg_shop__members",
             description="Shop member contacts: the staging verdicts (one row per member).",
             sql=f"""
-                select {_verdict_columns('mobile', 'email', 'postal_code')}, address
+                select {_verdict_columns("mobile", "email", "postal_code")}, address
                 from staging.stg_shop__members""",
             derive=_phonenumbers("mobile"),
-            rules=(*_MOBILE_RULES, *_EMAIL_RULES, *_POSTAL_RULES,
-                   _present("address", "address", "address present"))),
+            rules=(
+                *_MOBILE_RULES,
+                *_EMAIL_RULES,
+                *_POSTAL_RULES,
+                _present("address", "address", "address present"),
+            ),
+        ),
         Suite(
             name="stg_callcenter__calls",
             asset_key=("staging", "callcenter", "stg_callcenter__calls"),
@@ -291,10 +368,11 @@ def all_suites() -> list[Suite]:
                         as caller_verdict
                 from staging.stg_callcenter__calls""",
             derive=_phonenumbers("caller"),
-            rules=(_valid("caller", "caller number a valid Korean number"),
-                   _confirmed("caller"))),
+            rules=(_valid("caller", "caller number a valid Korean number"), _confirmed("caller")),
+        ),
         Suite(
-            name="stg_esp__events", asset_key=("staging", "esp", "stg_esp__events"),
+            name="stg_esp__events",
+            asset_key=("staging", "esp", "stg_esp__events"),
             table="staging.stg_esp__events",
             description="ESP recipients: the staging verdicts (e-mail, or mobile for SMS).",
             sql="""
@@ -302,8 +380,14 @@ def all_suites() -> list[Suite]:
                     coalesce(recipient_invalid_reason, nullif(recipient_status, 'missing'))
                         as recipient_verdict
                 from staging.stg_esp__events""",
-            rules=(_valid("recipient", "recipient a valid e-mail (or mobile for SMS "
-                          "campaigns); the ESP is handed every address the sources hold"),)),
+            rules=(
+                _valid(
+                    "recipient",
+                    "recipient a valid e-mail (or mobile for SMS "
+                    "campaigns); the ESP is handed every address the sources hold",
+                ),
+            ),
+        ),
     ]
     check_thresholds_cover(suites)
     return suites

@@ -23,8 +23,9 @@ def main(bi_file: str, stop_file: str, result_file: str) -> None:
         try:
             con = duckdb.connect(bi_file, read_only=True)
             try:
-                log = con.execute("select run_id, table_schema, table_name, row_count "
-                                  "from main.publish_log").fetchall()
+                log = con.execute(
+                    "select run_id, table_schema, table_name, row_count from main.publish_log"
+                ).fetchall()
                 queries += 1
                 if len({row[0] for row in log}) != 1:
                     mismatches += 1
@@ -45,10 +46,19 @@ def main(bi_file: str, stop_file: str, result_file: str) -> None:
             errors += 1
             messages.append(f"{type(error).__name__}: {error}")
         time.sleep(0.1)
-    Path(result_file).write_text(json.dumps({
-        "rounds": rounds, "queries": queries, "errors": errors, "mismatches": mismatches,
-        "run_ids": run_ids, "distinct_count_sets": len(seen_counts), "messages": messages[:20],
-    }))
+    Path(result_file).write_text(
+        json.dumps(
+            {
+                "rounds": rounds,
+                "queries": queries,
+                "errors": errors,
+                "mismatches": mismatches,
+                "run_ids": run_ids,
+                "distinct_count_sets": len(seen_counts),
+                "messages": messages[:20],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,13 @@ def csv_line(values: list[str]) -> str:
     return buffer.getvalue().removesuffix("\r\n")
 
 
-def write_csv(path: Path, spec: EntitySpec, rows: list[dict[str, str] | str | bytes],
-              encoding: str | None = None, newline: str = "\r\n") -> Path:
+def write_csv(
+    path: Path,
+    spec: EntitySpec,
+    rows: list[dict[str, str] | str | bytes],
+    encoding: str | None = None,
+    newline: str = "\r\n",
+) -> Path:
     """Write a source CSV: dict rows become well-formed lines, str/bytes rows go in verbatim."""
     encoding = encoding or spec.encoding
     out = [csv_line(list(spec.column_names)).encode(encoding)]
@@ -88,10 +93,21 @@ def write_jsonl(path: Path, rows: list[dict[str, object] | str | bytes]) -> Path
 
 def erp_customer(**overrides: str) -> dict[str, str]:
     row = {
-        "고객번호": "C0001", "고객명": "김민수", "주민등록번호": "", "휴대폰": "010-1234-5678",
-        "자택전화": "02-123-4567", "직장전화": "", "팩스": "", "이메일": "minsu@naver.com",
-        "우편번호": "06236", "주소": "서울특별시 강남구 테헤란로 152", "상세주소": "12층",
-        "고객등급": "골드", "생년월일": "1985-03-02", "가입일": "2019-07-01", "비고": "",
+        "고객번호": "C0001",
+        "고객명": "김민수",
+        "주민등록번호": "",
+        "휴대폰": "010-1234-5678",
+        "자택전화": "02-123-4567",
+        "직장전화": "",
+        "팩스": "",
+        "이메일": "minsu@naver.com",
+        "우편번호": "06236",
+        "주소": "서울특별시 강남구 테헤란로 152",
+        "상세주소": "12층",
+        "고객등급": "골드",
+        "생년월일": "1985-03-02",
+        "가입일": "2019-07-01",
+        "비고": "",
         "수정일시": "2026-11-18 21:05:00",
     }
     row.update(overrides)
@@ -101,23 +117,36 @@ def erp_customer(**overrides: str) -> dict[str, str]:
 # The shop's members table as the shop builders create it, and one member row.
 shop_metadata = sa.MetaData()
 shop_members = sa.Table(
-    "members", shop_metadata,
+    "members",
+    shop_metadata,
     sa.Column("member_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("login_id", sa.String(50)), sa.Column("name", sa.String(50)),
-    sa.Column("mobile", sa.String(30)), sa.Column("email", sa.String(100)),
-    sa.Column("birth_date", sa.Date), sa.Column("zipcode", sa.String(10)),
-    sa.Column("address1", sa.String(200)), sa.Column("address2", sa.String(100)),
-    sa.Column("grade", sa.String(20)), sa.Column("joined_at", sa.DateTime),
+    sa.Column("login_id", sa.String(50)),
+    sa.Column("name", sa.String(50)),
+    sa.Column("mobile", sa.String(30)),
+    sa.Column("email", sa.String(100)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("zipcode", sa.String(10)),
+    sa.Column("address1", sa.String(200)),
+    sa.Column("address2", sa.String(100)),
+    sa.Column("grade", sa.String(20)),
+    sa.Column("joined_at", sa.DateTime),
     sa.Column("updated_at", sa.DateTime),
 )
 
 
 def shop_member(member_id: int, updated_at: str, **overrides: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "member_id": member_id, "login_id": f"user{member_id}", "name": "최지우",
-        "mobile": "010-2222-3333", "email": f"user{member_id}@daum.net",
-        "birth_date": date(1990, 5, 17), "zipcode": "04524", "address1": "서울 중구 세종대로 110",
-        "address2": "3층", "grade": "일반", "joined_at": datetime(2024, 1, 2, 9, 0),
+        "member_id": member_id,
+        "login_id": f"user{member_id}",
+        "name": "최지우",
+        "mobile": "010-2222-3333",
+        "email": f"user{member_id}@daum.net",
+        "birth_date": date(1990, 5, 17),
+        "zipcode": "04524",
+        "address1": "서울 중구 세종대로 110",
+        "address2": "3층",
+        "grade": "일반",
+        "joined_at": datetime(2024, 1, 2, 9, 0),
         "updated_at": datetime.fromisoformat(updated_at),
     }
     row.update(overrides)
@@ -126,8 +155,12 @@ def shop_member(member_id: int, updated_at: str, **overrides: object) -> dict[st
 
 def esp_event(**overrides: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "event_id": "ev-1", "campaign_id": "cmp-1", "recipient": "minsu@naver.com",
-        "event_type": "delivered", "occurred_at": "2026-11-18T09:00:05+09:00", "url": None,
+        "event_id": "ev-1",
+        "campaign_id": "cmp-1",
+        "recipient": "minsu@naver.com",
+        "event_type": "delivered",
+        "occurred_at": "2026-11-18T09:00:05+09:00",
+        "url": None,
         "reason": None,
     }
     row.update(overrides)
@@ -171,11 +204,24 @@ def dbt_build(root: Path, warehouse: Path, *args: str) -> None:
 
     project = Path(__file__).resolve().parents[1] / "dbt_project"
     build = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--exclude", "source:ml+",
-         "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(root / "target"), *args],
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--exclude",
+            "source:ml+",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(root / "target"),
+            *args,
+        ],
         env={**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"},
-        capture_output=True, text=True, timeout=600)
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert build.returncode == 0, build.stdout[-4000:]
 
 
@@ -196,8 +242,9 @@ def pipeline_resources(root: Path) -> dict[str, object]:
     return default_resources(pipeline_settings(root))
 
 
-def run_everything(root: Path, instance_dir: Path | None = None,
-                   **resources: object):  # -> dg.ExecuteInProcessResult
+def run_everything(
+    root: Path, instance_dir: Path | None = None, **resources: object
+):  # -> dg.ExecuteInProcessResult
     """The daily_refresh job of the code location's definitions, once, in process, on the
     folders under `root`; the Dagster instance lives in `instance_dir` when given (so a test can
     read what Dagster wrote), else in a throwaway folder. Keyword arguments replace resources
@@ -242,16 +289,20 @@ def pg_database() -> Iterator[str]:
         psycopg2.connect(**pg_params("postgres"), connect_timeout=3).close()
     except psycopg2.OperationalError as error:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: "
-                        f"{error}")
-        pytest.skip(f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
-                    "or start the server to run this test")
+            pytest.fail(
+                f"PostgreSQL at {pg_params()['host']} is unreachable under CI=true: {error}"
+            )
+        pytest.skip(
+            f"PostgreSQL unreachable ({str(error).strip()}); set GOGAEK_PG_HOST etc. "
+            "or start the server to run this test"
+        )
     name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
     ensure_database(name)
     yield name
     con = psycopg2.connect(**pg_params("postgres"))
     con.autocommit = True
     with con.cursor() as cursor:
-        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+        cursor.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
     con.close()

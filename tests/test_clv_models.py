@@ -21,8 +21,7 @@ from orchestration.clv import backtest, bgnbd, gamma_gamma, scoring
 
 
 def _cdnow(name: str) -> pd.DataFrame:
-    path = Path(str(metadata.distribution("lifetimes").locate_file(
-        f"lifetimes/datasets/{name}")))
+    path = Path(str(metadata.distribution("lifetimes").locate_file(f"lifetimes/datasets/{name}")))
     return pd.read_csv(path)
 
 
@@ -48,14 +47,18 @@ def test_bgnbd_conditional_expectation_matches_the_paper(cdnow_fit: bgnbd.BgNbdP
     one = np.array([2.0]), np.array([30.43]), np.array([38.86])
     assert round(float(bgnbd.expected_purchases(cdnow_fit, 39, *one)[0]), 3) == 1.226
     # No repeat purchase means no evidence of dropout: P(alive) = 1.
-    assert bgnbd.probability_alive(cdnow_fit, np.array([0.0]), np.array([0.0]),
-                                   np.array([30.0]))[0] == 1.0
+    assert (
+        bgnbd.probability_alive(cdnow_fit, np.array([0.0]), np.array([0.0]), np.array([30.0]))[0]
+        == 1.0
+    )
 
 
 def test_weighted_fit_on_distinct_histories_equals_the_full_fit(
-        cdnow_fit: bgnbd.BgNbdParams) -> None:
-    data = _cdnow("cdnow_customers_summary.csv").rename(columns={
-        "frequency": "repeat_purchases", "recency": "recency_weeks", "T": "age_weeks"})
+    cdnow_fit: bgnbd.BgNbdParams,
+) -> None:
+    data = _cdnow("cdnow_customers_summary.csv").rename(
+        columns={"frequency": "repeat_purchases", "recency": "recency_weeks", "T": "age_weeks"}
+    )
     grouped = scoring.fit_bgnbd_on_histories(data)
     assert grouped.customers == 2357
     assert math.isclose(grouped.log_likelihood, cdnow_fit.log_likelihood, abs_tol=1e-4)
@@ -67,17 +70,18 @@ def test_gamma_gamma_reproduces_the_cdnow_parameters() -> None:
     fit = gamma_gamma.fit(data["x"], data["zbar"])
     assert fit.customers == 946  # repeat buyers only
     # gamma: the paper prints 15.44; our optimum 15.447 agrees to 3 significant figures.
-    assert (_significant(fit.p), _significant(fit.q), _significant(fit.gamma)) == \
-        (6.25, 3.74, 15.4)
+    assert (_significant(fit.p), _significant(fit.q), _significant(fit.gamma)) == (6.25, 3.74, 15.4)
     assert abs(fit.gamma - 15.44) < 0.01
 
 
 def test_gamma_gamma_expected_value_shrinks_towards_the_population_mean() -> None:
-    params = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0,
-                                          customers=0)
+    params = gamma_gamma.GammaGammaParams(
+        p=6.25, q=3.74, gamma=15.44, log_likelihood=0, customers=0
+    )
     population = 6.25 * 15.44 / (3.74 - 1)
     no_repeat, one_repeat, many = gamma_gamma.expected_average_value(
-        params, np.array([0.0, 1.0, 50.0]), np.array([0.0, 100.0, 100.0]))
+        params, np.array([0.0, 1.0, 50.0]), np.array([0.0, 100.0, 100.0])
+    )
     assert math.isclose(no_repeat, population)
     # (gamma + m x) p / (p x + q - 1) for x = 1, m = 100.
     assert math.isclose(one_repeat, (15.44 + 100) * 6.25 / (6.25 + 2.74))
@@ -85,17 +89,23 @@ def test_gamma_gamma_expected_value_shrinks_towards_the_population_mean() -> Non
 
 
 def test_scoring_discounts_and_applies_each_customers_margin() -> None:
-    summary = _cdnow("cdnow_customers_summary_with_transactions.csv").rename(columns={
-        "ID": "customer_id", "x": "repeat_purchases", "t_x": "recency_weeks",
-        "T": "age_weeks", "zbar": "avg_repeat_value"})
-    summary["avg_repeat_value"] = summary["avg_repeat_value"].where(
-        summary["repeat_purchases"] > 0)
+    summary = _cdnow("cdnow_customers_summary_with_transactions.csv").rename(
+        columns={
+            "ID": "customer_id",
+            "x": "repeat_purchases",
+            "t_x": "recency_weeks",
+            "T": "age_weeks",
+            "zbar": "avg_repeat_value",
+        }
+    )
+    summary["avg_repeat_value"] = summary["avg_repeat_value"].where(summary["repeat_purchases"] > 0)
     summary["revenue_to_date"] = 100.0
     summary["gross_margin_to_date"] = 25.0
     summary.loc[0, ["revenue_to_date", "gross_margin_to_date"]] = [0.0, 0.0]
 
-    result = scoring.score(summary, scoring.ClvSettings(annual_discount_rate=0.10,
-                                                        default_margin_rate=0.10))
+    result = scoring.score(
+        summary, scoring.ClvSettings(annual_discount_rate=0.10, default_margin_rate=0.10)
+    )
     out = result.predictions
     assert len(out) == len(summary)
     assert out["margin_rate"].iloc[0] == 0.10 and (out["margin_rate"].iloc[1:] == 0.25).all()
@@ -106,36 +116,65 @@ def test_scoring_discounts_and_applies_each_customers_margin() -> None:
     undiscounted = out["predicted_margin_12m"]
     assert (out["predicted_clv_12m"] <= undiscounted + 1e-9).all()
     assert (out["predicted_clv_12m"] >= undiscounted / 1.10 - 1e-9).all()
-    assert set(result.fit["parameter"]) == {"r", "alpha", "a", "b", "p", "q", "gamma",
-                                            "annual_discount_rate", "default_margin_rate"}
+    assert set(result.fit["parameter"]) == {
+        "r",
+        "alpha",
+        "a",
+        "b",
+        "p",
+        "q",
+        "gamma",
+        "annual_discount_rate",
+        "default_margin_rate",
+    }
 
 
 def test_scoring_refuses_an_empty_base() -> None:
     empty = pd.DataFrame(columns=scoring.SUMMARY_COLUMNS)
     with pytest.raises(ValueError, match="nothing to fit"):
-        scoring.score(empty, scoring.ClvSettings(annual_discount_rate=0.1,
-                                                 default_margin_rate=0.1))
+        scoring.score(empty, scoring.ClvSettings(annual_discount_rate=0.1, default_margin_rate=0.1))
 
 
 def test_backtest_reproduces_the_papers_calibration_and_holdout_comparison() -> None:
     """CDNOW transactions (2,357 customers, 1997-01 to 1998-06): calibration to 1997-09-30,
     holdout the following 39 weeks, as in Fader, Hardie & Lee (2005), figures 2-4."""
-    path = Path(str(metadata.distribution("lifetimes").locate_file(
-        "lifetimes/datasets/CDNOW_sample.txt")))
-    raw = pd.read_csv(path, sep=r"\s+", header=None, dtype={2: str},
-                      names=["master_id", "customer_id", "date", "cds", "dollars"])
-    days = pd.DataFrame({"customer_id": raw["customer_id"],
-                         "purchase_date": pd.to_datetime(raw["date"], format="%Y%m%d")})
+    path = Path(
+        str(metadata.distribution("lifetimes").locate_file("lifetimes/datasets/CDNOW_sample.txt"))
+    )
+    raw = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        dtype={2: str},
+        names=["master_id", "customer_id", "date", "cds", "dollars"],
+    )
+    days = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "purchase_date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+        }
+    )
     result = backtest.run(days, pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30"))
     # The calibration fit is the paper's: the calibration summary is built as the paper's.
-    assert (_significant(result.params.r), _significant(result.params.alpha),
-            _significant(result.params.a), _significant(result.params.b)) == \
-        (0.243, 4.41, 0.793, 2.43)
+    assert (
+        _significant(result.params.r),
+        _significant(result.params.alpha),
+        _significant(result.params.a),
+        _significant(result.params.b),
+    ) == (0.243, 4.41, 0.793, 2.43)
     groups = result.groups.set_index("label")
     # Customers per calibration frequency and their mean holdout purchases, as published.
     assert groups["customers"].tolist() == [1411, 439, 214, 100, 62, 38, 29, 64]
     assert [round(v, 3) for v in groups["actual_mean"]] == [
-        0.237, 0.697, 1.393, 1.56, 2.532, 2.947, 3.862, 6.359]
+        0.237,
+        0.697,
+        1.393,
+        1.56,
+        2.532,
+        2.947,
+        3.862,
+        6.359,
+    ]
     # The model's conditional expectations rise with calibration frequency like the actuals,
     # and the whole holdout is forecast within 15 % (1,653 predicted, 1,882 actual).
     predicted = groups["predicted_mean"].tolist()

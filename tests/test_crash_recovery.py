@@ -59,13 +59,19 @@ def _dagster_home(tmp_path: Path, free_slots_after: int | None = None) -> Path:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
 
 def _claimed(instance: dg.DagsterInstance) -> set[str]:
-    return {slot.run_id for slot in
-            instance.event_log_storage.get_concurrency_info(POOL).claimed_slots}
+    return {
+        slot.run_id for slot in instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
+    }
 
 
 HOLDER = textwrap.dedent("""
@@ -90,12 +96,14 @@ def test_run_monitoring_fails_a_killed_run_and_frees_its_slot(tmp_path: Path) ->
     home = _dagster_home(tmp_path, free_slots_after=1)
     script = tmp_path / "holder.py"
     script.write_text(HOLDER, encoding="utf-8")
-    worker = subprocess.Popen([sys.executable, str(script)], cwd=PROJECT,
-                              env=_env(DAGSTER_HOME=str(home)))
+    worker = subprocess.Popen(
+        [sys.executable, str(script)], cwd=PROJECT, env=_env(DAGSTER_HOME=str(home))
+    )
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            run_id = _wait_for(lambda: next(iter(_claimed(instance)), None), 60,
-                               "the run to take the pool slot")
+            run_id = _wait_for(
+                lambda: next(iter(_claimed(instance)), None), 60, "the run to take the pool slot"
+            )
             # What a waiting run prints: who holds the pool, and its worker.
             [holder] = pool_holders(instance, POOL)
             assert run_id in holder and "STARTED" in holder and f"pid {worker.pid}" in holder
@@ -120,14 +128,22 @@ def test_run_monitoring_fails_a_killed_run_and_frees_its_slot(tmp_path: Path) ->
 def test_a_killed_publish_leaves_nothing_the_next_one_keeps(tmp_path: Path) -> None:
     serving = tmp_path / "serving"
     serving.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import time
         from pathlib import Path
         from ingest.work_folders import work_folder
         with work_folder(Path({str(serving)!r}), ".publish-killed") as folder:
             (folder / "operational.duckdb").write_bytes(b"personal data")
             time.sleep(300)
-    """)], cwd=PROJECT, env=_env())
+    """),
+        ],
+        cwd=PROJECT,
+        env=_env(),
+    )
     try:
         leftover = serving / ".publish-killed" / "operational.duckdb"
         _wait_for(leftover.exists, 30, "the publish folder")
@@ -141,16 +157,27 @@ def test_a_killed_publish_leaves_nothing_the_next_one_keeps(tmp_path: Path) -> N
             holder.kill()
 
 
-MARTS = ("core.fct_orders", "core.fct_order_lines", "core.dim_customer",
-         "marketing.mart_customer_rfm", "marketing.mart_kpi_monthly",
-         "marketing.mart_customer_ltv", "marketing.mart_churn_risk", "crm.mart_customer_360")
+MARTS = (
+    "core.fct_orders",
+    "core.fct_order_lines",
+    "core.dim_customer",
+    "marketing.mart_customer_rfm",
+    "marketing.mart_kpi_monthly",
+    "marketing.mart_customer_ltv",
+    "marketing.mart_churn_risk",
+    "crm.mart_customer_360",
+)
 
 
 def _marts(warehouse: Path) -> dict[str, tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {table: con.execute(f"select count(*), sum(hash(to_json(t))) from {table} as t"
-                                   ).fetchone() for table in MARTS}
+        return {
+            table: con.execute(
+                f"select count(*), sum(hash(to_json(t))) from {table} as t"
+            ).fetchone()
+            for table in MARTS
+        }
     finally:
         con.close()
 
@@ -168,14 +195,20 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
     before = _marts(root / "warehouse.duckdb")
     demo = [sys.executable, "-m", "orchestration.demo"]
 
-    first = subprocess.Popen(demo, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        demo, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
+
             def dbt_marts_started() -> str | None:
                 for run in instance.get_runs():
-                    steps = {r.event_log_entry.step_key for r in instance.get_records_for_run(
-                        run.run_id, of_type=DagsterEventType.STEP_START).records}
+                    steps = {
+                        r.event_log_entry.step_key
+                        for r in instance.get_records_for_run(
+                            run.run_id, of_type=DagsterEventType.STEP_START
+                        ).records
+                    }
                     if "dbt_marts" in steps:
                         return run.run_id
                 return None
@@ -188,8 +221,9 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
             assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED
             assert killed in _claimed(instance)
 
-            second = subprocess.run(demo, cwd=PROJECT, env=env, capture_output=True, text=True,
-                                    timeout=900)
+            second = subprocess.run(
+                demo, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=900
+            )
             output = second.stdout + second.stderr
             assert second.returncode == 0, output[-3000:]
             assert f"recovered: run {killed}" in output
@@ -204,12 +238,15 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
     assert _marts(root / "warehouse.duckdb") == before
     bi = duckdb.connect(str(root / "serving" / "bi.duckdb"), read_only=True)
     assert bi.execute("select distinct run_id from publish_log").fetchall() == [
-        (next_run.group(1),)]
+        (next_run.group(1),)
+    ]
     bi.close()
-    leftovers = [p for p in root.rglob("*") if p.name.startswith((".publish-", ".mirror-"))
-                 or p.suffix in (".stage", ".wal", ".tmp")]
+    leftovers = [
+        p
+        for p in root.rglob("*")
+        if p.name.startswith((".publish-", ".mirror-")) or p.suffix in (".stage", ".wal", ".tmp")
+    ]
     assert leftovers == []
     written = [p for p in root.iterdir() if p.name not in ("landing", "shop.sqlite", "truth")]
-    findings = [f for p in [*written, home]
-                for f in (scan_tree(p) if p.is_dir() else scan_file(p))]
+    findings = [f for p in [*written, home] for f in (scan_tree(p) if p.is_dir() else scan_file(p))]
     assert findings == []

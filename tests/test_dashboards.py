@@ -31,8 +31,15 @@ from orchestration.serving.dashboards.bundle import (
 BUNDLE = load_bundle()
 CHARTS = sorted(BUNDLE.charts.values(), key=lambda chart: chart["slice_name"])
 DATASETS = sorted(BUNDLE.datasets.values(), key=lambda dataset: dataset["table_name"])
-SLUGS = {"rfm-segments", "campaign-kpis", "ltv-value-grid", "churn-risk", "service-kpis",
-         "contact-quality", "monthly-kpis"}
+SLUGS = {
+    "rfm-segments",
+    "campaign-kpis",
+    "ltv-value-grid",
+    "churn-risk",
+    "service-kpis",
+    "contact-quality",
+    "monthly-kpis",
+}
 
 
 def test_the_export_files_reference_each_other() -> None:
@@ -42,8 +49,9 @@ def test_the_export_files_reference_each_other() -> None:
     # No machine's path is committed: the published folder is filled in at import.
     assert database["sqlalchemy_uri"] == f"duckdb:///{SERVING_DIR_PLACEHOLDER}/bi.duckdb"
     assert database["extra"]["engine_params"]["connect_args"] == {"read_only": True}
-    assert not any(re.search(r"/(work|home|root|tmp|Users)/", text)
-                   for text in BUNDLE.files.values())
+    assert not any(
+        re.search(r"/(work|home|root|tmp|Users)/", text) for text in BUNDLE.files.values()
+    )
     for dataset in DATASETS:
         assert dataset["database_uuid"] in BUNDLE.databases, dataset["table_name"]
     on_a_dashboard: list[str] = []
@@ -52,8 +60,11 @@ def test_the_export_files_reference_each_other() -> None:
         assert uuids, dashboard["slug"]
         for uuid in uuids:
             assert uuid in BUNDLE.charts, (dashboard["slug"], uuid)
-            node_name = next(node["meta"]["sliceName"] for node in dashboard["position"].values()
-                             if isinstance(node, dict) and node.get("meta", {}).get("uuid") == uuid)
+            node_name = next(
+                node["meta"]["sliceName"]
+                for node in dashboard["position"].values()
+                if isinstance(node, dict) and node.get("meta", {}).get("uuid") == uuid
+            )
             assert node_name == BUNDLE.charts[uuid]["slice_name"]
         on_a_dashboard += uuids
     assert {d["slug"] for d in BUNDLE.dashboards.values()} == SLUGS
@@ -69,8 +80,9 @@ def test_the_export_files_reference_each_other() -> None:
 def test_the_bundle_fills_in_the_absolute_bi_file_path(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     contents = bundle_contents("published")  # relative, as GOGAEK_SERVING_DIR may be
-    [database] = [yaml.safe_load(text) for name, text in contents.items()
-                  if name.startswith("databases/")]
+    [database] = [
+        yaml.safe_load(text) for name, text in contents.items() if name.startswith("databases/")
+    ]
     # duckdb:/// + the absolute path: four slashes.
     assert database["sqlalchemy_uri"] == f"duckdb:///{tmp_path / 'published'}/bi.duckdb"
     assert database["sqlalchemy_uri"].startswith("duckdb:////")
@@ -78,9 +90,13 @@ def test_the_bundle_fills_in_the_absolute_bi_file_path(tmp_path, monkeypatch) ->
         names = archive.namelist()
         assert f"{BUNDLE_ROOT}/metadata.yaml" in names
         assert {name.split("/")[1] for name in names} == {
-            "metadata.yaml", "databases", "datasets", "charts", "dashboards"}
-        assert SERVING_DIR_PLACEHOLDER not in "".join(
-            archive.read(name).decode() for name in names)
+            "metadata.yaml",
+            "databases",
+            "datasets",
+            "charts",
+            "dashboards",
+        }
+        assert SERVING_DIR_PLACEHOLDER not in "".join(archive.read(name).decode() for name in names)
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +110,12 @@ def bi(pipeline):
 
 @pytest.mark.parametrize("dataset", DATASETS, ids=lambda dataset: dataset["table_name"])
 def test_dataset_columns_exist_in_the_published_file(bi, dataset) -> None:
-    published = dict(bi.execute(
-        f"select column_name, column_type from (describe select * from "
-        f"{dataset_relation(dataset)})").fetchall())
+    published = dict(
+        bi.execute(
+            f"select column_name, column_type from (describe select * from "
+            f"{dataset_relation(dataset)})"
+        ).fetchall()
+    )
     for column in dataset["columns"]:
         if column.get("expression"):  # a calculated column: it must compute
             bi.execute(f"select {column['expression']} from {dataset_relation(dataset)} limit 1")
@@ -126,8 +145,9 @@ def test_exposures_name_exactly_the_shipped_dashboards() -> None:
     by_slug = {dashboard["slug"]: dashboard for dashboard in BUNDLE.dashboards.values()}
     seen = set()
     for exposure in manifest["exposures"].values():
-        match = re.fullmatch(r"http://127\.0\.0\.1:8088/superset/dashboard/([a-z-]+)/",
-                             exposure["url"])
+        match = re.fullmatch(
+            r"http://127\.0\.0\.1:8088/superset/dashboard/([a-z-]+)/", exposure["url"]
+        )
         assert match, exposure["url"]
         dashboard = by_slug[match.group(1)]
         seen.add(match.group(1))
@@ -137,8 +157,9 @@ def test_exposures_name_exactly_the_shipped_dashboards() -> None:
             node = manifest["nodes"][unique_id]
             assert serving_of(node) == "bi", (exposure["name"], unique_id)
             depends_on.add(f"{node['schema']}.{node.get('alias') or node['name']}")
-        read = set().union(*(dataset_tables(dataset)
-                             for dataset in BUNDLE.dashboard_datasets(dashboard)))
+        read = set().union(
+            *(dataset_tables(dataset) for dataset in BUNDLE.dashboard_datasets(dashboard))
+        )
         assert depends_on == read, exposure["name"]
     assert seen == set(by_slug)
     assert len(manifest["exposures"]) == len(by_slug)
@@ -147,14 +168,20 @@ def test_exposures_name_exactly_the_shipped_dashboards() -> None:
 def test_the_superset_environment_is_pinned_and_reads_the_projects_duckdb() -> None:
     root = Path(__file__).resolve().parents[1]
     pins = {}
-    for line in (root / "orchestration/serving/dashboards/requirements-superset.txt").read_text(
-            encoding="utf-8").splitlines():
+    for line in (
+        (root / "orchestration/serving/dashboards/requirements-superset.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ):
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, f"not pinned: {line}"
             pins[name.lower().replace("_", "-")] = version
-    lock = dict(line.split("==") for line in (root / "requirements.lock").read_text(
-        encoding="utf-8").splitlines() if "==" in line and not line.startswith("#"))
+    lock = dict(
+        line.split("==")
+        for line in (root / "requirements.lock").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     assert pins["duckdb"] == lock["duckdb"]
     assert pins["apache-superset"].startswith("6.")
     assert pins["sqlalchemy"].startswith("1.4.")

@@ -25,8 +25,11 @@ DBT = str(Path(sys.executable).parent / "dbt")
 def declared_ml_tables() -> dict[str, list[tuple[str, str]]]:
     """The ml source tables and their declared column types, from the prepared manifest."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
-    return {source["name"]: [(c["name"], c["data_type"]) for c in source["columns"].values()]
-            for source in manifest["sources"].values() if source["source_name"] == "ml"}
+    return {
+        source["name"]: [(c["name"], c["data_type"]) for c in source["columns"].values()]
+        for source in manifest["sources"].values()
+        if source["source_name"] == "ml"
+    }
 
 
 def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
@@ -41,11 +44,26 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
     env = {**os.environ, "GOGAEK_DATA_DIR": str(tmp_path)}
     dbt_vars = dbt_cli_vars(Settings.from_env(env), environ=env)
     build = subprocess.run(
-        [DBT, "build", "--empty", "--exclude-resource-type", "test",
-         "--project-dir", str(dbt_project.project_dir),
-         "--profiles-dir", str(dbt_project.project_dir), "--target-path", str(tmp_path / "target"),
-         "--vars", json.dumps(dbt_vars)],
-        env=env, capture_output=True, text=True, timeout=600)
+        [
+            DBT,
+            "build",
+            "--empty",
+            "--exclude-resource-type",
+            "test",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.project_dir),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--vars",
+            json.dumps(dbt_vars),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert build.returncode == 0, build.stdout[-6000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]

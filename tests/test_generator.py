@@ -23,13 +23,28 @@ from ingest.schemas import BY_NAME, DATE_FORMATS, ENTITIES, EntitySpec
 
 END = date(2026, 11, 20)
 RATE = 0.02  # higher than the default so a 300-person run breaks rows of every kind
-CSV_KIND_CHECKS = ("undecodable_bytes", "extra_column", "missing_column", "unbalanced_quote",
-                   "missing_key", "bad_date", "bad_number", "bad_timestamp")
+CSV_KIND_CHECKS = (
+    "undecodable_bytes",
+    "extra_column",
+    "missing_column",
+    "unbalanced_quote",
+    "missing_key",
+    "bad_date",
+    "bad_number",
+    "bad_timestamp",
+)
 
 
 def _run(out: Path, seed: int = 42, rate: float = RATE, customers: int = 300) -> dict[str, Any]:
-    return generate(out, customers=customers, days=2, seed=seed, end_date=END,
-                    malformed_rate=rate, shop_url=None)
+    return generate(
+        out,
+        customers=customers,
+        days=2,
+        seed=seed,
+        end_date=END,
+        malformed_rate=rate,
+        shop_url=None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +54,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def _spec_for(rel: str) -> EntitySpec:
@@ -183,16 +199,20 @@ def _expected_kinds(spec: EntitySpec) -> set[str]:
     else:
         kinds = {"missing_column", "bad_timestamp", "missing_key"}
     column_kinds = {c.kind for c in spec.columns}
-    for kind, needs in (("bad_date", "date"), ("bad_number", "int"),
-                        ("bad_timestamp", "timestamp")):
+    for kind, needs in (
+        ("bad_date", "date"),
+        ("bad_number", "int"),
+        ("bad_timestamp", "timestamp"),
+    ):
         if needs not in column_kinds:
             kinds.discard(kind)
     return kinds
 
 
 # ------------------------------------------------------------------ tests
-def test_same_seed_same_bytes_other_seed_differs(run: tuple[Path, dict[str, Any]],
-                                                 tmp_path: Path) -> None:
+def test_same_seed_same_bytes_other_seed_differs(
+    run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     out, _ = run
     again = tmp_path / "again"
     _run(again)
@@ -203,8 +223,10 @@ def test_same_seed_same_bytes_other_seed_differs(run: tuple[Path, dict[str, Any]
     other = tmp_path / "other"
     _run(other, seed=43, rate=0.0)
     third = _files(other)
-    assert third["landing/erp/erp_customers_20261120.csv"] != first[
-        "landing/erp/erp_customers_20261120.csv"]
+    assert (
+        third["landing/erp/erp_customers_20261120.csv"]
+        != first["landing/erp/erp_customers_20261120.csv"]
+    )
     assert third["truth/persons.csv"] != first["truth/persons.csv"]
     # no malformed rows at rate 0
     assert (other / "truth" / "malformed.csv").read_text(encoding="utf-8") == "file,line,kind\n"
@@ -215,8 +237,12 @@ def test_layout_and_manifest(run: tuple[Path, dict[str, Any]]) -> None:
     for day in ("20261119", "20261120"):
         for name in ("erp_customers", "erp_products", "erp_orders", "erp_order_lines"):
             assert (out / "landing" / "erp" / f"{name}_{day}.csv").is_file()
-        for name in ("callcenter/calls_{}.jsonl", "callcenter/tickets_{}.csv",
-                     "esp/campaigns_{}.jsonl", "esp/events_{}.jsonl"):
+        for name in (
+            "callcenter/calls_{}.jsonl",
+            "callcenter/tickets_{}.csv",
+            "esp/campaigns_{}.jsonl",
+            "esp/events_{}.jsonl",
+        ):
             assert (out / "landing" / name.format(day)).is_file()
     assert (out / "shop.sqlite").is_file()
     manifest = json.loads((out / "truth" / "manifest.json").read_text(encoding="utf-8"))
@@ -229,8 +255,12 @@ def test_layout_and_manifest(run: tuple[Path, dict[str, Any]]) -> None:
 
 def test_erp_header_is_cp949_spec_names(run: tuple[Path, dict[str, Any]]) -> None:
     out, _ = run
-    for spec in (BY_NAME["erp_customers"], BY_NAME["erp_products"], BY_NAME["erp_orders"],
-                 BY_NAME["erp_order_lines"]):
+    for spec in (
+        BY_NAME["erp_customers"],
+        BY_NAME["erp_products"],
+        BY_NAME["erp_orders"],
+        BY_NAME["erp_order_lines"],
+    ):
         for path in sorted((out / "landing").glob(spec.location)):
             raw = path.read_bytes()
             header = raw.split(b"\r\n", 1)[0]
@@ -283,8 +313,12 @@ def test_shop_tables_and_malformed_rows(run: tuple[Path, dict[str, Any]]) -> Non
     listed = _malformed(out)
     con = sqlite3.connect(out / "shop.sqlite")
     kinds_seen = set()
-    for spec in (BY_NAME["shop_members"], BY_NAME["shop_orders"], BY_NAME["shop_order_items"],
-                 BY_NAME["shop_marketing_consents"]):
+    for spec in (
+        BY_NAME["shop_members"],
+        BY_NAME["shop_orders"],
+        BY_NAME["shop_order_items"],
+        BY_NAME["shop_marketing_consents"],
+    ):
         cur = con.execute(f"SELECT * FROM {spec.location}")
         assert tuple(c[0] for c in cur.description) == spec.column_names
         rows = cur.fetchall()
@@ -347,8 +381,15 @@ def test_contacts_truth_matches_delivered_values(run: tuple[Path, dict[str, Any]
         assert (r["status"] == "valid") == (r["defect"] == ""), r
         assert (r["status"] == "missing") == (r["value"] == "" or r["defect"] == "missing")
     path = out / "landing" / "erp" / "erp_customers_20261120.csv"
-    columns = {"name": "고객명", "mobile": "휴대폰", "home_phone": "자택전화", "email": "이메일",
-               "postal_code": "우편번호", "address": "주소", "fax": "팩스"}
+    columns = {
+        "name": "고객명",
+        "mobile": "휴대폰",
+        "home_phone": "자택전화",
+        "email": "이메일",
+        "postal_code": "우편번호",
+        "address": "주소",
+        "fax": "팩스",
+    }
     seen = 0
     for row in _read_csv_lenient(path):
         key = ("erp_customer", row["고객번호"], "mobile")
@@ -405,8 +446,7 @@ def test_rrn_only_in_allowed_places(run: tuple[Path, dict[str, Any]]) -> None:
                 for rrn in _rrns(text):
                     assert text.rfind('"memo"', 0, text.index(rrn)) >= 0, (rel, no)
         else:
-            text = path.read_bytes().decode("cp949" if "erp/" in rel else "utf-8",
-                                            errors="replace")
+            text = path.read_bytes().decode("cp949" if "erp/" in rel else "utf-8", errors="replace")
             assert not _rrns(text), rel
     con = sqlite3.connect(out / "shop.sqlite")
     for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
@@ -417,17 +457,24 @@ def test_rrn_only_in_allowed_places(run: tuple[Path, dict[str, Any]]) -> None:
 
 
 def test_esp_honours_refusals_and_invalid_addresses_never_open(
-        run: tuple[Path, dict[str, Any]]) -> None:
+    run: tuple[Path, dict[str, Any]],
+) -> None:
     out, summary = run
     identity = _read_csv(out / "truth" / "identity.csv", "utf-8")
-    member_person = {r["source_key"]: r["person_id"] for r in identity
-                     if r["source"] == "shop_member"}
-    recipient_person = {r["source_key"]: r["person_id"] for r in identity
-                        if r["source"] == "esp_recipient"}
+    member_person = {
+        r["source_key"]: r["person_id"] for r in identity if r["source"] == "shop_member"
+    }
+    recipient_person = {
+        r["source_key"]: r["person_id"] for r in identity if r["source"] == "esp_recipient"
+    }
     con = sqlite3.connect(out / "shop.sqlite")
-    refused = {member_person[str(m)] for (m,) in con.execute(
-        "SELECT member_id FROM marketing_consents WHERE channel='email' AND consented=0")
-        if str(m) in member_person}
+    refused = {
+        member_person[str(m)]
+        for (m,) in con.execute(
+            "SELECT member_id FROM marketing_consents WHERE channel='email' AND consented=0"
+        )
+        if str(m) in member_person
+    }
     con.close()
     campaigns = {}
     events = []
@@ -442,8 +489,11 @@ def test_esp_honours_refusals_and_invalid_addresses_never_open(
             elif isinstance(obj, dict) and obj.get("campaign_id"):
                 campaigns[obj["campaign_id"]] = obj
     assert events and any(c["wave"] == 2 for c in campaigns.values())
-    invalid = {r["value"] for r in _read_csv(out / "truth" / "contacts.csv", "utf-8")
-               if r["field"] == "email" and r["status"] == "invalid"}
+    invalid = {
+        r["value"]
+        for r in _read_csv(out / "truth" / "contacts.csv", "utf-8")
+        if r["field"] == "email" and r["status"] == "invalid"
+    }
     email_types: dict[str, set[str]] = {}
     for e in events:
         if "@" in str(e.get("recipient")) and e.get("recipient") in recipient_person:
@@ -467,8 +517,13 @@ def test_tickets_timestamps_are_consistent(run: tuple[Path, dict[str, Any]]) -> 
         for no, raw in _lines(path, b"\n"):
             if no == 1 or (rel, str(no)) in listed:
                 continue
-            row = dict(zip(BY_NAME["callcenter_tickets"].column_names,
-                           next(csv.reader([raw.decode("utf-8")])), strict=True))
+            row = dict(
+                zip(
+                    BY_NAME["callcenter_tickets"].column_names,
+                    next(csv.reader([raw.decode("utf-8")])),
+                    strict=True,
+                )
+            )
             stamps = [row["received_at"], row["assigned_at"], row["resolved_at"]]
             filled = [s for s in stamps if s]
             assert filled == sorted(filled)
@@ -476,8 +531,22 @@ def test_tickets_timestamps_are_consistent(run: tuple[Path, dict[str, Any]]) -> 
 
 
 def test_cli_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["--customers", "120", "--days", "1", "--seed", "5", "--out",
-                 str(tmp_path / "cli"), "--end-date", "2026-01-31", "--malformed-rate", "0"])
+    code = main(
+        [
+            "--customers",
+            "120",
+            "--days",
+            "1",
+            "--seed",
+            "5",
+            "--out",
+            str(tmp_path / "cli"),
+            "--end-date",
+            "2026-01-31",
+            "--malformed-rate",
+            "0",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "erp/erp_customers" in printed and "malformed rows: 0" in printed
@@ -494,16 +563,26 @@ def test_shop_on_mariadb(tmp_path: Path) -> None:
     except Exception as exc:  # any failure means: no server here
         pytest.skip(f"no MariaDB on 127.0.0.1:3306 ({exc.__class__.__name__})")
     name = "gogaek_generator_test"
-    summary = generate(tmp_path, customers=150, days=1, seed=3, end_date=END,
-                       malformed_rate=0.01, shop_url=f"{server}/{name}")
+    summary = generate(
+        tmp_path,
+        customers=150,
+        days=1,
+        seed=3,
+        end_date=END,
+        malformed_rate=0.01,
+        shop_url=f"{server}/{name}",
+    )
     engine = sa.create_engine(f"{server}/{name}?charset=utf8mb4")
     try:
         with engine.connect() as conn:
             for table in ("members", "orders", "order_items", "marketing_consents"):
                 count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
                 assert count == summary["rows"][f"shop:{table}"] > 0
-            names = conn.exec_driver_sql("SELECT name FROM members WHERE name IS NOT NULL"
-                                         " LIMIT 5").scalars().all()
+            names = (
+                conn.exec_driver_sql("SELECT name FROM members WHERE name IS NOT NULL LIMIT 5")
+                .scalars()
+                .all()
+            )
             assert all(re.search("[가-힣]", n) for n in names)  # Korean survives utf8mb4
     finally:
         with engine.begin() as conn:

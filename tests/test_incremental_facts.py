@@ -44,19 +44,38 @@ def dbt_run(warehouse: Path, target: Path, *extra: str) -> None:
     env = {**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"}
     done = subprocess.run(
         # Facts only: the marts after the Python CLV fit (source:ml+) are not needed here.
-        [str(Path(sys.executable).parent / "dbt"), "build", "--exclude-resource-type", "test",
-         "--exclude", "source:ml+", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT), "--target-path", str(target), *extra],
-        env=env, capture_output=True, text=True, timeout=600)
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "--exclude",
+            "source:ml+",
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(target),
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
 def facts(warehouse: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {table: con.execute(f"select * exclude (_loaded_at) from {table} "
-                                   f"order by {key}").fetchall()
-                for table, key in FACTS.items()}
+        return {
+            table: con.execute(
+                f"select * exclude (_loaded_at) from {table} order by {key}"
+            ).fetchall()
+            for table, key in FACTS.items()
+        }
     finally:
         con.close()
 
@@ -64,8 +83,9 @@ def facts(warehouse: Path) -> dict[str, list[tuple]]:
 def test_daily_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     source = tmp_path / "source"
     generate(source, customers=300, days=2, seed=11)
-    day_one, day_two = sorted({p.stem.rsplit("_", 1)[1] for p in
-                               (source / "landing").rglob("*_2026*.*")})
+    day_one, day_two = sorted(
+        {p.stem.rsplit("_", 1)[1] for p in (source / "landing").rglob("*_2026*.*")}
+    )
     landing = tmp_path / "landing"
     for path in (source / "landing").rglob("*"):
         if path.is_file() and day_one in path.name:

@@ -21,14 +21,28 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     for key in keys:
         node = graph.get(key)
         # Grouped by layer: the folder below models/ (marts by their area), seeds with staging.
-        expected = {"raw": "ingest", "quality": "quality", "dq": "quality", "serving": "serving",
-                    "ml": "marketing", "seeds": "staging", "snapshots": "core"}.get(
-            key.path[0], key.path[1] if key.path[0] == "marts" else key.path[0])
+        expected = {
+            "raw": "ingest",
+            "quality": "quality",
+            "dq": "quality",
+            "serving": "serving",
+            "ml": "marketing",
+            "seeds": "staging",
+            "snapshots": "core",
+        }.get(key.path[0], key.path[1] if key.path[0] == "marts" else key.path[0])
         assert node.group_name == expected, key
         assert node.description, key
     assert {graph.get(key).group_name for key in keys} == {
-        "ingest", "staging", "intermediate", "core", "marketing", "service", "crm", "quality",
-        "serving"}
+        "ingest",
+        "staging",
+        "intermediate",
+        "core",
+        "marketing",
+        "service",
+        "crm",
+        "quality",
+        "serving",
+    }
     # Lineage runs unbroken from the raw ingest asset to the marts.
     customers = graph.get(dg.AssetKey(["staging", "erp", "stg_erp__customers"]))
     assert dg.AssetKey(["raw", "erp_customers"]) in customers.parent_keys
@@ -42,8 +56,10 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("raw/erp_customers", "rows_accounted_for") in checks
     assert ("serving/bi_marts", "published_recently") in checks
-    assert dg.AssetKey(["marts", "marketing", "mart_customer_ltv"]) in graph.get(
-        dg.AssetKey(["serving", "bi_marts"])).parent_keys
+    assert (
+        dg.AssetKey(["marts", "marketing", "mart_customer_ltv"])
+        in graph.get(dg.AssetKey(["serving", "bi_marts"])).parent_keys
+    )
     assert ("raw/esp_events", "no_clear_text_rrn") in checks
     assert ("raw/erp_orders", "landing_files_recognised") in checks
     # One check per asset for "no clear RRN": the GE suites no longer repeat it.
@@ -66,8 +82,9 @@ def test_sensor_starts_a_run_for_a_new_erp_drop(tmp_path: Path) -> None:
         first = erp_drop_sensor(context)
         assert isinstance(first, dg.SensorResult) and len(first.run_requests) == 1
 
-        context = dg.build_sensor_context(instance=instance, resources={"landing": landing},
-                                          cursor=first.cursor)
+        context = dg.build_sensor_context(
+            instance=instance, resources={"landing": landing}, cursor=first.cursor
+        )
         assert isinstance(erp_drop_sensor(context), dg.SkipReason)
 
         newer = tmp_path / "erp" / "erp_orders_20261119.csv"
@@ -78,8 +95,9 @@ def test_sensor_starts_a_run_for_a_new_erp_drop(tmp_path: Path) -> None:
         assert second.run_requests[0].tags["gogaek/erp_files"] == "erp_orders_20261119.csv"
 
         # A name no loader reads starts nothing, and is named.
-        context = dg.build_sensor_context(instance=instance, resources={"landing": landing},
-                                          cursor=second.cursor)
+        context = dg.build_sensor_context(
+            instance=instance, resources={"landing": landing}, cursor=second.cursor
+        )
         (tmp_path / "erp" / "erp-orders-20261120.csv").write_bytes(b"z")
         skipped = erp_drop_sensor(context)
         assert isinstance(skipped, dg.SkipReason)
@@ -92,11 +110,19 @@ def test_unmatched_landing_files_are_reported_to_the_asset_they_concern(tmp_path
 
     erp = tmp_path / "erp"
     (erp / "2026").mkdir(parents=True)
-    for name in ("erp_orders_20261121.csv", "ERP_CUSTOMERS_20261121.CSV",
-                 "erp-orders-20261121.csv", "2026/erp_orders_20261120.csv", "readme.txt",
-                 ".DS_Store"):
+    for name in (
+        "erp_orders_20261121.csv",
+        "ERP_CUSTOMERS_20261121.CSV",
+        "erp-orders-20261121.csv",
+        "2026/erp_orders_20261120.csv",
+        "readme.txt",
+        ".DS_Store",
+    ):
         (erp / name).write_bytes(b"x")
     assert unmatched_files(tmp_path, BY_NAME["erp_orders"]) == [
-        "erp/2026/erp_orders_20261120.csv", "erp/erp-orders-20261121.csv", "erp/readme.txt"]
+        "erp/2026/erp_orders_20261120.csv",
+        "erp/erp-orders-20261121.csv",
+        "erp/readme.txt",
+    ]
     # The upper-case export loads; a file like no export concerns every ERP asset.
     assert unmatched_files(tmp_path, BY_NAME["erp_customers"]) == ["erp/readme.txt"]

@@ -15,11 +15,17 @@ from quality.identity_eval import score
 from tests.conftest import run_everything
 
 KIND_TO_REASON = {
-    "undecodable_bytes": "undecodable_bytes", "extra_column": "wrong_field_count",
-    "missing_column": "wrong_field_count", "unbalanced_quote": "malformed_quoting",
-    "missing_key": "missing_key", "missing_required": "missing_required", "bad_date": "bad_date",
-    "bad_number": "bad_number", "bad_timestamp": "bad_timestamp",
-    "broken_json": "malformed_json", "not_an_object": "not_an_object",
+    "undecodable_bytes": "undecodable_bytes",
+    "extra_column": "wrong_field_count",
+    "missing_column": "wrong_field_count",
+    "unbalanced_quote": "malformed_quoting",
+    "missing_key": "missing_key",
+    "missing_required": "missing_required",
+    "bad_date": "bad_date",
+    "bad_number": "bad_number",
+    "bad_timestamp": "bad_timestamp",
+    "broken_json": "malformed_json",
+    "not_an_object": "not_an_object",
 }
 
 
@@ -38,13 +44,20 @@ def test_one_run_materialises_every_asset_and_passes_every_check(pipeline) -> No
     assert "staging/erp/stg_erp__customers" in materialised
     assert "marts/core/fct_orders" in materialised
     # The value marts come after the Python CLV fit, in the same run.
-    assert {"ml/clv_predictions", "marts/marketing/mart_customer_ltv",
-            "marts/marketing/mart_churn_risk", "marts/crm/mart_customer_360",
-            "marts/marketing/mart_rfm_migration"} <= materialised
-    failed = [e.event_specific_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"
-              and not e.event_specific_data.passed  # type: ignore[union-attr]
-              and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR]  # type: ignore[union-attr]
+    assert {
+        "ml/clv_predictions",
+        "marts/marketing/mart_customer_ltv",
+        "marts/marketing/mart_churn_risk",
+        "marts/crm/mart_customer_360",
+        "marts/marketing/mart_rfm_migration",
+    } <= materialised
+    failed = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.event_specific_data.passed  # type: ignore[union-attr]
+        and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+    ]  # type: ignore[union-attr]
     assert failed == []
 
 
@@ -54,32 +67,51 @@ def test_quarantine_holds_exactly_the_injected_malformed_lines(pipeline, warehou
         truth = list(csv.DictReader(handle))
     # A file byte-identical to an earlier one (an unchanged master snapshot) is logged as a
     # duplicate and not loaded again, so its lines are quarantined once, under the first file.
-    duplicates = {ref for (ref,) in warehouse.execute(
-        "select source_ref from raw._load_batches where status like 'duplicate_of:%'").fetchall()}
-    expected_files = {(row["file"], int(row["line"]), KIND_TO_REASON[row["kind"]])
-                      for row in truth
-                      if not row["file"].startswith("shop:") and row["file"] not in duplicates}
-    found_files = set(warehouse.execute(
-        "select source_file, source_line, reason_code from raw._quarantine "
-        "where source <> 'shop'").fetchall())
+    duplicates = {
+        ref
+        for (ref,) in warehouse.execute(
+            "select source_ref from raw._load_batches where status like 'duplicate_of:%'"
+        ).fetchall()
+    }
+    expected_files = {
+        (row["file"], int(row["line"]), KIND_TO_REASON[row["kind"]])
+        for row in truth
+        if not row["file"].startswith("shop:") and row["file"] not in duplicates
+    }
+    found_files = set(
+        warehouse.execute(
+            "select source_file, source_line, reason_code from raw._quarantine "
+            "where source <> 'shop'"
+        ).fetchall()
+    )
     assert found_files == expected_files
 
-    expected_shop = sorted((row["file"].removeprefix("shop:"), row["line"].replace("|", ","),
-                            KIND_TO_REASON[row["kind"]])
-                           for row in truth if row["file"].startswith("shop:"))
+    expected_shop = sorted(
+        (
+            row["file"].removeprefix("shop:"),
+            row["line"].replace("|", ","),
+            KIND_TO_REASON[row["kind"]],
+        )
+        for row in truth
+        if row["file"].startswith("shop:")
+    )
     found_shop = sorted(
-        (entity, record, code) for entity, record, code, key_count in warehouse.execute(
+        (entity, record, code)
+        for entity, record, code, key_count in warehouse.execute(
             "select entity, raw_record, reason_code, "
             "case entity when 'marketing_consents' then 2 else 1 end from raw._quarantine "
-            "where source = 'shop'").fetchall()
-        for record in [",".join(record.split(",")[:key_count])])
+            "where source = 'shop'"
+        ).fetchall()
+        for record in [",".join(record.split(",")[:key_count])]
+    )
     assert found_shop == expected_shop
 
 
 def test_every_row_read_is_loaded_or_quarantined(warehouse) -> None:
     manifest_rows = warehouse.execute(
         "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_unchanged) "
-        "from raw._load_batches").fetchone()
+        "from raw._load_batches"
+    ).fetchone()
     read, loaded, quarantined, unchanged = manifest_rows
     assert read == loaded + quarantined + unchanged
     assert quarantined == warehouse.execute("select count(*) from raw._quarantine").fetchone()[0]
@@ -87,13 +119,20 @@ def test_every_row_read_is_loaded_or_quarantined(warehouse) -> None:
 
 def test_no_clear_text_rrn_anywhere_in_the_warehouse(warehouse) -> None:
     assert scan_database(warehouse, RRN_ONLY) == []
-    hashed = warehouse.execute("select count(*) from raw.erp_customers "
-                               "where 주민등록번호_해시 like 'rrn_sha256:%'").fetchone()[0]
+    hashed = warehouse.execute(
+        "select count(*) from raw.erp_customers where 주민등록번호_해시 like 'rrn_sha256:%'"
+    ).fetchone()[0]
     assert hashed > 0
 
 
-DUCKDB_TYPE = {"varchar": "VARCHAR", "double": "DOUBLE", "bigint": "BIGINT", "date": "DATE",
-               "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE"}
+DUCKDB_TYPE = {
+    "varchar": "VARCHAR",
+    "double": "DOUBLE",
+    "bigint": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP WITH TIME ZONE",
+}
 
 
 def test_the_clv_fit_writes_the_column_types_the_ml_source_declares(warehouse) -> None:
@@ -103,7 +142,9 @@ def test_the_clv_fit_writes_the_column_types_the_ml_source_declares(warehouse) -
     for table, columns in declared_ml_tables().items():
         written = warehouse.execute(
             "select column_name, data_type from information_schema.columns where "
-            "table_schema = 'ml' and table_name = ? order by ordinal_position", [table]).fetchall()
+            "table_schema = 'ml' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
         assert written == [(c, DUCKDB_TYPE[t]) for c, t in columns], table
 
 
@@ -117,17 +158,26 @@ def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
 def test_second_run_adds_nothing(pipeline, tmp_path: Path) -> None:
     root, _ = pipeline
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
-    before = con.execute("select count(*) from raw._quarantine").fetchone()[0], [
-        con.execute(f"select count(*) from raw.{t}").fetchone()[0]
-        for t in ("erp_customers", "shop_members", "esp_events")]
+    before = (
+        con.execute("select count(*) from raw._quarantine").fetchone()[0],
+        [
+            con.execute(f"select count(*) from raw.{t}").fetchone()[0]
+            for t in ("erp_customers", "shop_members", "esp_events")
+        ],
+    )
     facts_before = con.execute("select count(*), sum(net_amount) from core.fct_orders").fetchone()
     con.close()
     assert run_everything(root).success
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
-    after = con.execute("select count(*) from raw._quarantine").fetchone()[0], [
-        con.execute(f"select count(*) from raw.{t}").fetchone()[0]
-        for t in ("erp_customers", "shop_members", "esp_events")]
+    after = (
+        con.execute("select count(*) from raw._quarantine").fetchone()[0],
+        [
+            con.execute(f"select count(*) from raw.{t}").fetchone()[0]
+            for t in ("erp_customers", "shop_members", "esp_events")
+        ],
+    )
     assert after == before
     assert con.execute("select count(*), sum(net_amount) from core.fct_orders").fetchone() == (
-        facts_before)
+        facts_before
+    )
     con.close()

@@ -42,69 +42,85 @@ def bi_role(pg_database: str) -> Iterator[str]:
         con.close()
 
 
-def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_database,
-                                                                  bi_role, tmp_path) -> None:
+def test_whole_project_builds_on_postgres_with_the_duckdb_results(
+    pipeline, pg_database, bi_role, tmp_path
+) -> None:
     root, _ = pipeline
     warehouse = str(root / "warehouse.duckdb")
     copied = mirror_raw(warehouse, pg_database)
     assert copied["erp_customers"] > 0
 
-    env = {**os.environ, "GOGAEK_DBT_TARGET": "postgres", "GOGAEK_PG_DATABASE": pg_database,
-           "GOGAEK_BI_READER_ROLE": bi_role, "DO_NOT_TRACK": "1"}
-    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(PROJECT),
-           "--profiles-dir", str(PROJECT), "--target-path", str(tmp_path / "target")]
+    env = {
+        **os.environ,
+        "GOGAEK_DBT_TARGET": "postgres",
+        "GOGAEK_PG_DATABASE": pg_database,
+        "GOGAEK_BI_READER_ROLE": bi_role,
+        "DO_NOT_TRACK": "1",
+    }
+    dbt = [
+        str(Path(sys.executable).parent / "dbt"),
+        "build",
+        "--project-dir",
+        str(PROJECT),
+        "--profiles-dir",
+        str(PROJECT),
+        "--target-path",
+        str(tmp_path / "target"),
+    ]
     # The same three steps as in Dagster: dbt up to the purchase summary, the Python CLV fit,
     # then the marts that read it.
-    for step in ([*dbt, "--exclude", "source:ml+"],
-                 [sys.executable, "-m", "orchestration.clv", "--target", "postgres"],
-                 [*dbt, "--select", "source:ml+"]):
+    for step in (
+        [*dbt, "--exclude", "source:ml+"],
+        [sys.executable, "-m", "orchestration.clv", "--target", "postgres"],
+        [*dbt, "--select", "source:ml+"],
+    ):
         build = subprocess.run(step, env=env, capture_output=True, text=True, timeout=900)
         assert build.returncode == 0, (step, build.stdout[-4000:], build.stderr[-2000:])
 
     queries = {
         "orders": "select count(*), sum(booked_amount), sum(net_amount), "
-                  "sum(merchandise_net_amount) from core.fct_orders",
+        "sum(merchandise_net_amount) from core.fct_orders",
         "lines": "select count(*), sum(cancelled_amount), sum(returned_amount), "
-                 "count(returns_line_key) from core.fct_order_lines",
+        "count(returns_line_key) from core.fct_order_lines",
         "exceptions": "select count(*) from intermediate.int_order_line_exceptions",
         "purchases": "select count(*), sum(purchase_orders), sum(merchandise_value) "
-                     "from core.fct_purchases",
+        "from core.fct_purchases",
         "scoring_date": "select extract(year from as_of_date) * 10000 "
-                        "+ extract(month from as_of_date) * 100 + extract(day from as_of_date) "
-                        "from intermediate.int_scoring_date",
+        "+ extract(month from as_of_date) * 100 + extract(day from as_of_date) "
+        "from intermediate.int_scoring_date",
         "calendar": "select count(*) from core.dim_date",
         "rfm": "select count(*), sum(r_score * 100 + f_score * 10 + m_score), sum(monetary) "
-               "from marketing.mart_customer_rfm",
+        "from marketing.mart_customer_rfm",
         "kpi_monthly": "select count(*), sum(purchases), sum(net_revenue), "
-                       "sum(anonymous_revenue) from marketing.mart_kpi_monthly",
+        "sum(anonymous_revenue) from marketing.mart_kpi_monthly",
         # the contact verdicts of record: the same on both engines (one-edit typo rule included)
         "contacts": "select count(*), sum(case when mobile_status = 'valid' then 1 else 0 end), "
-                    "sum(case when email_invalid_reason = 'typo_domain' then 1 else 0 end), "
-                    "count(email_suggested), count(home_phone_invalid_reason), "
-                    "count(work_phone_e164), count(postal_code_invalid_reason) "
-                    "from staging.stg_erp__customers",
+        "sum(case when email_invalid_reason = 'typo_domain' then 1 else 0 end), "
+        "count(email_suggested), count(home_phone_invalid_reason), "
+        "count(work_phone_e164), count(postal_code_invalid_reason) "
+        "from staging.stg_erp__customers",
         "recipients": "select count(*), sum(case when recipient_status = 'valid' then 1 else 0 "
-                      "end), count(recipient_invalid_reason) from staging.stg_esp__events",
+        "end), count(recipient_invalid_reason) from staging.stg_esp__events",
         "crosswalk": "select count(*), count(distinct customer_id) "
-                     "from intermediate.int_identity_crosswalk",
+        "from intermediate.int_identity_crosswalk",
         "golden": "select count(*), sum(case when has_valid_mobile then 1 else 0 end) "
-                  "from intermediate.int_customers_golden",
+        "from intermediate.int_customers_golden",
         "sends": "select count(*), sum(case when is_open then 1 else 0 end) "
-                 "from core.fct_campaign_sends",
+        "from core.fct_campaign_sends",
         "calls": "select count(*), count(customer_id) from core.fct_calls",
         "rfm_history": "select count(*), sum(r_score * 100 + f_score * 10 + m_score) "
-                       "from marketing.mart_rfm_history",
+        "from marketing.mart_rfm_history",
         "migration": "select count(*), sum(customers) from marketing.mart_rfm_migration",
         "segment_kpis": "select count(*), sum(sent), sum(opened), sum(attributed_revenue) "
-                        "from marketing.mart_campaign_segment_kpis",
+        "from marketing.mart_campaign_segment_kpis",
         "ltv": "select count(*), sum(formula_ltv), sum(gross_margin_to_date) "
-               "from marketing.mart_customer_ltv",
+        "from marketing.mart_customer_ltv",
         # Fitted values may differ in the last digits between engines; counts may not.
         "value_grid": "select count(*) from marketing.mart_customer_value_grid",
         "churn": "select count(*), sum(case when is_lapsed then 1 else 0 end) "
-                 "from marketing.mart_churn_risk",
+        "from marketing.mart_churn_risk",
         "backtest": "select count(*), sum(customers), sum(actual_purchases) "
-                    "from marketing.mart_clv_backtest",
+        "from marketing.mart_clv_backtest",
         "customer_360": "select count(*), count(rfm_segment_code) from crm.mart_customer_360",
     }
     duck = duckdb.connect(warehouse, read_only=True)
@@ -124,15 +140,32 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(pipeline, pg_d
     superuser = psycopg2.connect(**pg_params(pg_database))
     superuser.autocommit = True
     with superuser.cursor() as cursor:
-        cursor.execute(sql.SQL("grant usage on schema crm, raw to {0}; grant select on "
-                               "crm.campaign_retarget_list, core.dim_customer, raw.erp_customers "
-                               "to {0}").format(sql.Identifier(bi_role)))
+        cursor.execute(
+            sql.SQL(
+                "grant usage on schema crm, raw to {0}; grant select on "
+                "crm.campaign_retarget_list, core.dim_customer, raw.erp_customers "
+                "to {0}"
+            ).format(sql.Identifier(bi_role))
+        )
     superuser.close()
     rerun = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "dim_date",
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(tmp_path / "target")],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--select",
+            "dim_date",
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stdout[-4000:]
     _bi_reader_sees_served_models_only(pg_database, bi_role)
 
@@ -141,22 +174,34 @@ def _bi_reader_sees_served_models_only(database: str, role: str) -> None:
     """Logged in as the BI role (for real, with a password): served marts yes, the rest no."""
     enable_login("bi-test-password", role, database)
     enable_login("bi-test-password", role, database)  # idempotent
-    con = psycopg2.connect(**{**pg_params(database), "user": role,
-                              "password": "bi-test-password"})
+    con = psycopg2.connect(**{**pg_params(database), "user": role, "password": "bi-test-password"})
     con.autocommit = True
     try:
         with con.cursor() as cursor:
-            for relation in ("marketing.mart_customer_rfm", "marketing.mart_customer_ltv",
-                             "service.mart_service_kpis", "core.fct_orders", "core.dim_product"):
+            for relation in (
+                "marketing.mart_customer_rfm",
+                "marketing.mart_customer_ltv",
+                "service.mart_service_kpis",
+                "core.fct_orders",
+                "core.dim_product",
+            ):
                 cursor.execute(f"select count(*) from {relation}")
                 assert cursor.fetchone()[0] > 0, relation
-            for relation in ("raw.erp_customers", "staging.stg_erp__customers",
-                             "intermediate.int_customers_golden", "snapshots.snap_customers",
-                             "crm.campaign_retarget_list", "crm.mart_customer_360",
-                             "ml.clv_predictions", "core.dim_customer",
-                             "core.dim_campaign", "core.fct_email_events"):
-                with pytest.raises(psycopg2.errors.InsufficientPrivilege,
-                                   match="permission denied"):
+            for relation in (
+                "raw.erp_customers",
+                "staging.stg_erp__customers",
+                "intermediate.int_customers_golden",
+                "snapshots.snap_customers",
+                "crm.campaign_retarget_list",
+                "crm.mart_customer_360",
+                "ml.clv_predictions",
+                "core.dim_customer",
+                "core.dim_campaign",
+                "core.fct_email_events",
+            ):
+                with pytest.raises(
+                    psycopg2.errors.InsufficientPrivilege, match="permission denied"
+                ):
                     cursor.execute(f"select 1 from {relation} limit 1")
             cursor.execute("select current_user")
             assert cursor.fetchone()[0] == role

@@ -24,9 +24,14 @@ def warehouse(pipeline) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], object]:
-    return {(e.event_specific_data.asset_key.to_user_string(),  # type: ignore[union-attr]
-             e.event_specific_data.check_name): e.event_specific_data  # type: ignore[union-attr]
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        (
+            e.event_specific_data.asset_key.to_user_string(),  # type: ignore[union-attr]
+            e.event_specific_data.check_name,
+        ): e.event_specific_data  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def test_every_rule_reports_a_check_and_a_history_row(pipeline, warehouse) -> None:
@@ -46,13 +51,18 @@ def test_every_rule_reports_a_check_and_a_history_row(pipeline, warehouse) -> No
 
     run_rows = warehouse.execute(
         "select count(*), count(distinct suite), count(*) filter (where outcome = 'blocked') "
-        "from dq.validation_results where run_id = ?", [result.run_id]).fetchone()
+        "from dq.validation_results where run_id = ?",
+        [result.run_id],
+    ).fetchone()
     assert run_rows == (sum(len(s.rules) for s in all_suites()), len(all_suites()), 0)
-    assert (root / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site"
-            / "index.html").exists()
+    assert (
+        root / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    ).exists()
     # the history is readable from dbt, and the contact mart has every channel per source
-    assert warehouse.execute("select count(*) from staging.stg_dq__validation_results"
-                             ).fetchone()[0] >= run_rows[0]
+    assert (
+        warehouse.execute("select count(*) from staging.stg_dq__validation_results").fetchone()[0]
+        >= run_rows[0]
+    )
     channels = warehouse.execute(
         "select source, count(*) from marketing.mart_contact_quality group by 1 order by 1"
     ).fetchall()
@@ -104,12 +114,14 @@ def test_a_clear_rrn_in_raw_stops_everything_downstream(tmp_path: Path) -> None:
     con.execute("""
         insert into raw._load_batches values ('legacy', 'erp', 'customers', 'erp/legacy.csv',
             null, 'loaded', 1, 1, 0, 0, 0, now(), now())""")
-    con.execute("""
+    con.execute(
+        """
         insert into raw.erp_customers (고객번호, 가입일, 수정일시, 비고, _batch_id, _source_file,
             _source_line, _loaded_at, _row_hash)
         values ('L0001', '2019-07-01', '2020-01-01 00:00:00', ?,
             'legacy', 'erp/legacy.csv', 2, now(), 'x')""",
-                [f"주민번호 {FULL_WIDTH_RRN}"])
+        [f"주민번호 {FULL_WIDTH_RRN}"],
+    )
     con.close()
 
     result = run_everything(tmp_path)

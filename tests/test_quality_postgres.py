@@ -22,10 +22,14 @@ def test_esp_suite_runs_in_postgres_and_bad_rows_fail(pg_database: str) -> None:
     con = psycopg2.connect(**pg_params(pg_database))
     with con, con.cursor() as cursor:
         cursor.execute("create schema staging")
-        cursor.execute("create table staging.stg_esp__events (recipient_raw text, "
-                       "recipient_status text, recipient_invalid_reason text)")
-        cursor.execute("insert into staging.stg_esp__events select 'u' || i || '@naver.com', "
-                       "'valid', null from generate_series(1, 50) as i")
+        cursor.execute(
+            "create table staging.stg_esp__events (recipient_raw text, "
+            "recipient_status text, recipient_invalid_reason text)"
+        )
+        cursor.execute(
+            "insert into staging.stg_esp__events select 'u' || i || '@naver.com', "
+            "'valid', null from generate_series(1, 50) as i"
+        )
     con.close()
     runner = SuiteRunner(None)
     good = runner.validate_postgres(suite("stg_esp__events"), _url(pg_database), "pg-good")
@@ -34,8 +38,10 @@ def test_esp_suite_runs_in_postgres_and_bad_rows_fail(pg_database: str) -> None:
 
     con = psycopg2.connect(**pg_params(pg_database))
     with con, con.cursor() as cursor:
-        cursor.execute("insert into staging.stg_esp__events select 'u' || i || '@naver.con', "
-                       "'invalid', 'typo_domain' from generate_series(1, 8) as i")
+        cursor.execute(
+            "insert into staging.stg_esp__events select 'u' || i || '@naver.con', "
+            "'invalid', 'typo_domain' from generate_series(1, 8) as i"
+        )
     con.close()
     bad = runner.validate_postgres(suite("stg_esp__events"), _url(pg_database), "pg-bad")
     # 50 of 58 valid = 86% < mostly 0.90
@@ -45,21 +51,25 @@ def test_esp_suite_runs_in_postgres_and_bad_rows_fail(pg_database: str) -> None:
 
 def test_python_rules_are_left_out_on_postgres(pg_database: str) -> None:
     contacts = ("mobile", "email", "postal_code")
-    columns = ", ".join(f"{c}_raw text, {c}_status text, {c}_invalid_reason text"
-                        for c in contacts)
+    columns = ", ".join(f"{c}_raw text, {c}_status text, {c}_invalid_reason text" for c in contacts)
     con = psycopg2.connect(**pg_params(pg_database))
     with con, con.cursor() as cursor:
         cursor.execute("create schema staging")
         cursor.execute(f"create table staging.stg_shop__members ({columns}, address text)")
-        cursor.execute("insert into staging.stg_shop__members select '010-2345-6789', 'valid', "
-                       "null, 'a' || i || '@naver.com', 'valid', null, '06236', 'valid', null, "
-                       "'서울 중앙로 1' from generate_series(1, 20) as i")
-        cursor.execute("insert into staging.stg_shop__members values ('011-234-5678', "
-                       "'invalid', 'legacy_prefix', null, 'missing', null, null, 'missing', "
-                       "null, null)")
+        cursor.execute(
+            "insert into staging.stg_shop__members select '010-2345-6789', 'valid', "
+            "null, 'a' || i || '@naver.com', 'valid', null, '06236', 'valid', null, "
+            "'서울 중앙로 1' from generate_series(1, 20) as i"
+        )
+        cursor.execute(
+            "insert into staging.stg_shop__members values ('011-234-5678', "
+            "'invalid', 'legacy_prefix', null, 'missing', null, null, 'missing', "
+            "null, null)"
+        )
     con.close()
-    outcome = SuiteRunner(None).validate_postgres(suite("stg_shop__members"), _url(pg_database),
-                                                  "pg")
+    outcome = SuiteRunner(None).validate_postgres(
+        suite("stg_shop__members"), _url(pg_database), "pg"
+    )
     names = {r.rule.name: r.success for r in outcome.rules}
     assert "mobile_confirmed_by_phonenumbers" not in names
     # 1 legacy mobile of 21: 95.2% valid passes mostly 0.95, 4.8% legacy fails mostly 0.98

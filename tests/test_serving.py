@@ -52,13 +52,15 @@ def _copy_warehouse(pipeline_root: Path, root: Path) -> Path:
 
 def _run_assets(root: Path, serving_dir: Path, keys: list[dg.AssetKey]):
     resources = {**pipeline_resources(root), "serving": ServingResource(dir=str(serving_dir))}
-    defs = dg.Definitions(assets=[*dbt_model_assets, *serving_assets],
-                          asset_checks=serving_checks, resources=resources,
-                          executor=dg.in_process_executor)
+    defs = dg.Definitions(
+        assets=[*dbt_model_assets, *serving_assets],
+        asset_checks=serving_checks,
+        resources=resources,
+        executor=dg.in_process_executor,
+    )
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False,
-                                      asset_selection=keys)
+        return job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys)
 
 
 # --- which models are served: from dbt folder config, not a hand list -----------------------
@@ -87,8 +89,9 @@ def test_served_models_follow_the_dbt_folder_config() -> None:
 
 def test_publish_asset_depends_on_every_served_dbt_asset(tmp_path) -> None:
     dbt_keys = {key for assets_def in dbt_model_assets for key in assets_def.keys}
-    graph = dg.Definitions(assets=[*dbt_model_assets, *serving_assets],
-                           resources=pipeline_resources(tmp_path)).resolve_asset_graph()
+    graph = dg.Definitions(
+        assets=[*dbt_model_assets, *serving_assets], resources=pipeline_resources(tmp_path)
+    ).resolve_asset_graph()
     for key, serving in ((BI_KEY, "bi"), (OPERATIONAL_KEY, "operational")):
         parents = graph.get(key).parent_keys
         assert parents == set(upstream_keys(serving))
@@ -127,14 +130,17 @@ def test_pipeline_run_publishes_both_files_with_their_publish_log(pipeline) -> N
             assert set(counts) == {m.relation for m in SERVED_MODELS if m.serving == serving}
             con = duckdb.connect(str(path), read_only=True)
             try:
-                tables = {row[0] for row in con.execute(
-                    "select table_schema || '.' || table_name from information_schema.tables "
-                    "where table_schema <> 'main'").fetchall()}
+                tables = {
+                    row[0]
+                    for row in con.execute(
+                        "select table_schema || '.' || table_name from information_schema.tables "
+                        "where table_schema <> 'main'"
+                    ).fetchall()
+                }
                 assert tables == set(counts)
                 for table, count in counts.items():
                     assert con.execute(f"select count(*) from {table}").fetchone()[0] == count
-                    assert warehouse.execute(
-                        f"select count(*) from {table}").fetchone()[0] == count
+                    assert warehouse.execute(f"select count(*) from {table}").fetchone()[0] == count
             finally:
                 con.close()
         assert read_publish_log(bi)[2]["marketing.mart_customer_rfm"] > 0
@@ -163,32 +169,49 @@ def test_bi_file_holds_no_personal_data_and_the_scanner_would_see_it(pipeline) -
     warehouse = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         kinds = {(f.column, f.kind) for f in scan_table(warehouse, "core.dim_customer")}
-        assert {("email", "email"), ("mobile", "mobile_phone"), ("home_phone", "landline_phone"),
-                ("address", "street_address"), ("customer_name", "column_name")} <= kinds
-        assert ("sender", "email") in {(f.column, f.kind)
-                                       for f in scan_table(warehouse, "core.dim_campaign")}
+        assert {
+            ("email", "email"),
+            ("mobile", "mobile_phone"),
+            ("home_phone", "landline_phone"),
+            ("address", "street_address"),
+            ("customer_name", "column_name"),
+        } <= kinds
+        assert ("sender", "email") in {
+            (f.column, f.kind) for f in scan_table(warehouse, "core.dim_campaign")
+        }
         assert {f.kind for f in scan_table(warehouse, "crm.campaign_retarget_list")} >= {
-            "email", "column_name"}
+            "email",
+            "column_name",
+        }
     finally:
         warehouse.close()
     sample = duckdb.connect()
-    sample.execute("create schema s; create table s.notes as select '850302-1234567' as note "
-                   "union all select 'order 20240101-0000001'")
+    sample.execute(
+        "create schema s; create table s.notes as select '850302-1234567' as note "
+        "union all select 'order 20240101-0000001'"
+    )
     assert [f.kind for f in scan_table(sample, "s.notes")] == ["rrn"]
     sample.close()
 
 
 def test_a_served_table_with_personal_data_is_refused_and_nothing_is_replaced(
-        pipeline, tmp_path) -> None:
+    pipeline, tmp_path
+) -> None:
     root, _ = pipeline
     serving_dir = tmp_path / "serving"
     first = publish(root / "warehouse.duckdb", serving_dir, SERVED_MODELS, run_id="first")
     before = first.files["bi"].path.read_bytes()
-    dim_customer = ServedModel("model.gogaek.dim_customer", "core", "dim_customer", "bi",
-                               ("gogaek", "marts", "core", "dim_customer"))
+    dim_customer = ServedModel(
+        "model.gogaek.dim_customer",
+        "core",
+        "dim_customer",
+        "bi",
+        ("gogaek", "marts", "core", "dim_customer"),
+    )
     with pytest.raises(PublishError, match=r"core\.dim_customer\.email: .* look like email"):
-        publish(root / "warehouse.duckdb", serving_dir, [*SERVED_MODELS, dim_customer],
-                run_id="leaky")
+        publish(
+            root / "warehouse.duckdb", serving_dir, [*SERVED_MODELS, dim_customer], run_id="leaky"
+        )
     assert first.files["bi"].path.read_bytes() == before
     assert read_publish_log(first.files["bi"].path)[0] == "first"
     assert not list(serving_dir.glob(".publish-*"))
@@ -197,8 +220,7 @@ def test_a_served_table_with_personal_data_is_refused_and_nothing_is_replaced(
 # --- swapping under readers ------------------------------------------------------------------
 
 
-def test_a_reader_with_the_old_file_open_keeps_a_consistent_old_publish(pipeline,
-                                                                         tmp_path) -> None:
+def test_a_reader_with_the_old_file_open_keeps_a_consistent_old_publish(pipeline, tmp_path) -> None:
     root, _ = pipeline
     path = tmp_path / "serving" / "bi.duckdb"
     publish(root / "warehouse.duckdb", path.parent, SERVED_MODELS, run_id="old")
@@ -207,8 +229,9 @@ def test_a_reader_with_the_old_file_open_keeps_a_consistent_old_publish(pipeline
         publish(root / "warehouse.duckdb", path.parent, SERVED_MODELS, run_id="new")
         # The open connection still reads the old inode, all of it, consistently.
         assert old.execute("select distinct run_id from publish_log").fetchall() == [("old",)]
-        for table, count in old.execute("select table_schema || '.' || table_name, row_count "
-                                        "from publish_log").fetchall():
+        for table, count in old.execute(
+            "select table_schema || '.' || table_name, row_count from publish_log"
+        ).fetchall():
             assert old.execute(f"select count(*) from {table}").fetchone()[0] == count
         # Another process opening the path now gets the new file. (In this process DuckDB
         # hands out the database instance it already has open for the path: still "old".)
@@ -221,9 +244,18 @@ def test_a_reader_with_the_old_file_open_keeps_a_consistent_old_publish(pipeline
 
 def _run_id_seen_by_another_process(path: Path) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", "import duckdb, sys; print(duckdb.connect(sys.argv[1], "
-         "read_only=True).execute('select any_value(run_id) from publish_log').fetchone()[0])",
-         str(path)], capture_output=True, text=True, timeout=60, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; print(duckdb.connect(sys.argv[1], "
+            "read_only=True).execute('select any_value(run_id) from publish_log').fetchone()[0])",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -232,8 +264,9 @@ def test_superset_style_sqlalchemy_read_only_connection(pipeline) -> None:
     bi = (root / "serving" / "bi.duckdb").resolve()
     expected = read_publish_log(bi)[2]["marketing.mart_customer_rfm"]
     # What Superset is given: the URI and the engine parameters' connect_args.
-    engine = sa.create_engine(f"duckdb:///{bi}", connect_args={"read_only": True},
-                              poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        f"duckdb:///{bi}", connect_args={"read_only": True}, poolclass=sa.pool.NullPool
+    )
     try:
         # What Superset lists in its dataset picker. (Column reflection, get_columns, fails with
         # SQLAlchemy >= 2.0.45 in duckdb-engine 0.17: duckdb_engine issue #1379. Superset pins
@@ -242,8 +275,9 @@ def test_superset_style_sqlalchemy_read_only_connection(pipeline) -> None:
         assert {"bi.core", "bi.marketing", "bi.service"} <= set(inspector.get_schema_names())
         assert "mart_customer_rfm" in inspector.get_table_names(schema="marketing")
         with engine.connect() as con:
-            rows = con.execute(sa.text("select segment_name, count(*) from "
-                                       "marketing.mart_customer_rfm group by 1")).fetchall()
+            rows = con.execute(
+                sa.text("select segment_name, count(*) from marketing.mart_customer_rfm group by 1")
+            ).fetchall()
             assert sum(count for _, count in rows) == expected
             with pytest.raises(sa.exc.DBAPIError, match="read-only"):
                 con.execute(sa.text("create table main.scratch (x int)"))
@@ -253,7 +287,8 @@ def test_superset_style_sqlalchemy_read_only_connection(pipeline) -> None:
 
 @pytest.mark.slow
 def test_reader_every_100ms_during_build_and_publishes_sees_no_lock_error_nor_mixed_run(
-        pipeline, tmp_path) -> None:
+    pipeline, tmp_path
+) -> None:
     root, _ = pipeline
     full = _copy_warehouse(root, tmp_path / "a")
     # A second warehouse with fewer rows in every served table: a reader that mixed two
@@ -267,27 +302,33 @@ def test_reader_every_100ms_during_build_and_publishes_sees_no_lock_error_nor_mi
     publish(full, serving_dir, SERVED_MODELS, run_id="baseline")
 
     stop, result_file = tmp_path / "stop", tmp_path / "reader.json"
-    reader = subprocess.Popen([sys.executable, str(PROBE), str(serving_dir / "bi.duckdb"),
-                               str(stop), str(result_file)])
+    reader = subprocess.Popen(
+        [sys.executable, str(PROBE), str(serving_dir / "bi.duckdb"), str(stop), str(result_file)]
+    )
     try:
         started = time.perf_counter()
         # A real build (dbt marts step, then publish) while the reader reads ...
-        marts = [key for assets_def in dbt_model_assets if assets_def.node_def.name != "dbt_staging"
-                 for key in assets_def.keys]
+        marts = [
+            key
+            for assets_def in dbt_model_assets
+            if assets_def.node_def.name != "dbt_staging"
+            for key in assets_def.keys
+        ]
         run = _run_assets(tmp_path / "a", serving_dir, [*marts, BI_KEY, OPERATIONAL_KEY])
         build_seconds = time.perf_counter() - started
         # ... then publishes alternating between the two warehouses.
         for i in range(4):
-            publish(smaller if i % 2 == 0 else full, serving_dir, SERVED_MODELS,
-                    run_id=f"swap-{i}")
+            publish(smaller if i % 2 == 0 else full, serving_dir, SERVED_MODELS, run_id=f"swap-{i}")
             time.sleep(0.5)
     finally:
         stop.touch()
         reader.wait(timeout=60)
     seen = json.loads(result_file.read_text())
-    print(f"\nreader: {seen['rounds']} rounds, {seen['queries']} queries, {seen['errors']} "
-          f"errors, {seen['mismatches']} mismatches, runs seen {len(seen['run_ids'])}; "
-          f"build+publish {build_seconds:.1f} s")
+    print(
+        f"\nreader: {seen['rounds']} rounds, {seen['queries']} queries, {seen['errors']} "
+        f"errors, {seen['mismatches']} mismatches, runs seen {len(seen['run_ids'])}; "
+        f"build+publish {build_seconds:.1f} s"
+    )
     assert run.success
     assert seen["errors"] == 0, seen["messages"]
     assert seen["mismatches"] == 0, seen["messages"]
@@ -299,19 +340,21 @@ def test_reader_every_100ms_during_build_and_publishes_sees_no_lock_error_nor_mi
 
 
 @pytest.mark.slow
-def test_a_failing_blocking_dbt_test_keeps_the_previous_serving_files(pipeline,
-                                                                       tmp_path) -> None:
+def test_a_failing_blocking_dbt_test_keeps_the_previous_serving_files(pipeline, tmp_path) -> None:
     root, _ = pipeline
     warehouse = _copy_warehouse(root, tmp_path / "w")
     serving_dir = tmp_path / "serving"
     publish(warehouse, serving_dir, SERVED_MODELS, run_id="good")
-    before = {name: (serving_dir / name).read_bytes()
-              for name in ("bi.duckdb", "operational.duckdb")}
+    before = {
+        name: (serving_dir / name).read_bytes() for name in ("bi.duckdb", "operational.duckdb")
+    }
     # A product row without a code, slipped past the loader: stg_erp__products.product_code
     # not_null (severity error) fails.
     con = duckdb.connect(str(warehouse))
-    con.execute("insert into raw.erp_products (상품코드, 상품명, _batch_id, _source_file, "
-                "_source_line, _loaded_at) values (null, 'broken', 'test', 'test.csv', 1, now())")
+    con.execute(
+        "insert into raw.erp_products (상품코드, 상품명, _batch_id, _source_file, "
+        "_source_line, _loaded_at) values (null, 'broken', 'test', 'test.csv', 1, now())"
+    )
     con.close()
 
     keys = [key for assets_def in dbt_model_assets for key in assets_def.keys]
@@ -341,10 +384,18 @@ def test_freshness_check_warns_when_missing_or_older_than_26_hours(pipeline, tmp
 
 def test_publish_cli_uses_the_serving_dir_setting(pipeline, tmp_path) -> None:
     root, _ = pipeline
-    env = {**os.environ, "GOGAEK_WAREHOUSE": str(root / "warehouse.duckdb"),
-           "GOGAEK_SERVING_DIR": str(tmp_path / "srv")}
-    done = subprocess.run([sys.executable, "-m", "orchestration.serving.publish"], env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "GOGAEK_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "GOGAEK_SERVING_DIR": str(tmp_path / "srv"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.serving.publish"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "marketing.mart_customer_rfm" in done.stdout
     assert read_publish_log(tmp_path / "srv" / "bi.duckdb")[0].startswith("manual-")

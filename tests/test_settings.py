@@ -32,8 +32,9 @@ def test_defaults_come_from_dbt_project_yml_and_env_and_run_config_override() ->
     # The run config (launchpad) wins over the environment.
     assert resolve_dbt_vars({"rfm_window_days": 90}, environ=env)["rfm_window_days"] == 90
     # The CLV fit reads the same rates dbt gets.
-    assert ClvSettings.from_dbt_vars(resolved) == ClvSettings(annual_discount_rate=0.08,
-                                                              default_margin_rate=0.1)
+    assert ClvSettings.from_dbt_vars(resolved) == ClvSettings(
+        annual_discount_rate=0.08, default_margin_rate=0.1
+    )
 
 
 def test_bad_settings_are_refused_with_the_variable_name() -> None:
@@ -43,9 +44,9 @@ def test_bad_settings_are_refused_with_the_variable_name() -> None:
         resolve_dbt_vars(environ={"GOGAEK_RFM_AS_OF_DATE": "31.12.2019"})
     with pytest.raises(ValueError, match="unknown setting"):
         resolve_dbt_vars({"rfm_window": 180}, environ={})
-    assert unknown_environment_settings({"GOGAEK_RFM_WINDOW": "180",
-                                         "GOGAEK_WAREHOUSE": "x.duckdb"}) == [
-        "GOGAEK_RFM_WINDOW"]
+    assert unknown_environment_settings(
+        {"GOGAEK_RFM_WINDOW": "180", "GOGAEK_WAREHOUSE": "x.duckdb"}
+    ) == ["GOGAEK_RFM_WINDOW"]
 
 
 def test_paths_follow_the_data_folder_and_are_absolute(tmp_path: Path) -> None:
@@ -63,20 +64,35 @@ def test_the_makefile_hands_the_environment_to_dbt(tmp_path: Path) -> None:
     """`make … GOGAEK_X=…` is an environment variable for the recipes: the settings module
     (which the dbt targets call for --vars, and the demo and the CLV fit read) sees it."""
     out = subprocess.run(
-        ["make", "--no-print-directory", "-s", "settings", "GOGAEK_RFM_WINDOW_DAYS=200",
-         f"GOGAEK_DATA_DIR={tmp_path}"],
-        cwd=ROOT, capture_output=True, text=True, check=True)
+        [
+            "make",
+            "--no-print-directory",
+            "-s",
+            "settings",
+            "GOGAEK_RFM_WINDOW_DAYS=200",
+            f"GOGAEK_DATA_DIR={tmp_path}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     values = dict(line.split(None, 1) for line in out.stdout.splitlines() if line.strip())
     assert values["rfm_window_days"].split()[0] == "200"
     assert values["warehouse_path"] == str(tmp_path / "warehouse.duckdb")
-    dbt_vars = subprocess.run([sys.executable, "-m", "ingest.settings", "--dbt-vars"],
-                              cwd=ROOT, capture_output=True, text=True, check=True,
-                              env={"GOGAEK_RFM_WINDOW_DAYS": "200", "PATH": "/usr/bin:/bin"})
+    dbt_vars = subprocess.run(
+        [sys.executable, "-m", "ingest.settings", "--dbt-vars"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"GOGAEK_RFM_WINDOW_DAYS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert json.loads(dbt_vars.stdout)["rfm_window_days"] == 200
 
 
 def test_the_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    settings = readme[readme.index("## Settings"):]
+    settings = readme[readme.index("## Settings") :]
     missing = [name for name in dbt_var_defaults() if f"`{name}`" not in settings]
     assert missing == []

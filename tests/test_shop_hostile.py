@@ -23,14 +23,21 @@ metadata = shop_metadata
 members = shop_members
 member = shop_member
 orders = sa.Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("member_id", sa.Integer), sa.Column("orderer_name", sa.String(40)),
-    sa.Column("orderer_mobile", sa.String(30)), sa.Column("orderer_email", sa.String(120)),
-    sa.Column("ordered_at", sa.DateTime), sa.Column("paid_at", sa.DateTime),
-    sa.Column("status", sa.String(20)), sa.Column("total_amount", sa.BigInteger),
-    sa.Column("shipping_fee", sa.BigInteger), sa.Column("discount_amount", sa.BigInteger),
-    sa.Column("original_order_id", sa.Integer), sa.Column("updated_at", sa.DateTime),
+    sa.Column("member_id", sa.Integer),
+    sa.Column("orderer_name", sa.String(40)),
+    sa.Column("orderer_mobile", sa.String(30)),
+    sa.Column("orderer_email", sa.String(120)),
+    sa.Column("ordered_at", sa.DateTime),
+    sa.Column("paid_at", sa.DateTime),
+    sa.Column("status", sa.String(20)),
+    sa.Column("total_amount", sa.BigInteger),
+    sa.Column("shipping_fee", sa.BigInteger),
+    sa.Column("discount_amount", sa.BigInteger),
+    sa.Column("original_order_id", sa.Integer),
+    sa.Column("updated_at", sa.DateTime),
 )
 
 
@@ -53,13 +60,16 @@ class Shop:
         return load_shop_table(self.con, self.engine, spec, SALT, OVERLAP, full_compare=full)
 
     def reasons(self) -> list[tuple[int, str, str]]:
-        return self.con.execute("select source_line, field, reason_code from raw._quarantine "
-                                "order by 1").fetchall()
+        return self.con.execute(
+            "select source_line, field, reason_code from raw._quarantine order by 1"
+        ).fetchall()
 
     def staged_members(self) -> list[str]:
         """Member ids staging would show: latest loaded version, delete markers honoured
         (the same rule as the dbt macro not_deleted)."""
-        return [m for (m,) in self.con.execute("""
+        return [
+            m
+            for (m,) in self.con.execute("""
             select member_id from (
                 select trim(member_id) as member_id, _loaded_at,
                     row_number() over (partition by trim(member_id)
@@ -70,14 +80,17 @@ class Shop:
                 where deletions.source = 'shop' and deletions.entity = 'members'
                   and deletions.restored_at is null and deletions.record_key = member_id
                   and deletions.deleted_at >= latest._loaded_at)
-            order by 1""").fetchall()]
+            order by 1""").fetchall()
+        ]
 
 
 def null_updated_at(shop: Shop) -> None:
     shop.insert(member(1, "2026-11-18 09:00:00"))
     shop.load()
-    shop.sql("insert into members (member_id, name, joined_at, updated_at) "
-             "values (2, '한지민', '2024-01-02 09:00:00', null)")
+    shop.sql(
+        "insert into members (member_id, name, joined_at, updated_at) "
+        "values (2, '한지민', '2024-01-02 09:00:00', null)"
+    )
     first = shop.load()
     assert (first.rows_read, first.rows_quarantined) == (2, 1)  # member 1 in the overlap
     assert [r[1:] for r in shop.reasons()] == [("updated_at", "missing_required")]
@@ -87,13 +100,17 @@ def null_updated_at(shop: Shop) -> None:
 
 def unreadable_updated_at(value: str) -> Callable[[Shop], None]:
     """A value SQLite lets into a DATETIME column that no load may skip."""
+
     def case(shop: Shop) -> None:
         shop.insert(member(1, "2026-11-18 09:00:00"))
         shop.load()
-        shop.sql("insert into members (member_id, name, joined_at, updated_at) "
-                 f"values (2, '한지민', '2024-01-02 09:00:00', {value})")
+        shop.sql(
+            "insert into members (member_id, name, joined_at, updated_at) "
+            f"values (2, '한지민', '2024-01-02 09:00:00', {value})"
+        )
         assert shop.load().rows_quarantined == 1
         assert [r[1:] for r in shop.reasons()] == [("updated_at", "bad_timestamp")]
+
     return case
 
 
@@ -123,13 +140,16 @@ def change_behind_watermark(shop: Shop) -> None:
     shop.insert(member(1, "2026-11-18 09:00:00"), member(2, "2026-11-18 12:00:00"))
     shop.load()
     # Member 1 changes with an updated_at far behind the watermark: incremental loads miss it.
-    shop.sql("update members set name = '최 지우', updated_at = '2026-11-01 00:00:00' "
-             "where member_id = 1")
+    shop.sql(
+        "update members set name = '최 지우', updated_at = '2026-11-01 00:00:00' "
+        "where member_id = 1"
+    )
     assert shop.load().rows_loaded == 0
     full = shop.load(full=True)
     assert (full.rows_read, full.rows_loaded, full.rows_unchanged) == (2, 1, 1)
-    assert shop.con.execute("select name from raw.shop_members where member_id = '1' "
-                            "order by _loaded_at desc limit 1").fetchone() == ("최 지우",)
+    assert shop.con.execute(
+        "select name from raw.shop_members where member_id = '1' order by _loaded_at desc limit 1"
+    ).fetchone() == ("최 지우",)
 
 
 def deleted_member(shop: Shop) -> None:
@@ -151,8 +171,9 @@ def member_back_after_delete(shop: Shop) -> None:
     shop.insert(member(2, "2026-11-18 10:00:00"))  # restored from a backup, same content
     shop.load(full=True)
     assert shop.staged_members() == ["1", "2"]
-    assert shop.con.execute("select count(*) from raw._deletions where restored_at is not null"
-                            ).fetchone() == (1,)
+    assert shop.con.execute(
+        "select count(*) from raw._deletions where restored_at is not null"
+    ).fetchone() == (1,)
 
 
 def full_compare_schedule(shop: Shop) -> None:
@@ -171,12 +192,25 @@ def rrn_full_width_in_a_column(shop: Shop) -> None:
 
 
 def amount_9e18(shop: Shop) -> None:
-    shop.insert({"order_id": 1, "member_id": 1, "ordered_at": datetime(2026, 11, 18, 9),
-                 "status": "paid", "total_amount": 35_000,
-                 "updated_at": datetime(2026, 11, 18, 9)},
-                {"order_id": 2, "member_id": 1, "ordered_at": datetime(2026, 11, 18, 9),
-                 "status": "paid", "total_amount": 9 * 10**18,
-                 "updated_at": datetime(2026, 11, 18, 9)}, table=orders)
+    shop.insert(
+        {
+            "order_id": 1,
+            "member_id": 1,
+            "ordered_at": datetime(2026, 11, 18, 9),
+            "status": "paid",
+            "total_amount": 35_000,
+            "updated_at": datetime(2026, 11, 18, 9),
+        },
+        {
+            "order_id": 2,
+            "member_id": 1,
+            "ordered_at": datetime(2026, 11, 18, 9),
+            "status": "paid",
+            "total_amount": 9 * 10**18,
+            "updated_at": datetime(2026, 11, 18, 9),
+        },
+        table=orders,
+    )
     result = shop.load(spec=SHOP_ORDERS)
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
     assert [r[1:] for r in shop.reasons()] == [("total_amount", "implausible_number")]
@@ -190,9 +224,11 @@ def overlap_reread(shop: Shop) -> None:
 
 
 def non_numeric_id(shop: Shop) -> None:
-    shop.sql("insert into orders (order_id, member_id, ordered_at, status, total_amount, "
-             "updated_at) values (1, 'M-7', '2026-11-18 09:00:00', 'paid', 35000, "
-             "'2026-11-18 09:00:00')")
+    shop.sql(
+        "insert into orders (order_id, member_id, ordered_at, status, total_amount, "
+        "updated_at) values (1, 'M-7', '2026-11-18 09:00:00', 'paid', 35000, "
+        "'2026-11-18 09:00:00')"
+    )
     shop.load(spec=SHOP_ORDERS)
     assert [r[1:] for r in shop.reasons()] == [("member_id", "bad_number")]
 

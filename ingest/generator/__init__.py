@@ -51,17 +51,32 @@ def _clean(out_dir: Path) -> None:
                     f.unlink()
 
 
-def generate(out_dir: Path, customers: int, days: int, seed: int,
-             end_date: date = DEFAULT_END_DATE, malformed_rate: float = 0.002,
-             shop_url: str | None = None, history_years: int = 8) -> dict[str, Any]:
+def generate(
+    out_dir: Path,
+    customers: int,
+    days: int,
+    seed: int,
+    end_date: date = DEFAULT_END_DATE,
+    malformed_rate: float = 0.002,
+    shop_url: str | None = None,
+    history_years: int = 8,
+) -> dict[str, Any]:
     """Write all landing files, the shop database and truth/; return the manifest."""
     if customers < 1 or days < 1 or seed < 0 or not 0 <= malformed_rate < 1:
         raise ValueError("customers and days must be >= 1, seed >= 0, 0 <= malformed_rate < 1")
     if not 2 <= history_years <= 30:
         raise ValueError("history_years must be between 2 and 30")
     out_dir = Path(out_dir)
-    ctx = Context(out_dir=out_dir, customers=customers, days=days, seed=seed, end_date=end_date,
-                  malformed_rate=malformed_rate, shop_url=shop_url, history_years=history_years)
+    ctx = Context(
+        out_dir=out_dir,
+        customers=customers,
+        days=days,
+        seed=seed,
+        end_date=end_date,
+        malformed_rate=malformed_rate,
+        shop_url=shop_url,
+        history_years=history_years,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean(out_dir)
     truth = Truth(ctx.truth_dir)
@@ -73,8 +88,11 @@ def generate(out_dir: Path, customers: int, days: int, seed: int,
     truth.count("truth/persons.csv", write_persons(pop, ctx.truth_dir / "persons.csv"))
     manifest = {
         "arguments": {
-            "customers": customers, "days": days, "seed": seed,
-            "end_date": end_date.isoformat(), "malformed_rate": malformed_rate,
+            "customers": customers,
+            "days": days,
+            "seed": seed,
+            "end_date": end_date.isoformat(),
+            "malformed_rate": malformed_rate,
             "history_years": history_years,
             "shop_url": _mask_password(shop_url),
             "delivery_days": [d.isoformat() for d in ctx.day_list],

@@ -42,8 +42,14 @@ DIRECTIONS = np.array(["inbound", "outbound"], dtype=S)
 TICKET_STATUS = np.array(["received", "assigned", "resolved"], dtype=S)
 N_AGENTS = 40
 MEMOS: dict[int, tuple[str, ...]] = {
-    0: ("배송 일정 문의", "상품 재고 문의", "회원 등급 혜택 문의", "주문 내역 확인 요청",
-        "결제 수단 변경 문의", "주소 변경 요청"),
+    0: (
+        "배송 일정 문의",
+        "상품 재고 문의",
+        "회원 등급 혜택 문의",
+        "주문 내역 확인 요청",
+        "결제 수단 변경 문의",
+        "주소 변경 요청",
+    ),
     1: ("배송 지연 불만", "상품 파손 접수", "상담원 응대 불만", "오배송 불만 - 재발송 안내"),
     2: ("반품 요청 - 회수 접수", "사이즈 교환 요청", "단순 변심 반품 문의", "불량 반품 접수"),
     3: ("회원 탈퇴 요청", "정기배송 해지 요청", "해지 의사 표명 - 혜택 안내 후 보류"),
@@ -73,8 +79,11 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     weekday = (days + 3) % 7  # 0 = Monday (1970-01-01 was a Thursday)
     weight = np.where(weekday < 5, 1.0, np.where(weekday == 5, 0.4, 0.15))
     day = rng.choice(days, n, p=weight / weight.sum())
-    hour = rng.choice(np.arange(8, 21), n, p=np.array(
-        [2, 9, 12, 11, 6, 9, 11, 10, 9, 7, 4, 2, 1], dtype=float) / 93)
+    hour = rng.choice(
+        np.arange(8, 21),
+        n,
+        p=np.array([2, 9, 12, 11, 6, 9, 11, 10, 9, 7, 4, 2, 1], dtype=float) / 93,
+    )
     started = day.astype(np.int64) * DAY + hour * 3600 + rng.integers(0, 3600, n)
     order = np.lexsort((rng.random(n), started))
     person, known, pidx, started = person[order], known[order], pidx[order], started[order]
@@ -82,16 +91,20 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     # which number the CTI saw: the mobile, else the home phone, else a withheld number
     mobile = pop.mobile.take(pidx)
     home = pop.home.take(pidx)
-    use_home = known & ((mobile.defect == d.MISSING) | (rng.random(n) < 0.12)) & (
-        home.defect != d.MISSING)
+    use_home = (
+        known & ((mobile.defect == d.MISSING) | (rng.random(n) < 0.12)) & (home.defect != d.MISSING)
+    )
     phone = mobile.copy()
     phone.assign(np.flatnonzero(use_home), home.take(use_home))
     strangers = np.flatnonzero(~known)
     mobile_stranger = rng.random(len(strangers)) < 0.7
-    phone.prefix[strangers] = np.where(mobile_stranger, PREFIX_INDEX[MOBILE],
-                                       rng.choice([PREFIX_INDEX["02"], PREFIX_INDEX["031"],
-                                                   PREFIX_INDEX[INTERNET_PHONE]],
-                                                  len(strangers)))
+    phone.prefix[strangers] = np.where(
+        mobile_stranger,
+        PREFIX_INDEX[MOBILE],
+        rng.choice(
+            [PREFIX_INDEX["02"], PREFIX_INDEX["031"], PREFIX_INDEX[INTERNET_PHONE]], len(strangers)
+        ),
+    )
     phone.mid[strangers] = rng.integers(2000, 10000, len(strangers))
     phone.mid_len[strangers] = 4
     phone.last[strangers] = rng.integers(0, 10000, len(strangers))
@@ -99,8 +112,9 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     phone.defect[strangers] = d.OK
     phone.layout = d.draw(rng, n, CALLER_LAYOUTS)
     phone.layout[phone.layout == 0] = PH_PLAIN  # most CTI systems store bare digits
-    codes = d.draw(rng, n, {d.MISSING: R["call_hidden_number"],
-                            d.TOO_SHORT: R["call_number_too_short"]})
+    codes = d.draw(
+        rng, n, {d.MISSING: R["call_hidden_number"], d.TOO_SHORT: R["call_number_too_short"]}
+    )
     codes[(phone.defect == d.MISSING) & known] = d.MISSING
     short = codes == d.TOO_SHORT
     phone.mid[short] %= 1000
@@ -108,8 +122,9 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     phone.last_len[short] = 3
     phone.last[short] %= 1000
     phone.defect = codes
-    caller = fmt_phone(phone.prefix, phone.mid, phone.mid_len, phone.last, phone.last_len,
-                       phone.layout)
+    caller = fmt_phone(
+        phone.prefix, phone.mid, phone.mid_len, phone.last, phone.last_len, phone.layout
+    )
     caller_list: list[str | None] = caller.tolist()
     for i in np.flatnonzero(codes == d.MISSING).tolist():
         caller_list[i] = None
@@ -118,14 +133,23 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     # what the agent typed
     names = pop.names.take(pidx).vary(rng, 0.08, 0.0)
     stranger_names = pop.names.take(rng.integers(0, pop.n, n))  # someone else's name
-    name_text = np.where(known, names.render(pop.given_pool, pop.pools.surnames, slice(None)),
-                         stranger_names.render(pop.given_pool, pop.pools.surnames, slice(None)))
+    name_text = np.where(
+        known,
+        names.render(pop.given_pool, pop.pools.surnames, slice(None)),
+        stranger_names.render(pop.given_pool, pop.pools.surnames, slice(None)),
+    )
     name_missing = rng.random(n) < np.where(known, R["call_name_missing"], 0.5)
     direction = np.where(known & (rng.random(n) < 0.2), 1, 0)
     category = rng.choice(4, n, p=[0.55, 0.2, 0.15, 0.1])
     duration = np.maximum(5, rng.lognormal(np.log(180), 0.7, n)).astype(np.int64)
-    sat_p = np.array([[0.05, 0.05, 0.15, 0.35, 0.40], [0.30, 0.25, 0.25, 0.15, 0.05],
-                      [0.10, 0.15, 0.30, 0.30, 0.15], [0.20, 0.20, 0.30, 0.20, 0.10]])
+    sat_p = np.array(
+        [
+            [0.05, 0.05, 0.15, 0.35, 0.40],
+            [0.30, 0.25, 0.25, 0.15, 0.05],
+            [0.10, 0.15, 0.30, 0.30, 0.15],
+            [0.20, 0.20, 0.30, 0.20, 0.10],
+        ]
+    )
     cum = np.cumsum(sat_p[category], axis=1)
     satisfaction = 1 + (rng.random(n)[:, None] > cum).sum(axis=1)
     sat_missing = rng.random(n) < 0.6
@@ -139,13 +163,21 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     call_id = cat("CL", digits(np.arange(n) + 1, 9))
 
     cols: list[list[Any]] = [
-        call_id.tolist(), fmt_iso(started).tolist(), DIRECTIONS[direction].tolist(),
+        call_id.tolist(),
+        fmt_iso(started).tolist(),
+        DIRECTIONS[direction].tolist(),
         caller_list,
-        [None if miss else v for v, miss in zip(name_text.tolist(), name_missing.tolist(),
-                                                strict=True)],
-        CATEGORIES[category].tolist(), duration.tolist(), cat("AG", digits(agent, 3)).tolist(),
-        [None if miss else int(v) for v, miss in zip(satisfaction.tolist(), sat_missing.tolist(),
-                                                     strict=True)],
+        [
+            None if miss else v
+            for v, miss in zip(name_text.tolist(), name_missing.tolist(), strict=True)
+        ],
+        CATEGORIES[category].tolist(),
+        duration.tolist(),
+        cat("AG", digits(agent, 3)).tolist(),
+        [
+            None if miss else int(v)
+            for v, miss in zip(satisfaction.tolist(), sat_missing.tolist(), strict=True)
+        ],
         memo.tolist(),
     ]
     bounds = np.searchsorted(ctx.file_day(started // DAY), np.arange(ctx.days + 1))
@@ -169,8 +201,13 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     # contacts.csv: caller_number, filed as mobile or home_phone by its prefix
     for f in ("mobile", "home_phone"):
         sel = ok[field[ok] == f]
-        truth.contacts("callcenter_call", call_id[sel].tolist(), f,
-                       np.where(codes[sel] == d.MISSING, "", caller[sel]).astype(S), codes[sel])
+        truth.contacts(
+            "callcenter_call",
+            call_id[sel].tolist(),
+            f,
+            np.where(codes[sel] == d.MISSING, "", caller[sel]).astype(S),
+            codes[sel],
+        )
 
     _tickets(ctx, rng, truth, call_id, started + duration, caller_list, category, pids)
 
@@ -179,9 +216,16 @@ def _stamp(day: int) -> str:
     return str(np.datetime64(day, "D")).replace("-", "")
 
 
-def _tickets(ctx: Context, rng: np.random.Generator, truth: Truth, call_id: np.ndarray,
-             ended: np.ndarray, caller: list[str | None], category: np.ndarray,
-             pids: np.ndarray) -> None:
+def _tickets(
+    ctx: Context,
+    rng: np.random.Generator,
+    truth: Truth,
+    call_id: np.ndarray,
+    ended: np.ndarray,
+    caller: list[str | None],
+    category: np.ndarray,
+    pids: np.ndarray,
+) -> None:
     opened = np.flatnonzero(rng.random(len(call_id)) < 0.3)
     m = len(opened)
     received = ended[opened] + rng.integers(5, 300, m)
@@ -202,19 +246,32 @@ def _tickets(ctx: Context, rng: np.random.Generator, truth: Truth, call_id: np.n
         status = (assigned[rows] < cutoff).astype(int) + (resolved[rows] < cutoff)
         rel = f"callcenter/tickets_{_stamp(day_no)}.csv"
         bad = mf.pick(ctx.rng(f"malformed:{rel}"), len(rows), kinds, ctx.malformed_rate)
-        out = CsvFile(ctx.landing / rel, rel, CALLCENTER_TICKETS, bad, truth,
-                      encoding="utf-8", newline="\n", bom=True)
+        out = CsvFile(
+            ctx.landing / rel,
+            rel,
+            CALLCENTER_TICKETS,
+            bad,
+            truth,
+            encoding="utf-8",
+            newline="\n",
+            bom=True,
+        )
         for s in range(0, len(rows), CHUNK):
-            r = rows[s:s + CHUNK]
-            st = status[s:s + CHUNK]
-            out.write([
-                ticket_id[r].tolist(), call_id[opened[r]].tolist(), [callers[i] for i in r],
-                CATEGORIES[category[opened[r]]].tolist(), TICKET_STATUS[st].tolist(),
-                fmt_ts(received[r]).tolist(),
-                np.where(st >= 1, fmt_ts(np.minimum(assigned[r], cutoff)), "").tolist(),
-                np.where(st >= 2, fmt_ts(np.minimum(resolved[r], cutoff)), "").tolist(),
-                np.where(st >= 1, agent[r], "").tolist(),
-            ])
+            r = rows[s : s + CHUNK]
+            st = status[s : s + CHUNK]
+            out.write(
+                [
+                    ticket_id[r].tolist(),
+                    call_id[opened[r]].tolist(),
+                    [callers[i] for i in r],
+                    CATEGORIES[category[opened[r]]].tolist(),
+                    TICKET_STATUS[st].tolist(),
+                    fmt_ts(received[r]).tolist(),
+                    np.where(st >= 1, fmt_ts(np.minimum(assigned[r], cutoff)), "").tolist(),
+                    np.where(st >= 2, fmt_ts(np.minimum(resolved[r], cutoff)), "").tolist(),
+                    np.where(st >= 1, agent[r], "").tolist(),
+                ]
+            )
         out.close()
         good_rows = np.setdiff1d(rows, rows[np.array(sorted(bad), dtype=np.int64)])
         seen[good_rows] = True

@@ -32,8 +32,13 @@ DOMAIN_NAMES = np.array([name for name, _ in EMAIL_DOMAINS], dtype=S)
 DOMAIN_WEIGHTS = np.array([w for _, w in EMAIL_DOMAINS]) / sum(w for _, w in EMAIL_DOMAINS)
 _TYPO_WIDTH = 4
 TYPO_TABLE = np.array(
-    [TYPO_DOMAINS[name][i % len(TYPO_DOMAINS[name])] for name, _ in EMAIL_DOMAINS
-     for i in range(_TYPO_WIDTH)], dtype=S)
+    [
+        TYPO_DOMAINS[name][i % len(TYPO_DOMAINS[name])]
+        for name, _ in EMAIL_DOMAINS
+        for i in range(_TYPO_WIDTH)
+    ],
+    dtype=S,
+)
 PLACEHOLDERS = np.array(EMAIL_PLACEHOLDERS, dtype=S)
 BRANDS = np.array(APARTMENT_BRANDS, dtype=S)
 VILLAS = np.array(VILLA_NAMES, dtype=S)
@@ -85,8 +90,10 @@ class Names(Arrays):
 
     def vary(self, rng: np.random.Generator, inner: float, trailing: float) -> Names:
         n = len(self)
-        variant = (np.where(rng.random(n) < inner, INNER_SPACE, 0)
-                   | np.where(rng.random(n) < trailing, TRAILING_SPACE, 0)).astype(np.int8)
+        variant = (
+            np.where(rng.random(n) < inner, INNER_SPACE, 0)
+            | np.where(rng.random(n) < trailing, TRAILING_SPACE, 0)
+        ).astype(np.int8)
         return replace(self, variant=variant)
 
 
@@ -102,13 +109,24 @@ class Phones(Arrays):
     defect: np.ndarray
 
     def render(self, sl: Index) -> np.ndarray:
-        out = fmt_phone(self.prefix[sl], self.mid[sl], self.mid_len[sl], self.last[sl],
-                        self.last_len[sl], self.layout[sl])
+        out = fmt_phone(
+            self.prefix[sl],
+            self.mid[sl],
+            self.mid_len[sl],
+            self.last[sl],
+            self.last_len[sl],
+            self.layout[sl],
+        )
         out[self.defect[sl] == d.MISSING] = ""
         return out
 
-    def spoil(self, rng: np.random.Generator, layouts: dict[int, float],
-              defects: dict[int, float], mobile: bool) -> Phones:
+    def spoil(
+        self,
+        rng: np.random.Generator,
+        layouts: dict[int, float],
+        defects: dict[int, float],
+        mobile: bool,
+    ) -> Phones:
         """A source's copy: its own layouts, plus defects drawn at the given rates."""
         out = self.copy()
         n = len(out)
@@ -131,8 +149,9 @@ class Phones(Arrays):
             legacy = np.flatnonzero(codes == d.LEGACY_PREFIX)
             out.prefix[legacy] = rng.choice(LEGACY_PREFIXES, len(legacy))
             three = rng.random(len(legacy)) < 0.6  # old numbers had a 3-digit middle part
-            out.mid[legacy] = np.where(three, rng.integers(200, 1000, len(legacy)),
-                                       rng.integers(2000, 10000, len(legacy)))
+            out.mid[legacy] = np.where(
+                three, rng.integers(200, 1000, len(legacy)), rng.integers(2000, 10000, len(legacy))
+            )
             out.mid_len[legacy] = np.where(three, 3, 4)
             out.last[legacy] = rng.integers(0, 10000, len(legacy))
         out.layout[codes == d.ZERO_LOST] = PH_NO_ZERO
@@ -179,13 +198,16 @@ class Emails(Arrays):
         out[codes == d.MISSING] = ""
         return out
 
-    def spoil(self, rng: np.random.Generator, mixed_case: float,
-              defects: dict[int, float]) -> Emails:
+    def spoil(
+        self, rng: np.random.Generator, mixed_case: float, defects: dict[int, float]
+    ) -> Emails:
         out = self.copy()
         n = len(out)
-        out.case = np.where(rng.random(n) < mixed_case,
-                            rng.choice(np.array([CAPITALIZED, UPPER], dtype=np.int8), n,
-                                       p=[0.8, 0.2]), LOWER).astype(np.int8)
+        out.case = np.where(
+            rng.random(n) < mixed_case,
+            rng.choice(np.array([CAPITALIZED, UPPER], dtype=np.int8), n, p=[0.8, 0.2]),
+            LOWER,
+        ).astype(np.int8)
         out.variant = rng.integers(0, 12, n).astype(np.int8)
         codes = d.draw(rng, n, defects)
         codes[out.defect == d.MISSING] = d.MISSING
@@ -239,8 +261,9 @@ class Addresses(Arrays):
     defect: np.ndarray
 
     def render(self, pools: Pools, sl: Index) -> np.ndarray:
-        region = where(self.short[sl], pools.region_short[self.region[sl]],
-                       pools.region_full[self.region[sl]])
+        region = where(
+            self.short[sl], pools.region_short[self.region[sl]], pools.region_full[self.region[sl]]
+        )
         district = pools.district_names[self.district[sl]]
         district = where(np.strings.str_len(district) > 0, cat(district, " "), "")
         sub = self.bldg_sub[sl]
@@ -255,8 +278,9 @@ class Addresses(Arrays):
         b = digits(self.detail_b[sl])
         out = empty(len(kind))
         apt = kind == DETAIL_APT
-        out[apt] = cat(BRANDS[a[apt] % len(BRANDS)], " ", digits(101 + a[apt] % 30), "동 ",
-                       b[apt], "호")
+        out[apt] = cat(
+            BRANDS[a[apt] % len(BRANDS)], " ", digits(101 + a[apt] % 30), "동 ", b[apt], "호"
+        )
         villa = kind == DETAIL_VILLA
         out[villa] = cat(VILLAS[a[villa] % len(VILLAS)], "빌라 ", b[villa], "호")
         floor = kind == DETAIL_FLOOR
@@ -270,8 +294,9 @@ class Addresses(Arrays):
 def new_addresses(rng: np.random.Generator, pools: Pools, n: int) -> tuple[Addresses, Postcodes]:
     """Fresh places: region by population share, postal code inside the region's range."""
     region = rng.choice(len(pools.region_weights), n, p=pools.region_weights).astype(np.int16)
-    district = (pools.district_offsets[region]
-                + (rng.random(n) * pools.district_counts[region]).astype(np.int32))
+    district = pools.district_offsets[region] + (
+        rng.random(n) * pools.district_counts[region]
+    ).astype(np.int32)
     kind = rng.choice(5, n, p=[0.15, 0.55, 0.15, 0.05, 0.10]).astype(np.int8)
     floor = rng.integers(1, 26, n)
     addresses = Addresses(
@@ -289,8 +314,9 @@ def new_addresses(rng: np.random.Generator, pools: Pools, n: int) -> tuple[Addre
     lo = np.array([r.postal_lo for r in REGIONS])[region]
     hi = np.array([r.postal_hi for r in REGIONS])[region]
     first = np.array([r.legacy_digit for r in REGIONS])[region]
-    value = ((lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)) * 1000
-             + rng.integers(0, 1000, n))
+    value = (lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)) * 1000 + rng.integers(
+        0, 1000, n
+    )
     postcodes = Postcodes(
         value=value.astype(np.int32),
         legacy=(first * 100_000 + rng.integers(0, 100_000, n)).astype(np.int32),

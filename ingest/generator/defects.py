@@ -61,10 +61,21 @@ DEFECT_RATES: dict[str, float] = {
 # Contact defect codes shared by every contact field; status follows from the code.
 OK, MISSING, TOO_SHORT, DUMMY, LEGACY_PREFIX, ZERO_LOST = 0, 1, 2, 3, 4, 5
 NO_AT, TYPO_DOMAIN, PLACEHOLDER, LEGACY_POSTCODE = 6, 7, 8, 9
-DEFECT_NAMES = np.array([
-    "", "missing", "too_short", "dummy_number", "legacy_prefix", "leading_zero_lost",
-    "no_at_sign", "typo_domain", "placeholder", "legacy_postcode",
-], dtype=np.dtypes.StringDType())
+DEFECT_NAMES = np.array(
+    [
+        "",
+        "missing",
+        "too_short",
+        "dummy_number",
+        "legacy_prefix",
+        "leading_zero_lost",
+        "no_at_sign",
+        "typo_domain",
+        "placeholder",
+        "legacy_postcode",
+    ],
+    dtype=np.dtypes.StringDType(),
+)
 STATUS_NAMES = np.array(
     ["valid", "missing"] + ["invalid"] * (len(DEFECT_NAMES) - 2), dtype=np.dtypes.StringDType()
 )

@@ -65,13 +65,29 @@ CHANNELS = np.array(["매장", "TV홈쇼핑", "B2B"], dtype=S)
 STORE, TV, B2B = 0, 1, 2
 STATUSES = np.array(["정상", "취소", "반품"], dtype=S)
 NORMAL, CANCELLED, RETURNED = 0, 1, 2
-MEMOS = np.array(["", "단골 고객", "배송 전 연락 요망", "주소지 확인 필요", "VIP 관리 대상",
-                  "현금영수증 발급 요청", "부재 시 경비실 보관", "세금계산서 발행"], dtype=S)
+MEMOS = np.array(
+    [
+        "",
+        "단골 고객",
+        "배송 전 연락 요망",
+        "주소지 확인 필요",
+        "VIP 관리 대상",
+        "현금영수증 발급 요청",
+        "부재 시 경비실 보관",
+        "세금계산서 발행",
+    ],
+    dtype=S,
+)
 MEMO_COMPANY = len(MEMOS)  # "<company> 구매담당" for business buyers
 MEMO_RRN = MEMO_COMPANY + 1  # an RRN pasted into the memo
 RRN_MEMOS = (("주민번호 ", " 확인"), ("본인확인 ", ""), ("주민 ", " (고객 요청)"))
-PHONE_LAYOUTS = {PH_PLAIN: 0.22, PH_SPACE: 0.05, PH_INTL_DASH: 0.04, PH_INTL_PLAIN: 0.03,
-                 PH_DOTS: 0.02}  # the rest dashed
+PHONE_LAYOUTS = {
+    PH_PLAIN: 0.22,
+    PH_SPACE: 0.05,
+    PH_INTL_DASH: 0.04,
+    PH_INTL_PLAIN: 0.03,
+    PH_DOTS: 0.02,
+}  # the rest dashed
 LANDLINE_LAYOUTS = {PH_PLAIN: 0.08, PH_SPACE: 0.04}
 
 
@@ -157,9 +173,11 @@ def build_products(ctx: Context) -> Products:
     names, prices = [], []
     for i, c in enumerate(cat_idx.tolist()):
         nouns, lo, hi = PRODUCT_CATEGORIES[cats[c]]
-        parts = [PRODUCT_MODIFIERS[i * 7 % len(PRODUCT_MODIFIERS)],
-                 nouns[int(rng.integers(0, len(nouns)))],
-                 PRODUCT_SIZES[int(rng.integers(0, len(PRODUCT_SIZES)))]]
+        parts = [
+            PRODUCT_MODIFIERS[i * 7 % len(PRODUCT_MODIFIERS)],
+            nouns[int(rng.integers(0, len(nouns)))],
+            PRODUCT_SIZES[int(rng.integers(0, len(PRODUCT_SIZES)))],
+        ]
         names.append(" ".join(p for p in parts if p))
         price = np.exp(rng.uniform(np.log(lo), np.log(hi)))
         prices.append(int(round(price, -3)) - (100 if rng.random() < 0.4 else 0))  # 29,900
@@ -167,20 +185,30 @@ def build_products(ctx: Context) -> Products:
     weights = 1.0 / (rng.permutation(n) + 8.0)  # a long tail: few products sell most
     special = len(SPECIAL_ITEMS)
     return Products(
-        code=np.concatenate([cat("A", digits(np.arange(n) + 100_001)),
-                             np.array([i[0] for i in SPECIAL_ITEMS], dtype=S)]),
-        name=np.concatenate([np.array(names, dtype=S),
-                             np.array([i[1] for i in SPECIAL_ITEMS], dtype=S)]),
-        category=np.concatenate([np.array([cats[c] for c in cat_idx.tolist()], dtype=S),
-                                 np.full(special, "", dtype=S)]),
+        code=np.concatenate(
+            [
+                cat("A", digits(np.arange(n) + 100_001)),
+                np.array([i[0] for i in SPECIAL_ITEMS], dtype=S),
+            ]
+        ),
+        name=np.concatenate(
+            [np.array(names, dtype=S), np.array([i[1] for i in SPECIAL_ITEMS], dtype=S)]
+        ),
+        category=np.concatenate(
+            [np.array([cats[c] for c in cat_idx.tolist()], dtype=S), np.full(special, "", dtype=S)]
+        ),
         price=np.concatenate([price, [i[3] for i in SPECIAL_ITEMS]]).astype(np.int64),
-        cost=np.concatenate([
-            (np.rint(price * rng.uniform(0.45, 0.75, n) / 10) * 10).astype(np.int64),
-            [i[4] for i in SPECIAL_ITEMS]]).astype(np.int64),
+        cost=np.concatenate(
+            [
+                (np.rint(price * rng.uniform(0.45, 0.75, n) / 10) * 10).astype(np.int64),
+                [i[4] for i in SPECIAL_ITEMS],
+            ]
+        ).astype(np.int64),
         active=np.concatenate([rng.random(n) < 0.95, np.ones(special, dtype=bool)]),
         popularity=np.concatenate([weights / weights.sum(), np.zeros(special)]),
-        item_type=np.concatenate([np.full(n, MERCHANDISE, dtype=S),
-                                  np.array([i[2] for i in SPECIAL_ITEMS], dtype=S)]),
+        item_type=np.concatenate(
+            [np.full(n, MERCHANDISE, dtype=S), np.array([i[2] for i in SPECIAL_ITEMS], dtype=S)]
+        ),
         n_merchandise=n,
     )
 
@@ -201,7 +229,7 @@ def build_customers(ctx: Context, pop: Population) -> Customers:
     by_person[first] = join[: len(first)]
     orig_join = by_person[dup_of]
     span = np.maximum(day1 - orig_join, 0)
-    join[len(first):] = orig_join + (span * rng.random(len(dup_of))).astype(np.int32)
+    join[len(first) :] = orig_join + (span * rng.random(len(dup_of))).astype(np.int32)
     # new registrations on every later day: the master grows
     has_dup = np.isin(first, dup_of)
     candidates = np.flatnonzero(~has_dup)
@@ -217,27 +245,51 @@ def build_customers(ctx: Context, pop: Population) -> Customers:
     names = pop.names.take(person).vary(rng, R["name_inner_space"], R["name_trailing_space"])
     # a re-registration is typed differently: toggle the space in the name
     names.variant[duplicate] ^= INNER_SPACE
-    mobile = pop.mobile.take(person).spoil(rng, PHONE_LAYOUTS, {
-        d.MISSING: R["erp_mobile_missing"], d.TOO_SHORT: R["erp_mobile_too_short"],
-        d.DUMMY: R["erp_mobile_dummy"], d.LEGACY_PREFIX: R["erp_mobile_legacy_prefix"],
-        d.ZERO_LOST: R["erp_mobile_leading_zero_lost"]}, mobile=True)
+    mobile = pop.mobile.take(person).spoil(
+        rng,
+        PHONE_LAYOUTS,
+        {
+            d.MISSING: R["erp_mobile_missing"],
+            d.TOO_SHORT: R["erp_mobile_too_short"],
+            d.DUMMY: R["erp_mobile_dummy"],
+            d.LEGACY_PREFIX: R["erp_mobile_legacy_prefix"],
+            d.ZERO_LOST: R["erp_mobile_leading_zero_lost"],
+        },
+        mobile=True,
+    )
     dup_idx = np.flatnonzero(duplicate)
     mobile.layout[dup_idx] = np.where(mobile.layout[dup_idx] == PH_DASH, PH_PLAIN, PH_DASH)
-    home = pop.home.take(person).spoil(rng, LANDLINE_LAYOUTS, {
-        d.TOO_SHORT: R["erp_home_phone_too_short"], d.DUMMY: R["erp_home_phone_dummy"]},
-        mobile=False)
+    home = pop.home.take(person).spoil(
+        rng,
+        LANDLINE_LAYOUTS,
+        {d.TOO_SHORT: R["erp_home_phone_too_short"], d.DUMMY: R["erp_home_phone_dummy"]},
+        mobile=False,
+    )
     work = pop.work.take(person).spoil(rng, LANDLINE_LAYOUTS, {}, mobile=False)
     fax = pop.fax.take(person).spoil(rng, LANDLINE_LAYOUTS, {}, mobile=False)
-    email = pop.email.take(person).spoil(rng, R["email_mixed_case"], {
-        d.MISSING: R["erp_email_missing"], d.NO_AT: R["erp_email_no_at_sign"],
-        d.TYPO_DOMAIN: R["erp_email_typo_domain"], d.PLACEHOLDER: R["erp_email_placeholder"]})
-    postcode = pop.postcode.take(person).spoil(rng, {
-        d.LEGACY_POSTCODE: R["erp_postcode_legacy"], d.MISSING: R["erp_postcode_missing"],
-        d.ZERO_LOST: R["erp_postcode_leading_zero_lost"]})
+    email = pop.email.take(person).spoil(
+        rng,
+        R["email_mixed_case"],
+        {
+            d.MISSING: R["erp_email_missing"],
+            d.NO_AT: R["erp_email_no_at_sign"],
+            d.TYPO_DOMAIN: R["erp_email_typo_domain"],
+            d.PLACEHOLDER: R["erp_email_placeholder"],
+        },
+    )
+    postcode = pop.postcode.take(person).spoil(
+        rng,
+        {
+            d.LEGACY_POSTCODE: R["erp_postcode_legacy"],
+            d.MISSING: R["erp_postcode_missing"],
+            d.ZERO_LOST: R["erp_postcode_leading_zero_lost"],
+        },
+    )
     address = pop.address.take(person).copy()
     address.short = rng.random(n) < 0.2  # 서울 for 서울특별시
-    address.defect = np.where(rng.random(n) < R["erp_address_missing"], d.MISSING,
-                              d.OK).astype(np.int8)
+    address.defect = np.where(rng.random(n) < R["erp_address_missing"], d.MISSING, d.OK).astype(
+        np.int8
+    )
     postcode.defect[address.defect == d.MISSING] = d.MISSING
 
     grade = rng.choice(len(GRADES), n, p=GRADE_WEIGHTS).astype(np.int8)
@@ -248,22 +300,39 @@ def build_customers(ctx: Context, pop: Population) -> Customers:
     # 수정일시: registration time, or a later edit for a third of the records
     edited = rng.random(n) < 0.35
     edit_day = join + (np.maximum(day1 - join, 0) * rng.random(n)).astype(np.int32)
-    modified = (np.where(edited, edit_day, join).astype(np.int64) * DAY
-                + rng.integers(9 * 3600, 19 * 3600, n))
+    modified = np.where(edited, edit_day, join).astype(np.int64) * DAY + rng.integers(
+        9 * 3600, 19 * 3600, n
+    )
     customers = Customers(
-        person=person, number=number, duplicate=duplicate, join=join, names=names,
-        rrn_filled=rng.random(n) < R["erp_rrn_filled"], mobile=mobile, home=home, work=work,
-        fax=fax, email=email, postcode=postcode, address=address, grade=grade,
+        person=person,
+        number=number,
+        duplicate=duplicate,
+        join=join,
+        names=names,
+        rrn_filled=rng.random(n) < R["erp_rrn_filled"],
+        mobile=mobile,
+        home=home,
+        work=work,
+        fax=fax,
+        email=email,
+        postcode=postcode,
+        address=address,
+        grade=grade,
         birth_present=rng.random(n) >= R["erp_birth_date_missing"],
-        birth_style=_date_styles(rng, n), join_style=_date_styles(rng, n), memo=memo,
-        memo_arg=rng.integers(0, 1 << 30, n).astype(np.int32), modified=modified,
-        channel=channel, malformed={},
+        birth_style=_date_styles(rng, n),
+        join_style=_date_styles(rng, n),
+        memo=memo,
+        memo_arg=rng.integers(0, 1 << 30, n).astype(np.int32),
+        modified=modified,
+        channel=channel,
+        malformed={},
     )
     # broken rows stay broken in every snapshot: pick them among the day-1 records
     n_day1 = int(np.searchsorted(join, day1, side="right"))
     kinds = mf.applicable_kinds(ERP_CUSTOMERS, mf.CSV_KINDS)
-    customers.malformed = mf.pick(ctx.rng("malformed:erp_customers"), n_day1, kinds,
-                                  ctx.malformed_rate)
+    customers.malformed = mf.pick(
+        ctx.rng("malformed:erp_customers"), n_day1, kinds, ctx.malformed_rate
+    )
     return customers
 
 
@@ -339,11 +408,18 @@ def _apply_changes(ctx: Context, c: Customers, pop: Population, day: int, n_rows
     c.modified[idx] = day * DAY + rng.integers(9 * 3600, 19 * 3600, count)
 
 
-def _write(path_rel: str, ctx: Context, spec: EntitySpec, n_rows: int,
-           render: Callable[[slice], list[np.ndarray]], malformed: dict[int, str],
-           truth: Truth) -> None:
-    out = CsvFile(ctx.landing / path_rel, path_rel, spec, malformed, truth,
-                  encoding=ENCODING, newline=NEWLINE)
+def _write(
+    path_rel: str,
+    ctx: Context,
+    spec: EntitySpec,
+    n_rows: int,
+    render: Callable[[slice], list[np.ndarray]],
+    malformed: dict[int, str],
+    truth: Truth,
+) -> None:
+    out = CsvFile(
+        ctx.landing / path_rel, path_rel, spec, malformed, truth, encoding=ENCODING, newline=NEWLINE
+    )
     for start in range(0, n_rows, CHUNK):
         cols = render(slice(start, min(start + CHUNK, n_rows)))
         out.write([col.tolist() for col in cols])
@@ -354,24 +430,48 @@ def _stamp(day: int) -> str:
     return str(np.datetime64(day, "D")).replace("-", "")
 
 
-def write_masters(ctx: Context, pop: Population, c: Customers, p: Products,
-                  truth: Truth) -> None:
+def write_masters(ctx: Context, pop: Population, c: Customers, p: Products, truth: Truth) -> None:
     rng = ctx.rng("erp.products.render")
     thousands_price = rng.random(len(p)) < R["erp_amount_thousands"]
     thousands_cost = rng.random(len(p)) < R["erp_amount_thousands"]
-    product_cols = [p.code, p.name, p.category, fmt_amount(p.price, thousands_price),
-                    fmt_amount(p.cost, thousands_cost), where(p.active, "Y", "N"), p.item_type]
-    product_bad = mf.pick(ctx.rng("malformed:erp_products"), len(p),
-                          mf.applicable_kinds(ERP_PRODUCTS, mf.CSV_KINDS), ctx.malformed_rate)
+    product_cols = [
+        p.code,
+        p.name,
+        p.category,
+        fmt_amount(p.price, thousands_price),
+        fmt_amount(p.cost, thousands_cost),
+        where(p.active, "Y", "N"),
+        p.item_type,
+    ]
+    product_bad = mf.pick(
+        ctx.rng("malformed:erp_products"),
+        len(p),
+        mf.applicable_kinds(ERP_PRODUCTS, mf.CSV_KINDS),
+        ctx.malformed_rate,
+    )
     for k, day in enumerate(range(ctx.first_day, ctx.last_day + 1)):
         n_rows = int(np.searchsorted(c.join, day, side="right"))
         if k > 0:
             _apply_changes(ctx, c, pop, day, n_rows)
         stamp = _stamp(day)
-        _write(f"erp/erp_customers_{stamp}.csv", ctx, ERP_CUSTOMERS, n_rows,
-               lambda sl: customer_columns(c, pop, sl), c.malformed, truth)
-        _write(f"erp/erp_products_{stamp}.csv", ctx, ERP_PRODUCTS, len(p),
-               lambda sl: [col[sl] for col in product_cols], product_bad, truth)
+        _write(
+            f"erp/erp_customers_{stamp}.csv",
+            ctx,
+            ERP_CUSTOMERS,
+            n_rows,
+            lambda sl: customer_columns(c, pop, sl),
+            c.malformed,
+            truth,
+        )
+        _write(
+            f"erp/erp_products_{stamp}.csv",
+            ctx,
+            ERP_PRODUCTS,
+            len(p),
+            lambda sl: [col[sl] for col in product_cols],
+            product_bad,
+            truth,
+        )
 
 
 def write_customer_truth(c: Customers, pop: Population, truth: Truth) -> None:
@@ -380,21 +480,29 @@ def write_customer_truth(c: Customers, pop: Population, truth: Truth) -> None:
     good[np.fromiter(c.malformed, dtype=np.int64)] = False
     idx = np.flatnonzero(good)
     for start in range(0, len(idx), CHUNK):
-        rows = idx[start:start + CHUNK]
+        rows = idx[start : start + CHUNK]
         keys = c.number[rows].tolist()
         truth.identity("erp_customer", keys, pop.person_ids(c.person[rows]).tolist())
         sub_names = c.names.take(rows)
         fields: list[tuple[str, np.ndarray, np.ndarray]] = [
-            ("name", sub_names.render(pop.given_pool, pop.pools.surnames, slice(None)),
-             sub_names.defect),
+            (
+                "name",
+                sub_names.render(pop.given_pool, pop.pools.surnames, slice(None)),
+                sub_names.defect,
+            ),
         ]
-        for field, phones in (("mobile", c.mobile), ("home_phone", c.home),
-                              ("work_phone", c.work), ("fax", c.fax)):
+        for field, phones in (
+            ("mobile", c.mobile),
+            ("home_phone", c.home),
+            ("work_phone", c.work),
+            ("fax", c.fax),
+        ):
             sub = phones.take(rows)
             fields.append((field, sub.render(slice(None)), sub.defect))
         sub_email = c.email.take(rows)
-        fields.append(("email", sub_email.render(pop.pools.user_names, slice(None)),
-                       sub_email.defect))
+        fields.append(
+            ("email", sub_email.render(pop.pools.user_names, slice(None)), sub_email.defect)
+        )
         sub_post = c.postcode.take(rows)
         fields.append(("postal_code", sub_post.render(slice(None)), sub_post.defect))
         sub_addr = c.address.take(rows)
@@ -443,12 +551,17 @@ class _Lines:
 
     @classmethod
     def concat(cls, parts: list[_Lines]) -> _Lines:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("owner", "product", "qty", "unit", "original_line")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("owner", "product", "qty", "unit", "original_line")
+            )
+        )
 
 
-def _sales(ctx: Context, c: Customers, p: Products, rng: np.random.Generator
-           ) -> tuple[dict[str, np.ndarray], _Lines]:
+def _sales(
+    ctx: Context, c: Customers, p: Products, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], _Lines]:
     mean = GRADE_ORDERS[c.grade] * np.where(c.duplicate, 0.3, 1.0) * 1.5
     # negative binomial: most customers buy a few times, some very often
     counts = rng.negative_binomial(1.5, 1.5 / (1.5 + mean))
@@ -459,18 +572,23 @@ def _sales(ctx: Context, c: Customers, p: Products, rng: np.random.Generator
     # The business grew steadily: order density falls linearly from today to the customer's
     # first possible day (recent years hold most orders, the oldest years a few).
     day = (ctx.last_day - (span * (1 - np.sqrt(rng.random(n)))).astype(np.int64)).astype(np.int32)
-    channel = np.where(rng.random(n) < 0.85, c.channel[cust],
-                       rng.choice(3, n, p=[0.7, 0.2, 0.1])).astype(np.int8)
+    channel = np.where(
+        rng.random(n) < 0.85, c.channel[cust], rng.choice(3, n, p=[0.7, 0.2, 0.1])
+    ).astype(np.int8)
     status = np.where(rng.random(n) < 0.04, CANCELLED, NORMAL).astype(np.int8)
     zero = (status == NORMAL) & (rng.random(n) < ZERO_VALUE_RATE)
 
-    n_lines = np.where(channel == B2B, 1 + rng.poisson(2.0, n),
-                       1 + np.minimum(rng.poisson(0.7, n), 5))
+    n_lines = np.where(
+        channel == B2B, 1 + rng.poisson(2.0, n), 1 + np.minimum(rng.poisson(0.7, n), 5)
+    )
     owner = np.repeat(np.arange(n), n_lines)
     product = rng.choice(len(p), len(owner), p=p.popularity).astype(np.int32)
     ch = channel[owner]
-    qty = np.where(ch == B2B, rng.integers(5, 60, len(ch)),
-                   1 + np.where(ch == TV, rng.random(len(ch)) < 0.2, rng.poisson(0.4, len(ch))))
+    qty = np.where(
+        ch == B2B,
+        rng.integers(5, 60, len(ch)),
+        1 + np.where(ch == TV, rng.random(len(ch)) < 0.2, rng.poisson(0.4, len(ch))),
+    )
     unit = p.price[product]
     unit = np.where(ch == TV, np.rint(unit * 0.9 / 100) * 100, unit).astype(np.int64)
     unit[zero[owner]] = 0
@@ -478,42 +596,70 @@ def _sales(ctx: Context, c: Customers, p: Products, rng: np.random.Generator
 
     extras: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
 
-    def extra(mask: np.ndarray, which: int, qty_: np.ndarray | int,
-              unit_: np.ndarray | int) -> None:
+    def extra(
+        mask: np.ndarray, which: int, qty_: np.ndarray | int, unit_: np.ndarray | int
+    ) -> None:
         idx = np.flatnonzero(mask)
-        extras.append((idx, p.special(which), np.broadcast_to(qty_, len(idx)) if np.isscalar(
-            qty_) else np.asarray(qty_)[idx], np.broadcast_to(unit_, len(idx)) if np.isscalar(
-            unit_) else np.asarray(unit_)[idx]))
+        extras.append(
+            (
+                idx,
+                p.special(which),
+                np.broadcast_to(qty_, len(idx)) if np.isscalar(qty_) else np.asarray(qty_)[idx],
+                np.broadcast_to(unit_, len(idx)) if np.isscalar(unit_) else np.asarray(unit_)[idx],
+            )
+        )
 
     u = rng.random((7, n))
     paid = merch > 0
-    extra(paid & (channel != B2B) & (merch < FREE_SHIPPING_FROM) & (u[0] < 0.7), PARCEL, 1,
-          3_000)
+    extra(paid & (channel != B2B) & (merch < FREE_SHIPPING_FROM) & (u[0] < 0.7), PARCEL, 1, 3_000)
     extra(paid & (channel == B2B) & (u[1] < 0.3), FREIGHT, 1, 30_000)
     extra(paid & (u[2] < 0.02), WRAPPING, 1 + (u[2] * 100).astype(np.int64) % 3, 2_000)
     extra(paid & (channel == TV) & (u[3] < 0.05), INSTALLATION, 1, 20_000)
     extra((merch >= 20_000) & (u[4] < 0.05), DISCOUNT, 1, -(np.rint(merch * 0.05 / 100) * 100))
     extra(paid & (merch % 1_000 > 0) & (u[5] < 0.02), ADJUSTMENT, 1, -(merch % 1_000))
     extra(paid & (u[6] < 0.01), DONATION, 1, 1_000)
-    lines = _Lines.concat([
-        _Lines(owner, product, qty.astype(np.int64), unit, np.full(len(owner), -1)),
-        *[_Lines(idx, np.full(len(idx), code, dtype=np.int32), np.asarray(q, dtype=np.int64),
-                 np.asarray(un, dtype=np.int64), np.full(len(idx), -1))
-          for idx, code, q, un in extras]])
-    docs = {"customer": cust, "day": day, "channel": channel, "status": status,
-            "zero": zero, "merch": merch}
+    lines = _Lines.concat(
+        [
+            _Lines(owner, product, qty.astype(np.int64), unit, np.full(len(owner), -1)),
+            *[
+                _Lines(
+                    idx,
+                    np.full(len(idx), code, dtype=np.int32),
+                    np.asarray(q, dtype=np.int64),
+                    np.asarray(un, dtype=np.int64),
+                    np.full(len(idx), -1),
+                )
+                for idx, code, q, un in extras
+            ],
+        ]
+    )
+    docs = {
+        "customer": cust,
+        "day": day,
+        "channel": channel,
+        "status": status,
+        "zero": zero,
+        "merch": merch,
+    }
     return docs, lines
 
 
-def _credits(ctx: Context, docs: dict[str, np.ndarray], lines: _Lines, p: Products,
-             rng: np.random.Generator, truth: Truth) -> tuple[dict[str, np.ndarray], _Lines]:
+def _credits(
+    ctx: Context,
+    docs: dict[str, np.ndarray],
+    lines: _Lines,
+    p: Products,
+    rng: np.random.Generator,
+    truth: Truth,
+) -> tuple[dict[str, np.ndarray], _Lines]:
     """반품 slips: partial and full returns days later, and same-day reversals (a sale undone
     minutes after it was rung up). Each names its original order or not, as staff typed it."""
     n = len(docs["day"])
     lag = rng.integers(1, 31, n)
     sale = (docs["status"] == NORMAL) & ~docs["zero"] & (docs["merch"] > 0)
-    returned = np.flatnonzero(sale & (rng.random(n) < RETURN_RATE)
-                              & (docs["day"] + lag <= ctx.last_day))
+    returned = np.flatnonzero(
+        sale & (rng.random(n) < RETURN_RATE) & (docs["day"] + lag <= ctx.last_day)
+    )
     reversed_ = np.flatnonzero(sale & (rng.random(n) < SAME_DAY_REVERSAL_RATE))
     reversed_ = np.setdiff1d(reversed_, returned)
 
@@ -525,9 +671,16 @@ def _credits(ctx: Context, docs: dict[str, np.ndarray], lines: _Lines, p: Produc
 
     # Returns: the first k merchandise lines of the order, each with 1..qty units.
     k = 1 + (rng.random(len(returned)) * merch_count[returned]).astype(np.int64)
-    ret_lines = np.concatenate([by_order[first_line[o]:first_line[o] + kk]
-                                for o, kk in zip(returned.tolist(), k.tolist(), strict=True)]
-                               ) if len(returned) else np.zeros(0, dtype=np.int64)
+    ret_lines = (
+        np.concatenate(
+            [
+                by_order[first_line[o] : first_line[o] + kk]
+                for o, kk in zip(returned.tolist(), k.tolist(), strict=True)
+            ]
+        )
+        if len(returned)
+        else np.zeros(0, dtype=np.int64)
+    )
     ret_lines = ret_lines[is_merch[ret_lines]]
     ret_qty = 1 + (rng.random(len(ret_lines)) * lines.qty[ret_lines]).astype(np.int64)
     ret_qty = np.minimum(ret_qty, lines.qty[ret_lines])
@@ -541,35 +694,47 @@ def _credits(ctx: Context, docs: dict[str, np.ndarray], lines: _Lines, p: Produc
     owner = np.array([credit_index[o] for o in order_of[src].tolist()], dtype=np.int64)
     qty = -np.concatenate([ret_qty, lines.qty[rev_lines]])
     is_return = np.concatenate([np.ones(len(returned), bool), np.zeros(len(reversed_), bool)])
-    show_original = np.where(is_return, rng.random(n_credit) < 0.85,
-                             rng.random(n_credit) < 0.5)
+    show_original = np.where(is_return, rng.random(n_credit) < 0.85, rng.random(n_credit) < 0.5)
     original = credit_orders.copy()
     # Bad input real ERPs export now and then: a slip naming an order that does not exist,
     # and a return of more units than were bought.
     unknown = is_return & (rng.random(n_credit) < 0.01) & show_original
     original[unknown] = UNKNOWN_ORDER
-    over = np.flatnonzero(np.isin(owner - n, np.flatnonzero(is_return & ~unknown))
-                          & (rng.random(len(owner)) < 0.01))
+    over = np.flatnonzero(
+        np.isin(owner - n, np.flatnonzero(is_return & ~unknown)) & (rng.random(len(owner)) < 0.01)
+    )
     qty[over] -= 2
-    credit = {"customer": docs["customer"][credit_orders],
-              "day": np.concatenate([docs["day"][returned] + lag[returned],
-                                     docs["day"][reversed_]]).astype(np.int32),
-              "channel": docs["channel"][credit_orders],
-              "status": np.full(n_credit, RETURNED, dtype=np.int8),
-              "original": original, "show_original": show_original}
+    credit = {
+        "customer": docs["customer"][credit_orders],
+        "day": np.concatenate(
+            [docs["day"][returned] + lag[returned], docs["day"][reversed_]]
+        ).astype(np.int32),
+        "channel": docs["channel"][credit_orders],
+        "status": np.full(n_credit, RETURNED, dtype=np.int8),
+        "original": original,
+        "show_original": show_original,
+    }
     credit_lines = _Lines(owner, lines.product[src], qty, lines.unit[src], src)
-    partial = np.bincount(owner[:len(ret_lines)] - n, weights=(
-        ret_qty < lines.qty[ret_lines]), minlength=n_credit)[:len(returned)] > 0
+    partial = (
+        np.bincount(
+            owner[: len(ret_lines)] - n,
+            weights=(ret_qty < lines.qty[ret_lines]),
+            minlength=n_credit,
+        )[: len(returned)]
+        > 0
+    )
     partial |= k < merch_count[returned]
-    truth.extra.setdefault("order_patterns", {}).update({
-        "erp_return_slips_partial": int(partial.sum()),
-        "erp_return_slips_full": int((~partial).sum()),
-        "erp_same_day_reversals": len(reversed_),
-        "erp_credit_slips_naming_original": int(show_original.sum()),
-        "erp_credit_slips_without_original": int((~show_original).sum()),
-        "erp_credit_slips_naming_unknown_order": int(unknown.sum()),
-        "erp_return_lines_over_bought": len(over),
-    })
+    truth.extra.setdefault("order_patterns", {}).update(
+        {
+            "erp_return_slips_partial": int(partial.sum()),
+            "erp_return_slips_full": int((~partial).sum()),
+            "erp_same_day_reversals": len(reversed_),
+            "erp_credit_slips_naming_original": int(show_original.sum()),
+            "erp_credit_slips_without_original": int((~show_original).sum()),
+            "erp_credit_slips_naming_unknown_order": int(unknown.sum()),
+            "erp_return_lines_over_bought": len(over),
+        }
+    )
     return credit, credit_lines
 
 
@@ -608,31 +773,42 @@ def build_orders(ctx: Context, c: Customers, p: Products, truth: Truth) -> Order
     first_of_day = np.searchsorted(day, day, side="left")
     status = np.concatenate([sales["status"], credit["status"]])[order]
     patterns = truth.extra.setdefault("order_patterns", {})
-    patterns.update({
-        "erp_sales_slips": int(((status == NORMAL)).sum()),
-        "erp_cancelled_slips": int((status == CANCELLED).sum()),
-        "erp_zero_value_slips": int(sales["zero"].sum()),
-        "erp_lines_by_item_type": {
-            str(t): int(np.isin(lines.product, np.flatnonzero(p.item_type == t)).sum())
-            for t in sorted(set(p.item_type.tolist()))},
-    })
+    patterns.update(
+        {
+            "erp_sales_slips": int((status == NORMAL).sum()),
+            "erp_cancelled_slips": int((status == CANCELLED).sum()),
+            "erp_zero_value_slips": int(sales["zero"].sum()),
+            "erp_lines_by_item_type": {
+                str(t): int(np.isin(lines.product, np.flatnonzero(p.item_type == t)).sum())
+                for t in sorted(set(p.item_type.tolist()))
+            },
+        }
+    )
     return Orders(
         customer=np.concatenate([sales["customer"], credit["customer"]])[order],
         day=day.astype(np.int32),
         channel=np.concatenate([sales["channel"], credit["channel"]])[order],
-        status=status, total=np.rint(total).astype(np.int64),
+        status=status,
+        total=np.rint(total).astype(np.int64),
         seq=(np.arange(n) - first_of_day + 1).astype(np.int32),
-        original=original, show_original=show,
-        line_start=starts, line_no=line_no, product=lines.product[line_order],
-        qty=qty.astype(np.int64), unit=unit.astype(np.int64),
+        original=original,
+        show_original=show,
+        line_start=starts,
+        line_no=line_no,
+        product=lines.product[line_order],
+        qty=qty.astype(np.int64),
+        unit=unit.astype(np.int64),
         original_line_no=original_line_no,
     )
 
 
 def _order_numbers(o: Orders, idx: np.ndarray | slice) -> np.ndarray:
     width = max(5, len(str(int(o.seq.max()) if len(o) else 0)))
-    return cat("SO", fmt_date(o.day[idx], np.full(len(o.day[idx]), DATE_COMPACT)),
-               digits(o.seq[idx], width))
+    return cat(
+        "SO",
+        fmt_date(o.day[idx], np.full(len(o.day[idx]), DATE_COMPACT)),
+        digits(o.seq[idx], width),
+    )
 
 
 def _original_numbers(o: Orders, sl: slice) -> np.ndarray:
@@ -647,9 +823,11 @@ def _original_numbers(o: Orders, sl: slice) -> np.ndarray:
     unknown = shown & (original == UNKNOWN_ORDER)
     if unknown.any():
         width = max(5, len(str(int(o.seq.max()))))
-        out[unknown] = cat("SO", fmt_date(o.day[sl][unknown] - 400,
-                                          np.full(int(unknown.sum()), DATE_COMPACT)),
-                           "9" * width)
+        out[unknown] = cat(
+            "SO",
+            fmt_date(o.day[sl][unknown] - 400, np.full(int(unknown.sum()), DATE_COMPACT)),
+            "9" * width,
+        )
     return out
 
 
@@ -658,8 +836,10 @@ Render = Callable[[slice], list[np.ndarray]]
 
 def _shifted(render: Render, offset: int) -> Render:
     """A file's rows are a slice of the whole history: shift the file's row range into it."""
+
     def shifted(sl: slice) -> list[np.ndarray]:
         return render(slice(sl.start + offset, sl.stop + offset))
+
     return shifted
 
 
@@ -675,18 +855,27 @@ def write_orders(ctx: Context, c: Customers, p: Products, o: Orders, truth: Trut
     line_kinds = mf.applicable_kinds(ERP_ORDER_LINES, mf.CSV_KINDS)
 
     def order_cols(sl: slice) -> list[np.ndarray]:
-        return [_order_numbers(o, sl), c.number[o.customer[sl]],
-                fmt_date(o.day[sl], date_style[sl]), CHANNELS[o.channel[sl]],
-                STATUSES[o.status[sl]], fmt_amount(o.total[sl], thousands[sl]),
-                _original_numbers(o, sl)]
+        return [
+            _order_numbers(o, sl),
+            c.number[o.customer[sl]],
+            fmt_date(o.day[sl], date_style[sl]),
+            CHANNELS[o.channel[sl]],
+            STATUSES[o.status[sl]],
+            fmt_amount(o.total[sl], thousands[sl]),
+            _original_numbers(o, sl),
+        ]
 
     def line_cols(sl: slice) -> list[np.ndarray]:
         ref = o.original_line_no[sl]
-        return [_order_numbers(o, owner[sl]), digits(o.line_no[sl]),
-                p.code[o.product[sl]], fmt_amount(o.qty[sl]),
-                fmt_amount(o.unit[sl], line_thousands[sl]),
-                fmt_amount(o.qty[sl] * o.unit[sl], line_thousands[sl]),
-                where(ref > 0, digits(ref), "")]
+        return [
+            _order_numbers(o, owner[sl]),
+            digits(o.line_no[sl]),
+            p.code[o.product[sl]],
+            fmt_amount(o.qty[sl]),
+            fmt_amount(o.unit[sl], line_thousands[sl]),
+            fmt_amount(o.qty[sl] * o.unit[sl], line_thousands[sl]),
+            where(ref > 0, digits(ref), ""),
+        ]
 
     for k, day in enumerate(range(ctx.first_day, ctx.last_day + 1)):
         stamp = _stamp(day)
@@ -708,5 +897,6 @@ def generate_erp(ctx: Context, pop: Population, truth: Truth) -> ErpResult:
     orders = build_orders(ctx, customers, products, truth)
     write_orders(ctx, customers, products, orders, truth)
     truth.extra.setdefault("counts", {})["erp_orders_by_status"] = {
-        str(STATUSES[s]): int((orders.status == s).sum()) for s in range(3)}
+        str(STATUSES[s]): int((orders.status == s).sum()) for s in range(3)
+    }
     return ErpResult(customers=customers, products=products)

@@ -33,27 +33,75 @@ WAVE_GAP_DAYS = 3
 SMS_SLOTS = (2, 6, 10)  # which fortnightly slots are SMS campaigns
 # the seed's report: of 19,396 e-mails sent ...
 SEED_SENT = 19_396
-SEED = {"delivered": 6_506, "spam_blocked": 6_007, "hard_bounce": 2_907, "failed": 2_906,
-        "open": 962, "click": 103, "unsubscribe": 5}
+SEED = {
+    "delivered": 6_506,
+    "spam_blocked": 6_007,
+    "hard_bounce": 2_907,
+    "failed": 2_906,
+    "open": 962,
+    "click": 103,
+    "unsubscribe": 5,
+}
 COMPLAINT_PER_OPEN = 1 / 962
 
-EVENT_TYPES = np.array(["sent", "delivered", "soft_bounce", "hard_bounce", "spam_blocked",
-                        "failed", "open", "click", "unsubscribe", "complaint"], dtype=S)
+EVENT_TYPES = np.array(
+    [
+        "sent",
+        "delivered",
+        "soft_bounce",
+        "hard_bounce",
+        "spam_blocked",
+        "failed",
+        "open",
+        "click",
+        "unsubscribe",
+        "complaint",
+    ],
+    dtype=S,
+)
 (SENT, DELIVERED, SOFT, HARD, SPAM, FAILED, OPEN, CLICK, UNSUB, COMPLAINT) = range(10)
-REASONS = np.array([
-    "", "550 5.1.1 user unknown", "550 5.1.2 host unknown: domain not found",
-    "452 4.2.2 mailbox full", "451 4.7.1 greylisted, try again later",
-    "554 5.7.1 message rejected as spam", "550 5.7.350 blocked by recipient policy",
-    "invalid recipient address syntax", "connection timed out", "421 service not available",
-    "unallocated number", "handset unreachable",
-], dtype=S)
-THEMES = ("정기 세일", "신상품 안내", "회원 감사 쿠폰", "건강식품 기획전", "주방용품 특가",
-          "가전 할인전", "VIP 초대전", "시즌오프", "명절 선물세트", "주말 특가", "앱 전용 혜택",
-          "무료배송 주간", "리뷰 이벤트")
-SUBJECTS = ("[고객사랑몰] {} 지금 시작합니다", "(재발송) {} - 아직 확인하지 않으셨나요?",
-            "{} 마감 임박! 마지막 안내")
-SENDERS = ("고객사랑몰 <news@gogaek-shop.co.kr>", "김지은 매니저 <manager@gogaek-shop.co.kr>",
-           "고객사랑몰 혜택팀 <benefit@gogaek-shop.co.kr>")
+REASONS = np.array(
+    [
+        "",
+        "550 5.1.1 user unknown",
+        "550 5.1.2 host unknown: domain not found",
+        "452 4.2.2 mailbox full",
+        "451 4.7.1 greylisted, try again later",
+        "554 5.7.1 message rejected as spam",
+        "550 5.7.350 blocked by recipient policy",
+        "invalid recipient address syntax",
+        "connection timed out",
+        "421 service not available",
+        "unallocated number",
+        "handset unreachable",
+    ],
+    dtype=S,
+)
+THEMES = (
+    "정기 세일",
+    "신상품 안내",
+    "회원 감사 쿠폰",
+    "건강식품 기획전",
+    "주방용품 특가",
+    "가전 할인전",
+    "VIP 초대전",
+    "시즌오프",
+    "명절 선물세트",
+    "주말 특가",
+    "앱 전용 혜택",
+    "무료배송 주간",
+    "리뷰 이벤트",
+)
+SUBJECTS = (
+    "[고객사랑몰] {} 지금 시작합니다",
+    "(재발송) {} - 아직 확인하지 않으셨나요?",
+    "{} 마감 임박! 마지막 안내",
+)
+SENDERS = (
+    "고객사랑몰 <news@gogaek-shop.co.kr>",
+    "김지은 매니저 <manager@gogaek-shop.co.kr>",
+    "고객사랑몰 혜택팀 <benefit@gogaek-shop.co.kr>",
+)
 SMS_SENDER = "1588-0000"
 LINKS = ("event", "coupon", "best")
 
@@ -90,8 +138,14 @@ class _Events:
     at: list[np.ndarray] = field(default_factory=list)
     reason: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, campaign: int, recipient: np.ndarray, kind: int | np.ndarray,
-            at: np.ndarray, reason: int | np.ndarray = 0) -> None:
+    def add(
+        self,
+        campaign: int,
+        recipient: np.ndarray,
+        kind: int | np.ndarray,
+        at: np.ndarray,
+        reason: int | np.ndarray = 0,
+    ) -> None:
         n = len(recipient)
         self.campaign.append(np.full(n, campaign, dtype=np.int32))
         self.recipient.append(recipient.astype(np.int64))
@@ -166,13 +220,18 @@ def _plan(ctx: Context, rng: np.random.Generator) -> list[_Campaign]:
             stamp = str(np.datetime64(wday, "D")).replace("-", "")
             cid = f"CMP{stamp}W{wave}"
             first_cid = first_cid or cid
-            plans.append(_Campaign(
-                cid=cid, name=name + (" (SMS)" if sms else ""),
-                channel="sms" if sms else "email",
-                subject=None if sms else SUBJECTS[wave - 1].format(name),
-                sender=SMS_SENDER if sms else SENDERS[wave - 1], wave=wave,
-                parent_cid=None if wave == 1 else first_cid,
-                scheduled=wday * DAY + 10 * 3600 + int(rng.integers(0, 1800))))
+            plans.append(
+                _Campaign(
+                    cid=cid,
+                    name=name + (" (SMS)" if sms else ""),
+                    channel="sms" if sms else "email",
+                    subject=None if sms else SUBJECTS[wave - 1].format(name),
+                    sender=SMS_SENDER if sms else SENDERS[wave - 1],
+                    wave=wave,
+                    parent_cid=None if wave == 1 else first_cid,
+                    scheduled=wday * DAY + 10 * 3600 + int(rng.integers(0, 1800)),
+                )
+            )
         slot += 1
     plans.sort(key=lambda p: (p.scheduled, p.cid))
     index = {p.cid: i for i, p in enumerate(plans)}
@@ -181,8 +240,9 @@ def _plan(ctx: Context, rng: np.random.Generator) -> list[_Campaign]:
     return plans
 
 
-def generate_esp(ctx: Context, pop: Population, erp: ErpResult, shop: ShopResult,
-                 truth: Truth) -> None:
+def generate_esp(
+    ctx: Context, pop: Population, erp: ErpResult, shop: ShopResult, truth: Truth
+) -> None:
     rng = ctx.rng("esp")
     emails = _email_list(erp, shop, pop)
     phones = _sms_list(erp, shop)
@@ -213,9 +273,15 @@ def generate_esp(ctx: Context, pop: Population, erp: ErpResult, shop: ShopResult
     _write_events(ctx, rng, ev, plans, recipients_text, recipients_person, pop, truth)
 
 
-def _email_wave(rng: np.random.Generator, carry: _Carry, emails: Recipients,
-                ci: int, plan: _Campaign, target: np.ndarray, ev: _Events
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _email_wave(
+    rng: np.random.Generator,
+    carry: _Carry,
+    emails: Recipients,
+    ci: int,
+    plan: _Campaign,
+    target: np.ndarray,
+    ev: _Events,
+) -> tuple[np.ndarray, np.ndarray]:
     n = len(target)
     never = np.iinfo(np.int64).max
     if n == 0:
@@ -230,11 +296,16 @@ def _email_wave(rng: np.random.Generator, carry: _Carry, emails: Recipients,
     outcome[typo] = HARD
     outcome[no_at] = FAILED
     valid = np.flatnonzero(~typo & ~no_at)
-    want = {k: carry(k, SEED[k] / SEED_SENT, n) for k in
-            ("delivered", "spam_blocked", "hard_bounce", "failed")}
-    counts = [want["delivered"], want["spam_blocked"],
-              max(0, want["hard_bounce"] - int(typo.sum())),
-              max(0, want["failed"] - int(no_at.sum()))]
+    want = {
+        k: carry(k, SEED[k] / SEED_SENT, n)
+        for k in ("delivered", "spam_blocked", "hard_bounce", "failed")
+    }
+    counts = [
+        want["delivered"],
+        want["spam_blocked"],
+        max(0, want["hard_bounce"] - int(typo.sum())),
+        max(0, want["failed"] - int(no_at.sum())),
+    ]
     while sum(counts) > len(valid):  # tiny waves: trim the largest bucket
         counts[int(np.argmax(counts))] -= 1
     shuffled = rng.permutation(valid)
@@ -260,9 +331,11 @@ def _email_wave(rng: np.random.Generator, carry: _Carry, emails: Recipients,
     lag = np.minimum(rng.lognormal(np.log(3 * 3600), 1.5, n_open), 10 * DAY).astype(np.int64)
     opened_at[openers] = delivered_at[openers] + lag
     ev.add(ci, target[got[openers]], OPEN, opened_at[openers])
-    for kind, share, gap in ((CLICK, SEED["click"] / SEED["open"], 600),
-                             (UNSUB, SEED["unsubscribe"] / SEED["open"], 300),
-                             (COMPLAINT, COMPLAINT_PER_OPEN, 600)):
+    for kind, share, gap in (
+        (CLICK, SEED["click"] / SEED["open"], 600),
+        (UNSUB, SEED["unsubscribe"] / SEED["open"], 300),
+        (COMPLAINT, COMPLAINT_PER_OPEN, 600),
+    ):
         name = str(EVENT_TYPES[kind])
         who = np.sort(rng.choice(openers, carry(name, share, n_open), replace=False))
         ev.add(ci, target[got[who]], kind, opened_at[who] + rng.integers(5, gap, len(who)))
@@ -273,8 +346,9 @@ def _email_wave(rng: np.random.Generator, carry: _Carry, emails: Recipients,
     return target[got], opened_at
 
 
-def _sms_wave(rng: np.random.Generator, phones: Recipients, offset: int,
-              ci: int, plan: _Campaign, ev: _Events) -> None:
+def _sms_wave(
+    rng: np.random.Generator, phones: Recipients, offset: int, ci: int, plan: _Campaign, ev: _Events
+) -> None:
     eligible = np.flatnonzero(~phones.suppressed)
     size = min(len(eligible), max(200, round(0.1 * len(phones.text))))
     target = np.sort(rng.choice(eligible, size, replace=False))
@@ -282,9 +356,13 @@ def _sms_wave(rng: np.random.Generator, phones: Recipients, offset: int,
     ev.add(ci, target + offset, SENT, sent_at)
     invalid = phones.bad[target] != d.OK
     failed = invalid | (rng.random(size) < 0.04)
-    ev.add(ci, target + offset, np.where(failed, FAILED, DELIVERED).astype(np.int8),
-           sent_at + rng.integers(1, 30, size),
-           np.where(invalid, 10, np.where(failed, 11, 0)).astype(np.int8))
+    ev.add(
+        ci,
+        target + offset,
+        np.where(failed, FAILED, DELIVERED).astype(np.int8),
+        sent_at + rng.integers(1, 30, size),
+        np.where(invalid, 10, np.where(failed, 11, 0)).astype(np.int8),
+    )
 
 
 def _stamp(day: int) -> str:
@@ -300,18 +378,31 @@ def _write_campaigns(ctx: Context, plans: list[_Campaign], truth: Truth) -> None
         rel = f"esp/campaigns_{_stamp(day_no)}.jsonl"
         bad = mf.pick(ctx.rng(f"malformed:{rel}"), len(rows), kinds, ctx.malformed_rate)
         out = JsonlFile(ctx.landing / rel, rel, ESP_CAMPAIGNS, bad, truth)
-        out.write([
-            [p.cid for p in rows], [p.name for p in rows], [p.channel for p in rows],
-            [p.subject for p in rows], [p.sender for p in rows], [p.wave for p in rows],
-            [p.parent_cid for p in rows],
-            fmt_iso(np.array([p.scheduled for p in rows], dtype=np.int64)).tolist(),
-        ])
+        out.write(
+            [
+                [p.cid for p in rows],
+                [p.name for p in rows],
+                [p.channel for p in rows],
+                [p.subject for p in rows],
+                [p.sender for p in rows],
+                [p.wave for p in rows],
+                [p.parent_cid for p in rows],
+                fmt_iso(np.array([p.scheduled for p in rows], dtype=np.int64)).tolist(),
+            ]
+        )
         out.close()
 
 
-def _write_events(ctx: Context, rng: np.random.Generator, ev: _Events, plans: list[_Campaign],
-                  recipients: np.ndarray, owners: np.ndarray, pop: Population,
-                  truth: Truth) -> None:
+def _write_events(
+    ctx: Context,
+    rng: np.random.Generator,
+    ev: _Events,
+    plans: list[_Campaign],
+    recipients: np.ndarray,
+    owners: np.ndarray,
+    pop: Population,
+    truth: Truth,
+) -> None:
     if not ev.at:
         ev.add(0, np.zeros(0, np.int64), SENT, np.zeros(0, np.int64))
     campaign = np.concatenate(ev.campaign)
@@ -320,17 +411,20 @@ def _write_events(ctx: Context, rng: np.random.Generator, ev: _Events, plans: li
     at = np.concatenate(ev.at)
     reason = np.concatenate(ev.reason)
     happened = at < ctx.end_sec  # later opens and clicks have not happened yet
-    campaign, recipient, kind, at, reason = (a[happened] for a in
-                                             (campaign, recipient, kind, at, reason))
+    campaign, recipient, kind, at, reason = (
+        a[happened] for a in (campaign, recipient, kind, at, reason)
+    )
     order = np.lexsort((kind, recipient, campaign, at))
-    campaign, recipient, kind, at, reason = (a[order] for a in
-                                             (campaign, recipient, kind, at, reason))
+    campaign, recipient, kind, at, reason = (
+        a[order] for a in (campaign, recipient, kind, at, reason)
+    )
     n = len(at)
     event_id = cat("EV", digits(np.arange(n) + 1, 10))
     is_email = np.array([p.channel == "email" for p in plans], dtype=bool)[campaign]
     truth.extra["esp_funnel"] = {  # what happened, before duplicates and late arrival
         f"email_{EVENT_TYPES[k]}": int(((kind == k) & is_email).sum())
-        for k in range(len(EVENT_TYPES))}
+        for k in range(len(EVENT_TYPES))
+    }
 
     # delivery: 1 % arrive a day or two late, 2 % arrive twice (same event_id)
     arrival = at.copy()
@@ -338,8 +432,9 @@ def _write_events(ctx: Context, rng: np.random.Generator, ev: _Events, plans: li
     arrival[late] += rng.integers(DAY, 3 * DAY, int(late.sum()))
     dup = np.flatnonzero(rng.random(n) < R["esp_duplicate_event"])
     next_day = rng.random(len(dup)) < 0.3
-    dup_arrival = arrival[dup] + np.where(next_day, rng.integers(DAY, 2 * DAY, len(dup)),
-                                          rng.integers(1, 600, len(dup)))
+    dup_arrival = arrival[dup] + np.where(
+        next_day, rng.integers(DAY, 2 * DAY, len(dup)), rng.integers(1, 600, len(dup))
+    )
     src = np.concatenate([np.arange(n), dup])
     arrival = np.concatenate([arrival, dup_arrival])
     arrived = arrival < ctx.end_sec
@@ -361,18 +456,25 @@ def _write_events(ctx: Context, rng: np.random.Generator, ev: _Events, plans: li
             e = min(s + CHUNK, b)
             r = src[s:e]
             click = kind[r] == CLICK
-            url = cat("https://www.gogaek-shop.co.kr/", links[recipient[r] % len(links)],
-                      "?utm_source=esp&utm_campaign=", cids[campaign[r]])
-            out.write([
-                event_id[r].tolist(), cids[campaign[r]].tolist(),
-                recipients[recipient[r]].tolist(), EVENT_TYPES[kind[r]].tolist(),
-                fmt_iso(at[r]).tolist(),
-                [u if c else None for u, c in zip(url.tolist(), click.tolist(), strict=True)],
-                [REASONS[x] if x else None for x in reason[r].tolist()],
-            ])
+            url = cat(
+                "https://www.gogaek-shop.co.kr/",
+                links[recipient[r] % len(links)],
+                "?utm_source=esp&utm_campaign=",
+                cids[campaign[r]],
+            )
+            out.write(
+                [
+                    event_id[r].tolist(),
+                    cids[campaign[r]].tolist(),
+                    recipients[recipient[r]].tolist(),
+                    EVENT_TYPES[kind[r]].tolist(),
+                    fmt_iso(at[r]).tolist(),
+                    [u if c else None for u, c in zip(url.tolist(), click.tolist(), strict=True)],
+                    [REASONS[x] if x else None for x in reason[r].tolist()],
+                ]
+            )
             broken = np.isin(np.arange(s, e) - a, np.fromiter(bad, dtype=np.int64))
             seen[recipient[r[~broken]]] = True
         out.close()
     idx = np.flatnonzero(seen)
-    truth.identity("esp_recipient", recipients[idx].tolist(),
-                   pop.person_ids(owners[idx]).tolist())
+    truth.identity("esp_recipient", recipients[idx].tolist(), pop.person_ids(owners[idx]).tolist())

@@ -86,8 +86,14 @@ def _heads() -> np.ndarray:
 _HEADS = _heads()
 
 
-def fmt_phone(prefix: np.ndarray, mid: np.ndarray, mid_len: np.ndarray, last: np.ndarray,
-              last_len: np.ndarray, layout: np.ndarray) -> np.ndarray:
+def fmt_phone(
+    prefix: np.ndarray,
+    mid: np.ndarray,
+    mid_len: np.ndarray,
+    last: np.ndarray,
+    last_len: np.ndarray,
+    layout: np.ndarray,
+) -> np.ndarray:
     layout = np.asarray(layout, dtype=np.int64)
     head = _HEADS[layout * len(PHONE_PREFIXES) + np.asarray(prefix, dtype=np.int64)]
     sep = _SEPARATORS[layout]

@@ -12,8 +12,16 @@ import numpy as np
 
 from ingest.schemas import Column, EntitySpec
 
-CSV_KINDS = ("undecodable_bytes", "extra_column", "missing_column", "unbalanced_quote",
-             "missing_key", "bad_date", "bad_number", "bad_timestamp")
+CSV_KINDS = (
+    "undecodable_bytes",
+    "extra_column",
+    "missing_column",
+    "unbalanced_quote",
+    "missing_key",
+    "bad_date",
+    "bad_number",
+    "bad_timestamp",
+)
 TICKET_KINDS = ("missing_column", "bad_timestamp", "missing_key")
 JSONL_KINDS = ("broken_json", "not_an_object", "missing_key", "bad_timestamp", "bad_number")
 SQLITE_KINDS = ("missing_required", "bad_timestamp")
@@ -21,10 +29,18 @@ MARIADB_KINDS = ("missing_required",)
 
 BAD_DATES = ("2024-13-45", "미상", "2025-02-30", "0000-00-00", "20241345")
 BAD_NUMBERS = ("12만원", "1.2.3", "N/A", "약 5천", "--")
-BAD_CSV_TIMESTAMPS = ("2024-02-30 10:00:00", "2025-13-01 09:00:00", "어제 오후 3시",
-                      "2024-06-01 25:61:00")
-BAD_ISO_TIMESTAMPS = ("2024-02-30T10:00:00+09:00", "2025-13-01T09:00:00+09:00", "어제",
-                      "2024-06-01T25:61:00+09:00")
+BAD_CSV_TIMESTAMPS = (
+    "2024-02-30 10:00:00",
+    "2025-13-01 09:00:00",
+    "어제 오후 3시",
+    "2024-06-01 25:61:00",
+)
+BAD_ISO_TIMESTAMPS = (
+    "2024-02-30T10:00:00+09:00",
+    "2025-13-01T09:00:00+09:00",
+    "어제",
+    "2024-06-01T25:61:00+09:00",
+)
 BAD_SQL_TIMESTAMPS = ("2024-02-30 10:00:00", "2025-13-01 09:00:00", "2023-04-31 12:00:00")
 BAD_DURATIONS = ("3분", "약 5분", "180초")
 EXTRA_VALUES = ("초과값", "N", "0")
@@ -39,6 +55,7 @@ def _first(spec: EntitySpec, kinds: tuple[str, ...]) -> Column | None:
 
 def applicable_kinds(spec: EntitySpec, candidates: tuple[str, ...]) -> tuple[str, ...]:
     """Kinds that make sense for this entity (no bad_date where there is no date column)."""
+
     def ok(kind: str) -> bool:
         if kind == "bad_date":
             return _first(spec, ("date",)) is not None
@@ -47,11 +64,13 @@ def applicable_kinds(spec: EntitySpec, candidates: tuple[str, ...]) -> tuple[str
         if kind == "bad_timestamp":
             return _first(spec, ("timestamp",)) is not None
         return True
+
     return tuple(k for k in candidates if ok(k))
 
 
-def pick(rng: np.random.Generator, n_rows: int, kinds: tuple[str, ...],
-         rate: float) -> dict[int, str]:
+def pick(
+    rng: np.random.Generator, n_rows: int, kinds: tuple[str, ...], rate: float
+) -> dict[int, str]:
     """Row index -> kind for the rows of one file that are to be broken."""
     if rate <= 0 or n_rows == 0 or not kinds:
         return {}
@@ -87,13 +106,24 @@ def csv_field(value: str) -> str:
     return value
 
 
-def broken_csv_line(fields: list[str], kind: str, spec: EntitySpec, variant: int,
-                    encoding: str, newline: str) -> bytes:
+def broken_csv_line(
+    fields: list[str], kind: str, spec: EntitySpec, variant: int, encoding: str, newline: str
+) -> bytes:
     """The bytes of one damaged CSV line (terminator included)."""
     fields = list(fields)
-    col = target_column(spec, kind) if kind in (
-        "missing_key", "bad_date", "bad_number", "bad_timestamp", "undecodable_bytes",
-        "unbalanced_quote") else -1
+    col = (
+        target_column(spec, kind)
+        if kind
+        in (
+            "missing_key",
+            "bad_date",
+            "bad_number",
+            "bad_timestamp",
+            "undecodable_bytes",
+            "unbalanced_quote",
+        )
+        else -1
+    )
     if kind == "extra_column":
         fields.append(EXTRA_VALUES[variant % len(EXTRA_VALUES)])
     elif kind == "missing_column":
@@ -114,14 +144,15 @@ def broken_csv_line(fields: list[str], kind: str, spec: EntitySpec, variant: int
     if kind == "undecodable_bytes":
         value = fields[col].replace(",", "").replace('"', "")
         head = "".join(csv_field(f) + "," for f in fields[:col])
-        tail = ",".join([value] + [csv_field(f) for f in fields[col + 1:]])
+        tail = ",".join([value] + [csv_field(f) for f in fields[col + 1 :]])
         # 0xFF is never a valid CP949 or UTF-8 byte: strict decoding of this line fails
         return head.encode(encoding) + b"\xff\xfe" + (tail + newline).encode(encoding)
     return (",".join(csv_field(f) for f in fields) + newline).encode(encoding)
 
 
-def broken_json_line(obj: dict[str, object], kind: str, spec: EntitySpec, variant: int,
-                     encoder: json.JSONEncoder) -> str:
+def broken_json_line(
+    obj: dict[str, object], kind: str, spec: EntitySpec, variant: int, encoder: json.JSONEncoder
+) -> str:
     """One damaged JSON Lines record (without the newline)."""
     obj = dict(obj)
     if kind == "broken_json":
@@ -138,6 +169,9 @@ def broken_json_line(obj: dict[str, object], kind: str, spec: EntitySpec, varian
     elif kind == "bad_timestamp":
         obj[col] = BAD_ISO_TIMESTAMPS[variant % len(BAD_ISO_TIMESTAMPS)]
     elif kind == "bad_number":
-        obj[col] = (BAD_DURATIONS[variant % len(BAD_DURATIONS)] if col == "duration_sec"
-                    else f"{obj[col]}차")
+        obj[col] = (
+            BAD_DURATIONS[variant % len(BAD_DURATIONS)]
+            if col == "duration_sec"
+            else f"{obj[col]}차"
+        )
     return encoder.encode(obj)

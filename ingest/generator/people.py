@@ -98,13 +98,17 @@ class Population:
         return self.names.take(idx).render(self.given_pool, self.pools.surnames, slice(None))
 
 
-def _phones(prefix: np.ndarray, mid: np.ndarray, mid_len: np.ndarray, last: np.ndarray,
-            present: np.ndarray) -> Phones:
+def _phones(
+    prefix: np.ndarray, mid: np.ndarray, mid_len: np.ndarray, last: np.ndarray, present: np.ndarray
+) -> Phones:
     n = len(mid)
     return Phones(
-        prefix=prefix.astype(np.int16), mid=mid.astype(np.int32),
-        mid_len=mid_len.astype(np.int8), last=last.astype(np.int32),
-        last_len=np.full(n, 4, dtype=np.int8), layout=np.full(n, PH_DASH, dtype=np.int8),
+        prefix=prefix.astype(np.int16),
+        mid=mid.astype(np.int32),
+        mid_len=mid_len.astype(np.int8),
+        last=last.astype(np.int32),
+        last_len=np.full(n, 4, dtype=np.int8),
+        layout=np.full(n, PH_DASH, dtype=np.int8),
         defect=np.where(present, d.OK, d.MISSING).astype(np.int8),
     )
 
@@ -119,8 +123,9 @@ def _landline(rng: np.random.Generator, area: np.ndarray, present: np.ndarray) -
     return _phones(area, mid, np.where(four, 4, 3), rng.integers(0, 10000, n), present)
 
 
-def _unique_emails(rng: np.random.Generator, n_users: int, n: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unique_emails(
+    rng: np.random.Generator, n_users: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     local = rng.integers(0, n_users, n)
     suffix = np.where(rng.random(n) < 0.55, rng.integers(1, 100, n), -1)
     suffix = np.where(rng.random(n) < 0.15, rng.integers(1960, 2010, n), suffix)
@@ -148,17 +153,26 @@ def build_population(ctx: Context, pools: Pools) -> Population:
     age_days = age * 365.25
     birth = (ctx.last_day - age_days).astype(np.int32)
     given_pool = np.concatenate([pools.given_male, pools.given_female]).astype(S)
-    given = np.where(gender == 0, rng.integers(0, len(pools.given_male), n),
-                     len(pools.given_male) + rng.integers(0, len(pools.given_female), n))
+    given = np.where(
+        gender == 0,
+        rng.integers(0, len(pools.given_male), n),
+        len(pools.given_male) + rng.integers(0, len(pools.given_female), n),
+    )
     names = Names(
         surname=rng.integers(0, len(pools.surnames), n).astype(np.int32),
-        given=given.astype(np.int32), variant=np.zeros(n, dtype=np.int8),
+        given=given.astype(np.int32),
+        variant=np.zeros(n, dtype=np.int8),
         defect=np.zeros(n, dtype=np.int8),
     )
     # mobile numbers are unique: draw 8 digits without replacement, never starting 0/1
     number = rng.choice(80_000_000, n, replace=False) + 20_000_000
-    mobile = _phones(np.full(n, PREFIX_INDEX[MOBILE]), number // 10_000, np.full(n, 4),
-                     number % 10_000, rng.random(n) < MIX["has_mobile"])
+    mobile = _phones(
+        np.full(n, PREFIX_INDEX[MOBILE]),
+        number // 10_000,
+        np.full(n, 4),
+        number % 10_000,
+        rng.random(n) < MIX["has_mobile"],
+    )
     address, postcode = new_addresses(rng, pools, n)
     area = AREA_CODES[address.region]
     home = _landline(rng, area, rng.random(n) < MIX["has_home_phone"])
@@ -167,7 +181,10 @@ def build_population(ctx: Context, pools: Pools) -> Population:
     fax = _landline(rng, area, rng.random(n) < MIX["has_fax"])
     local, suffix, domain = _unique_emails(rng, len(pools.user_names), n)
     email = Emails(
-        local=local, suffix=suffix, domain=domain, case=np.full(n, LOWER, dtype=np.int8),
+        local=local,
+        suffix=suffix,
+        domain=domain,
+        case=np.full(n, LOWER, dtype=np.int8),
         variant=np.zeros(n, dtype=np.int8),
         defect=np.where(rng.random(n) < MIX["has_email"], d.OK, d.MISSING).astype(np.int8),
     )
@@ -175,15 +192,35 @@ def build_population(ctx: Context, pools: Pools) -> Population:
     in_erp = u < MIX["erp_only"] + MIX["erp_and_shop"]
     in_shop = u >= MIX["erp_only"]
     return Population(
-        n=n, pools=pools, gender=gender, birth=birth,
-        rrn_tail=rng.integers(0, 100_000, n).astype(np.int32), names=names, mobile=mobile,
-        home=home, work=work, fax=fax, email=email, address=address, postcode=postcode,
-        in_erp=in_erp, in_shop=in_shop, given_pool=given_pool,
+        n=n,
+        pools=pools,
+        gender=gender,
+        birth=birth,
+        rrn_tail=rng.integers(0, 100_000, n).astype(np.int32),
+        names=names,
+        mobile=mobile,
+        home=home,
+        work=work,
+        fax=fax,
+        email=email,
+        address=address,
+        postcode=postcode,
+        in_erp=in_erp,
+        in_shop=in_shop,
+        given_pool=given_pool,
     )
 
 
-PERSON_COLUMNS = ("person_id", "name", "gender", "birth_date", "mobile", "email", "postal_code",
-                  "address")
+PERSON_COLUMNS = (
+    "person_id",
+    "name",
+    "gender",
+    "birth_date",
+    "mobile",
+    "email",
+    "postal_code",
+    "address",
+)
 
 
 def persons_chunks(pop: Population, chunk: int = 200_000) -> Iterator[list[list[str]]]:

@@ -44,11 +44,21 @@ class Truth:
         self._identity.writerows(zip(repeat(source), keys, person_ids, strict=False))
         self._n_identity += len(keys)
 
-    def contacts(self, source: str, keys: list[str], field: str, values: np.ndarray,
-                 codes: np.ndarray) -> None:
+    def contacts(
+        self, source: str, keys: list[str], field: str, values: np.ndarray, codes: np.ndarray
+    ) -> None:
         status, defect = status_and_defect(codes)
-        self._contacts.writerows(zip(repeat(source), keys, repeat(field), values.tolist(),
-                                     status.tolist(), defect.tolist(), strict=False))
+        self._contacts.writerows(
+            zip(
+                repeat(source),
+                keys,
+                repeat(field),
+                values.tolist(),
+                status.tolist(),
+                defect.tolist(),
+                strict=False,
+            )
+        )
         self._n_contacts += len(keys)
 
     def malformed_counts(self) -> dict[str, int]:

@@ -21,8 +21,9 @@ from .truth import Truth
 
 
 class _Out:
-    def __init__(self, path: Path, rel: str, spec: EntitySpec, malformed: dict[int, str],
-                 truth: Truth) -> None:
+    def __init__(
+        self, path: Path, rel: str, spec: EntitySpec, malformed: dict[int, str], truth: Truth
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.rel = rel  # name relative to the landing folder, as malformed.csv reports it
@@ -42,8 +43,18 @@ class _Out:
 
 
 class CsvFile(_Out):
-    def __init__(self, path: Path, rel: str, spec: EntitySpec, malformed: dict[int, str],
-                 truth: Truth, *, encoding: str, newline: str, bom: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rel: str,
+        spec: EntitySpec,
+        malformed: dict[int, str],
+        truth: Truth,
+        *,
+        encoding: str,
+        newline: str,
+        bom: bool = False,
+    ) -> None:
         super().__init__(path, rel, spec, malformed, truth)
         self.encoding = encoding
         self.newline = newline
@@ -63,8 +74,9 @@ class CsvFile(_Out):
             local = i - self.rows
             self._write_rows(rows[done:local])
             kind = self.malformed[i]
-            self.fh.write(broken_csv_line(list(rows[local]), kind, self.spec, i,
-                                          self.encoding, self.newline))
+            self.fh.write(
+                broken_csv_line(list(rows[local]), kind, self.spec, i, self.encoding, self.newline)
+            )
             self.truth.malformed(self.rel, i + 2, kind)
             done = local + 1
         self._write_rows(rows[done:])
@@ -79,13 +91,19 @@ def _json_fragments(col: Sequence[Any], numeric: bool) -> list[str]:
 
 
 class JsonlFile(_Out):
-    def __init__(self, path: Path, rel: str, spec: EntitySpec, malformed: dict[int, str],
-                 truth: Truth) -> None:
+    def __init__(
+        self, path: Path, rel: str, spec: EntitySpec, malformed: dict[int, str], truth: Truth
+    ) -> None:
         super().__init__(path, rel, spec, malformed, truth)
         self.encoder = json.JSONEncoder(ensure_ascii=False)
         self.numeric = [c.kind == "int" for c in spec.columns]
-        self.template = "{{" + ", ".join(
-            f"{json.dumps(name, ensure_ascii=False)}: {{}}" for name in spec.column_names) + "}}"
+        self.template = (
+            "{{"
+            + ", ".join(
+                f"{json.dumps(name, ensure_ascii=False)}: {{}}" for name in spec.column_names
+            )
+            + "}}"
+        )
 
     def write(self, cols: Sequence[Sequence[Any]]) -> None:
         frags = [_json_fragments(c, num) for c, num in zip(cols, self.numeric, strict=True)]

@@ -30,25 +30,39 @@ def _sig(value: float, digits: int = 6) -> float:
 @dg.multi_asset(
     name="clv_models",
     specs=[
-        dg.AssetSpec(PREDICTIONS_KEY, deps=[SUMMARY_KEY], group_name=CLV_GROUP,
-                     kinds={"python", "duckdb"},
-                     description="Per customer: probability alive, expected purchases and order "
-                                 "value over 12 months, predicted revenue, margin and discounted "
-                                 "CLV (BG/NBD + Gamma-Gamma)."),
-        dg.AssetSpec(FIT_KEY, deps=[SUMMARY_KEY], group_name=CLV_GROUP, kinds={"python", "duckdb"},
-                     description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, "
-                                 "gamma) parameters with log-likelihood and customers fitted."),
-        dg.AssetSpec(BACKTEST_KEY, deps=[PURCHASES_KEY], group_name=CLV_GROUP,
-                     kinds={"python", "duckdb"},
-                     description="Back-test: BG/NBD fitted on the purchases before the last "
-                                 "var clv_backtest_holdout_days days, its predicted repeat "
-                                 "purchases in those days against the actual ones, per "
-                                 "calibration frequency (0-6, 7+) and in total."),
+        dg.AssetSpec(
+            PREDICTIONS_KEY,
+            deps=[SUMMARY_KEY],
+            group_name=CLV_GROUP,
+            kinds={"python", "duckdb"},
+            description="Per customer: probability alive, expected purchases and order "
+            "value over 12 months, predicted revenue, margin and discounted "
+            "CLV (BG/NBD + Gamma-Gamma).",
+        ),
+        dg.AssetSpec(
+            FIT_KEY,
+            deps=[SUMMARY_KEY],
+            group_name=CLV_GROUP,
+            kinds={"python", "duckdb"},
+            description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, "
+            "gamma) parameters with log-likelihood and customers fitted.",
+        ),
+        dg.AssetSpec(
+            BACKTEST_KEY,
+            deps=[PURCHASES_KEY],
+            group_name=CLV_GROUP,
+            kinds={"python", "duckdb"},
+            description="Back-test: BG/NBD fitted on the purchases before the last "
+            "var clv_backtest_holdout_days days, its predicted repeat "
+            "purchases in those days against the actual ones, per "
+            "calibration frequency (0-6, 7+) and in total.",
+        ),
     ],
     pool=WAREHOUSE_POOL,
 )
-def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
+def clv_models(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+) -> Iterator[dg.MaterializeResult]:
     dbt_vars = settings.resolved()
     rates = scoring.ClvSettings.from_dbt_vars(dbt_vars)
     with warehouse.connect() as con:
@@ -62,7 +76,8 @@ def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     if result.observed_order_values:
         context.log.warning(
             f"Gamma-Gamma q = {result.gamma_gamma.q:.3f} ≤ 1: the fitted spend has no finite "
-            "mean, so expected order values are the customers' observed means")
+            "mean, so expected order values are the customers' observed means"
+        )
     p, g = result.bgnbd, result.gamma_gamma
     predictions = result.predictions
     currency = dbt_vars["currency_code"]
@@ -74,32 +89,56 @@ def clv_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
             # Rounded: a figure is read, not recomputed (and a long float such as 790101.1234567
             # would look like an RRN written with a dot to the personal-data scan).
             "mean_p_alive": round(float(predictions["p_alive"].mean()), 4),
-            "expected_purchases_12m_total":
-                round(float(predictions["expected_purchases_12m"].sum()), 1),
-            f"predicted_clv_12m_total_{currency.lower()}":
-                round(float(predictions["predicted_clv_12m"].sum()), 2),
-        })
+            "expected_purchases_12m_total": round(
+                float(predictions["expected_purchases_12m"].sum()), 1
+            ),
+            f"predicted_clv_12m_total_{currency.lower()}": round(
+                float(predictions["predicted_clv_12m"].sum()), 2
+            ),
+        },
+    )
     yield dg.MaterializeResult(
         asset_key=FIT_KEY,
         metadata={
-            "bgnbd": dg.MetadataValue.json({"r": _sig(p.r), "alpha": _sig(p.alpha),
-                                            "a": _sig(p.a), "b": _sig(p.b),
-                                            "log_likelihood": _sig(p.log_likelihood, 8),
-                                            "customers": p.customers}),
-            "gamma_gamma": dg.MetadataValue.json({"p": _sig(g.p), "q": _sig(g.q),
-                                                  "gamma": _sig(g.gamma),
-                                                  "log_likelihood": _sig(g.log_likelihood, 8),
-                                                  "customers": g.customers}),
-            "order_values_from": "observed means (q ≤ 1)" if result.observed_order_values
+            "bgnbd": dg.MetadataValue.json(
+                {
+                    "r": _sig(p.r),
+                    "alpha": _sig(p.alpha),
+                    "a": _sig(p.a),
+                    "b": _sig(p.b),
+                    "log_likelihood": _sig(p.log_likelihood, 8),
+                    "customers": p.customers,
+                }
+            ),
+            "gamma_gamma": dg.MetadataValue.json(
+                {
+                    "p": _sig(g.p),
+                    "q": _sig(g.q),
+                    "gamma": _sig(g.gamma),
+                    "log_likelihood": _sig(g.log_likelihood, 8),
+                    "customers": g.customers,
+                }
+            ),
+            "order_values_from": "observed means (q ≤ 1)"
+            if result.observed_order_values
             else "Gamma-Gamma",
-        })
+        },
+    )
     yield dg.MaterializeResult(
         asset_key=BACKTEST_KEY,
         metadata={
             "dagster/row_count": len(table),
-            "comparison": dg.MetadataValue.md(backtest.markdown(tested) if tested
-                                              else f"not run: {why_not}"),
-            **({"actual_repeat_purchases": round(tested.actual_total, 1),
-                "predicted_repeat_purchases": round(tested.predicted_total, 1),
-                "total_error_pct": round(tested.total_error_pct, 2)} if tested else {}),
-        })
+            "comparison": dg.MetadataValue.md(
+                backtest.markdown(tested) if tested else f"not run: {why_not}"
+            ),
+            **(
+                {
+                    "actual_repeat_purchases": round(tested.actual_total, 1),
+                    "predicted_repeat_purchases": round(tested.predicted_total, 1),
+                    "total_error_pct": round(tested.total_error_pct, 2),
+                }
+                if tested
+                else {}
+            ),
+        },
+    )

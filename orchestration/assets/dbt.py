@@ -59,16 +59,21 @@ def dbt_cli_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-               warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
+def _dbt_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    settings: SettingsResource,
+) -> Iterator[Any]:
     # --vars carries the run's business settings and the warehouse file (profiles.yml reads
     # var('warehouse_path')), so dbt opens the file the Dagster resources use.
     dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
     # No fetch_row_counts(): it would open the DuckDB file while dbt still holds it.
     # buildable: a test runs in the step that builds the last of its parents, so a test spanning
     # staging and marts (the reconciliations) waits for the marts.
-    yield from dbt.cli(["build", "--indirect-selection", "buildable", "--vars", dbt_vars],
-                       context=context).stream()
+    yield from dbt.cli(
+        ["build", "--indirect-selection", "buildable", "--vars", dbt_vars], context=context
+    ).stream()
 
 
 # The project runs as separate steps, so that Dagster checks and Python assets can sit
@@ -78,27 +83,56 @@ STAGING_SELECT = "path:models/staging resource_type:seed"
 AFTER_PYTHON_SELECT = "source:ml+"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_staging",
-            select=STAGING_SELECT, dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="dbt_staging",
+    select=STAGING_SELECT,
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_staging(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    settings: SettingsResource,
+) -> Iterator[Any]:
     """Seeds and staging views: typed, renamed, cleaned source tables."""
     yield from _dbt_build(context, dbt, warehouse, settings)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_marts",
-            exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
-            dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-              warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="dbt_marts",
+    exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_marts(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    settings: SettingsResource,
+) -> Iterator[Any]:
     """Identity resolution, snapshots, the star schema and the marts that need no Python fit."""
     yield from _dbt_build(context, dbt, warehouse, settings)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_value_marts",
-            select=AFTER_PYTHON_SELECT, dagster_dbt_translator=TRANSLATOR, pool=WAREHOUSE_POOL)
-def dbt_value_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                    warehouse: WarehouseResource, settings: SettingsResource) -> Iterator[Any]:
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="dbt_value_marts",
+    select=AFTER_PYTHON_SELECT,
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_value_marts(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    settings: SettingsResource,
+) -> Iterator[Any]:
     """Marts that read the Python CLV fit (schema ml): LTV, value grid, churn, customer 360."""
     yield from _dbt_build(context, dbt, warehouse, settings)
 

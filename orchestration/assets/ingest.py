@@ -4,7 +4,6 @@ Assets and their checks are built from the entity specs in ingest/schemas.py, so
 entity means adding a spec, not copying an asset.
 """
 
-
 from collections.abc import Sequence
 
 import dagster as dg
@@ -29,18 +28,24 @@ def raw_asset_key(spec: EntitySpec) -> dg.AssetKey:
     return dg.AssetKey(["raw", spec.name])
 
 
-def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
-              table_rows: int) -> dict[str, dg.MetadataValue]:
+def _metadata(
+    spec: EntitySpec, results: Sequence[BatchResult], table_rows: int
+) -> dict[str, dg.MetadataValue]:
     loaded = [r for r in results if r.status != "already_loaded"]
     duplicates = [r for r in loaded if r.status.startswith("duplicate_of:")]
     reasons: dict[str, int] = {}
     for result in loaded:
         for code, count in result.reasons.items():
             reasons[code] = reasons.get(code, 0) + count
-    lines = ["| batch | source | status | read | loaded | quarantined | unchanged |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.batch_id[:8]} | {r.source_ref} | {r.status} | {r.rows_read} | "
-              f"{r.rows_loaded} | {r.rows_quarantined} | {r.rows_unchanged} |" for r in loaded]
+    lines = [
+        "| batch | source | status | read | loaded | quarantined | unchanged |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.batch_id[:8]} | {r.source_ref} | {r.status} | {r.rows_read} | "
+        f"{r.rows_loaded} | {r.rows_quarantined} | {r.rows_unchanged} |"
+        for r in loaded
+    ]
     return {
         "raw_table": dg.MetadataValue.text(spec.raw_table),
         "dagster/row_count": dg.MetadataValue.int(table_rows),
@@ -58,57 +63,92 @@ def _metadata(spec: EntitySpec, results: Sequence[BatchResult],
 
 
 def _describe(spec: EntitySpec) -> str:
-    origin = (f"table `{spec.location}` of the shop database, read incrementally by "
-              f"`{spec.watermark_column}`" if spec.format == "sql"
-              else f"landed files `{spec.location}` ({spec.format}, {spec.encoding})")
-    return (f"{spec.description}\n\nFrom {origin} into `{spec.raw_table}`: one row per source "
-            "record with load metadata; malformed rows go to `raw._quarantine` with file, line, "
-            "field and reason; RRNs (any spelling) are hashed before anything is written.")
+    origin = (
+        f"table `{spec.location}` of the shop database, read incrementally by "
+        f"`{spec.watermark_column}`"
+        if spec.format == "sql"
+        else f"landed files `{spec.location}` ({spec.format}, {spec.encoding})"
+    )
+    return (
+        f"{spec.description}\n\nFrom {origin} into `{spec.raw_table}`: one row per source "
+        "record with load metadata; malformed rows go to `raw._quarantine` with file, line, "
+        "field and reason; RRNs (any spelling) are hashed before anything is written."
+    )
 
 
 def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
-    @dg.asset(key=raw_asset_key(spec), group_name=GROUP, description=_describe(spec),
-              kinds={"duckdb", "python"}, pool=WAREHOUSE_POOL,
-              tags={"source": spec.source})
-    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              landing: LandingFolderResource,
-              ingest_settings: IngestSettingsResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=raw_asset_key(spec),
+        group_name=GROUP,
+        description=_describe(spec),
+        kinds={"duckdb", "python"},
+        pool=WAREHOUSE_POOL,
+        tags={"source": spec.source},
+    )
+    def _load(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        landing: LandingFolderResource,
+        ingest_settings: IngestSettingsResource,
+    ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            results = load_entity_files(con, spec, landing.root, ingest_settings.rrn_salt,
-                                        ingest_settings.limits)
+            results = load_entity_files(
+                con, spec, landing.root, ingest_settings.rrn_salt, ingest_settings.limits
+            )
             rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         ignored = unmatched_files(landing.root, spec)
         if ignored:
-            context.log.warning(f"not loaded, the names match no {spec.name} pattern "
-                                f"({spec.location}): {', '.join(ignored)}")
+            context.log.warning(
+                f"not loaded, the names match no {spec.name} pattern "
+                f"({spec.location}): {', '.join(ignored)}"
+            )
         for result in results:
-            context.log.info(f"{result.source_ref}: {result.status}, read {result.rows_read}, "
-                             f"loaded {result.rows_loaded}, quarantined {result.rows_quarantined}")
+            context.log.info(
+                f"{result.source_ref}: {result.status}, read {result.rows_read}, "
+                f"loaded {result.rows_loaded}, quarantined {result.rows_quarantined}"
+            )
         return dg.MaterializeResult(metadata=_metadata(spec, results, rows))
 
     return _load
 
 
 def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
-    @dg.asset(key=raw_asset_key(spec), group_name=GROUP, description=_describe(spec),
-              kinds={"duckdb", "sql"}, pool=WAREHOUSE_POOL, tags={"source": spec.source})
-    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              shop_database: ShopDatabaseResource,
-              ingest_settings: IngestSettingsResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=raw_asset_key(spec),
+        group_name=GROUP,
+        description=_describe(spec),
+        kinds={"duckdb", "sql"},
+        pool=WAREHOUSE_POOL,
+        tags={"source": spec.source},
+    )
+    def _load(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        shop_database: ShopDatabaseResource,
+        ingest_settings: IngestSettingsResource,
+    ) -> dg.MaterializeResult:
         engine = shop_database.engine()
         try:
             with warehouse.connect() as con:
                 full = full_compare_due(con, spec, ingest_settings.shop_full_compare_days)
-                result = load_shop_table(con, engine, spec, ingest_settings.rrn_salt,
-                                         ingest_settings.shop_overlap, ingest_settings.limits,
-                                         full_compare=full)
+                result = load_shop_table(
+                    con,
+                    engine,
+                    spec,
+                    ingest_settings.rrn_salt,
+                    ingest_settings.shop_overlap,
+                    ingest_settings.limits,
+                    full_compare=full,
+                )
                 rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         finally:
             engine.dispose()
-        context.log.info(f"{spec.location}{' (full compare)' if full else ''}: read "
-                         f"{result.rows_read}, loaded {result.rows_loaded}, unchanged "
-                         f"{result.rows_unchanged}, quarantined {result.rows_quarantined}, "
-                         f"delete markers {result.deleted}")
+        context.log.info(
+            f"{spec.location}{' (full compare)' if full else ''}: read "
+            f"{result.rows_read}, loaded {result.rows_loaded}, unchanged "
+            f"{result.rows_unchanged}, quarantined {result.rows_quarantined}, "
+            f"delete markers {result.deleted}"
+        )
         return dg.MaterializeResult(metadata=_metadata(spec, [result], rows))
 
     return _load
@@ -117,48 +157,86 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
 def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
     key = raw_asset_key(spec)
 
-    @dg.asset_check(asset=key, name="rows_accounted_for", blocking=True, pool=WAREHOUSE_POOL,
-                    description="Every batch: rows read = loaded + quarantined + unchanged, and "
-                                "the raw table and quarantine hold exactly those rows.")
+    @dg.asset_check(
+        asset=key,
+        name="rows_accounted_for",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description="Every batch: rows read = loaded + quarantined + unchanged, and "
+        "the raw table and quarantine hold exactly those rows.",
+    )
     def _accounted(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             problems = accounting_problems(con, spec)
-            batches = con.execute("select count(*) from raw._load_batches where source = ? "
-                                  "and entity = ?", [spec.source, spec.entity]).fetchone()[0]
+            batches = con.execute(
+                "select count(*) from raw._load_batches where source = ? and entity = ?",
+                [spec.source, spec.entity],
+            ).fetchone()[0]
         return dg.AssetCheckResult(
             passed=not problems,
-            metadata={"batches_checked": batches,
-                      "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems)
-                                                      or "none")})
+            metadata={
+                "batches_checked": batches,
+                "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+            },
+        )
 
-    @dg.asset_check(asset=key, name="no_clear_text_rrn", blocking=True, pool=WAREHOUSE_POOL,
-                    description="No resident registration number, in any spelling, in any text "
-                                "column of the raw table or of this entity's quarantine rows.")
+    @dg.asset_check(
+        asset=key,
+        name="no_clear_text_rrn",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description="No resident registration number, in any spelling, in any text "
+        "column of the raw table or of this entity's quarantine rows.",
+    )
     def _no_rrn(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             findings = scan_table(con, spec.raw_table, RRN_ONLY)
-            findings += scan_table(con, "raw._quarantine", RRN_ONLY,
-                                   where=f"entity = '{spec.entity}' and source = '{spec.source}'")
+            findings += scan_table(
+                con,
+                "raw._quarantine",
+                RRN_ONLY,
+                where=f"entity = '{spec.entity}' and source = '{spec.source}'",
+            )
         return dg.AssetCheckResult(
             passed=not findings,
-            metadata={"findings": dg.MetadataValue.json(
-                [{"table": f.where, "column": f.column, "rows": f.rows,
-                  "sample": f.masked_sample} for f in findings])})
+            metadata={
+                "findings": dg.MetadataValue.json(
+                    [
+                        {
+                            "table": f.where,
+                            "column": f.column,
+                            "rows": f.rows,
+                            "sample": f.masked_sample,
+                        }
+                        for f in findings
+                    ]
+                )
+            },
+        )
 
     if spec.format == "sql":
         return [_accounted, _no_rrn]
 
-    @dg.asset_check(asset=key, name="landing_files_recognised", blocking=False,
-                    description=f"Warns about files in the landing folder that no loader reads "
-                                f"but that look like {spec.name} exports (case, dashes, a "
-                                f"subfolder), or like no export at all: pattern {spec.location}.")
+    @dg.asset_check(
+        asset=key,
+        name="landing_files_recognised",
+        blocking=False,
+        description=f"Warns about files in the landing folder that no loader reads "
+        f"but that look like {spec.name} exports (case, dashes, a "
+        f"subfolder), or like no export at all: pattern {spec.location}.",
+    )
     def _recognised(landing: LandingFolderResource) -> dg.AssetCheckResult:
         ignored = unmatched_files(landing.root, spec)
         return dg.AssetCheckResult(
-            passed=not ignored, severity=dg.AssetCheckSeverity.WARN,
-            description=(f"{len(ignored)} file(s) not loaded: {', '.join(ignored)[:500]}"
-                         if ignored else "every file in the folder is read by a loader"),
-            metadata={"not_loaded": dg.MetadataValue.json(ignored)})
+            passed=not ignored,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{len(ignored)} file(s) not loaded: {', '.join(ignored)[:500]}"
+                if ignored
+                else "every file in the folder is read by a loader"
+            ),
+            metadata={"not_loaded": dg.MetadataValue.json(ignored)},
+        )
 
     return [_accounted, _no_rrn, _recognised]
 
@@ -166,12 +244,17 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
 # Written by the shop assets' full compares, read by dbt (source load_log): declared so lineage
 # and the group show.
 deletion_markers = dg.AssetSpec(
-    key=["raw", "_deletions"], group_name=GROUP, kinds={"duckdb"},
+    key=["raw", "_deletions"],
+    group_name=GROUP,
+    kinds={"duckdb"},
     deps=[raw_asset_key(s) for s in ENTITIES if s.format == "sql"],
     description="raw._deletions: one row per shop record a periodic full compare found gone "
-                "from the source (source, entity, key, when; restored_at when it came back). "
-                "Staging hides a record while a marker newer than its latest version applies.")
+    "from the source (source, entity, key, when; restored_at when it came back). "
+    "Staging hides a record while a marker newer than its latest version applies.",
+)
 
-ingest_assets = [*(build_shop_asset(s) if s.format == "sql" else build_file_asset(s)
-                   for s in ENTITIES), deletion_markers]
+ingest_assets = [
+    *(build_shop_asset(s) if s.format == "sql" else build_file_asset(s) for s in ENTITIES),
+    deletion_markers,
+]
 ingest_checks = [check for spec in ENTITIES for check in build_checks(spec)]

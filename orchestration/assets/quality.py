@@ -36,7 +36,8 @@ def _check_metadata(outcome: SuiteOutcome, index: int) -> dict[str, dg.MetadataV
         "unexpected_count": dg.MetadataValue.int(rule.unexpected_count),
         "unexpected_share": dg.MetadataValue.float(round(rule.unexpected_share, 6)),
         "failing_examples": dg.MetadataValue.md(
-            "\n".join(f"- `{e}`" for e in rule.examples) or "none"),
+            "\n".join(f"- `{e}`" for e in rule.examples) or "none"
+        ),
         "engine": dg.MetadataValue.text(outcome.engine),
     }
     if outcome.docs_url:
@@ -46,34 +47,54 @@ def _check_metadata(outcome: SuiteOutcome, index: int) -> dict[str, dg.MetadataV
 
 def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     key = dg.AssetKey(list(suite.asset_key))
-    specs = [dg.AssetCheckSpec(
-        name=CHECK_PREFIX + rule.name, asset=key,
-        blocking=threshold(suite, rule).severity == "blocking",
-        description=f"{rule.description} ({threshold(suite, rule).severity}"
-                    + (f", mostly {threshold(suite, rule).mostly:.0%})"
-                       if threshold(suite, rule).mostly < 1 else ")"))
-        for rule in suite.rules]
+    specs = [
+        dg.AssetCheckSpec(
+            name=CHECK_PREFIX + rule.name,
+            asset=key,
+            blocking=threshold(suite, rule).severity == "blocking",
+            description=f"{rule.description} ({threshold(suite, rule).severity}"
+            + (
+                f", mostly {threshold(suite, rule).mostly:.0%})"
+                if threshold(suite, rule).mostly < 1
+                else ")"
+            ),
+        )
+        for rule in suite.rules
+    ]
 
-    @dg.multi_asset_check(specs=specs, name=f"gx_{suite.name}", pool=WAREHOUSE_POOL,
-                          description=f"Great Expectations suite `{suite.name}`: "
-                                      f"{suite.description}")
-    def _validate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                  quality: QualityResource) -> Iterator[dg.AssetCheckResult]:
+    @dg.multi_asset_check(
+        specs=specs,
+        name=f"gx_{suite.name}",
+        pool=WAREHOUSE_POOL,
+        description=f"Great Expectations suite `{suite.name}`: {suite.description}",
+    )
+    def _validate(
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        quality: QualityResource,
+    ) -> Iterator[dg.AssetCheckResult]:
         runner = SuiteRunner(Path(quality.root), build_docs=quality.build_docs)
         with warehouse.connect() as con:
             if quality.engine == "postgres" and suite.asset_key[0] != "raw":
-                outcome = runner.validate_postgres(suite, _postgres_url(quality),
-                                                   context.run.run_id)
+                outcome = runner.validate_postgres(
+                    suite, _postgres_url(quality), context.run.run_id
+                )
             else:
                 outcome = runner.validate_duckdb(suite, con, context.run.run_id)
             history.append(con, outcome)
         context.log.info(f"{suite.name}: {outcome.rows} rows, {outcome.seconds}")
         for index, rule in enumerate(outcome.rules):
             yield dg.AssetCheckResult(
-                asset_key=key, check_name=CHECK_PREFIX + rule.rule.name, passed=rule.success,
-                severity=(dg.AssetCheckSeverity.ERROR if rule.severity == "blocking"
-                          else dg.AssetCheckSeverity.WARN),
-                metadata=_check_metadata(outcome, index))
+                asset_key=key,
+                check_name=CHECK_PREFIX + rule.rule.name,
+                passed=rule.success,
+                severity=(
+                    dg.AssetCheckSeverity.ERROR
+                    if rule.severity == "blocking"
+                    else dg.AssetCheckSeverity.WARN
+                ),
+                metadata=_check_metadata(outcome, index),
+            )
 
     return _validate
 
@@ -90,39 +111,52 @@ SUITES = all_suites()
 quality_checks = [build_suite_check(s) for s in SUITES]
 
 
-@dg.asset(key=["quality", "data_docs"], group_name=GROUP, pool=WAREHOUSE_POOL,
-          kinds={"python"}, deps=[dg.AssetKey(list(s.asset_key)) for s in SUITES],
-          description="The Great Expectations Data Docs site (every suite's validations), "
-                      "rebuilt after the guarded tables, with this run's outcome per suite "
-                      "from dq.validation_results.")
-def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              quality: QualityResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=["quality", "data_docs"],
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"python"},
+    deps=[dg.AssetKey(list(s.asset_key)) for s in SUITES],
+    description="The Great Expectations Data Docs site (every suite's validations), "
+    "rebuilt after the guarded tables, with this run's outcome per suite "
+    "from dq.validation_results.",
+)
+def data_docs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+) -> dg.MaterializeResult:
     gx_context(Path(quality.root)).build_data_docs()
     index = Path(quality.root) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     with warehouse.connect(read_only=True) as con:
-        summary = con.execute("""
+        summary = con.execute(
+            """
             select suite, count(*) as rules,
                    count(*) filter (where outcome = 'passed') as passed,
                    count(*) filter (where outcome = 'warn') as warn,
                    count(*) filter (where outcome = 'blocked') as blocked
             from dq.validation_results where run_id = ? group by suite order by suite""",
-                              [context.run.run_id]).fetchall()
+            [context.run.run_id],
+        ).fetchall()
         history_rows = con.execute("select count(*) from dq.validation_results").fetchone()[0]
     lines = ["| suite | rules | passed | warn | blocked |", "|---|---|---|---|---|"]
     lines += [f"| {s} | {r} | {p} | {w} | {b} |" for s, r, p, w, b in summary]
-    return dg.MaterializeResult(metadata={
-        "data_docs": dg.MetadataValue.url(index.resolve().as_uri()),
-        "data_docs_path": dg.MetadataValue.path(str(index.resolve())),
-        "this_run": dg.MetadataValue.md("\n".join(lines)),
-        "history_rows": dg.MetadataValue.int(history_rows),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "data_docs": dg.MetadataValue.url(index.resolve().as_uri()),
+            "data_docs_path": dg.MetadataValue.path(str(index.resolve())),
+            "this_run": dg.MetadataValue.md("\n".join(lines)),
+            "history_rows": dg.MetadataValue.int(history_rows),
+        }
+    )
 
 
 # Written by the checks above, read by dbt (source `dq`): declared so lineage and the group show.
 validation_history = dg.AssetSpec(
-    key=["dq", "validation_results"], group_name=GROUP, kinds={"duckdb"},
+    key=["dq", "validation_results"],
+    group_name=GROUP,
+    kinds={"duckdb"},
     description="dq.validation_results: one row per Great Expectations rule per validation "
-                "(suite, expectation, table, observed value, unexpected count and share, "
-                "success, run id, time), appended by every gx_ check; dbt reads it as source dq.")
+    "(suite, expectation, table, observed value, unexpected count and share, "
+    "success, run id, time), appended by every gx_ check; dbt reads it as source dq.",
+)
 
 quality_assets = [data_docs, validation_history]

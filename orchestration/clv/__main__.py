@@ -49,12 +49,16 @@ def main() -> None:
         finally:
             con.close()
     p, g = result.bgnbd, result.gamma_gamma
-    print(f"BG/NBD on {p.customers:,} customers: r={p.r:.4g} alpha={p.alpha:.4g} a={p.a:.4g} "
-          f"b={p.b:.4g} LL={p.log_likelihood:.1f}; Gamma-Gamma on {g.customers:,}: "
-          f"p={g.p:.4g} q={g.q:.4g} gamma={g.gamma:.4g}")
+    print(
+        f"BG/NBD on {p.customers:,} customers: r={p.r:.4g} alpha={p.alpha:.4g} a={p.a:.4g} "
+        f"b={p.b:.4g} LL={p.log_likelihood:.1f}; Gamma-Gamma on {g.customers:,}: "
+        f"p={g.p:.4g} q={g.q:.4g} gamma={g.gamma:.4g}"
+    )
     if tested:
-        print(f"Back-test: {tested.actual_total:,.0f} repeat purchases in the holdout, "
-              f"{tested.predicted_total:,.0f} predicted ({tested.total_error_pct:+.1f}%)")
+        print(
+            f"Back-test: {tested.actual_total:,.0f} repeat purchases in the holdout, "
+            f"{tested.predicted_total:,.0f} predicted ({tested.total_error_pct:+.1f}%)"
+        )
     else:
         print(f"Back-test skipped: {why_not}")
 

@@ -39,12 +39,16 @@ class Backtest:
     @property
     def total_error_pct(self) -> float:
         """(predicted − actual) / actual over all customers, in %."""
-        return 100.0 * (self.predicted_total - self.actual_total) / self.actual_total \
-            if self.actual_total else float("nan")
+        return (
+            100.0 * (self.predicted_total - self.actual_total) / self.actual_total
+            if self.actual_total
+            else float("nan")
+        )
 
 
-def calibration_summary(purchases: pd.DataFrame, calibration_end: pd.Timestamp,
-                        holdout_end: pd.Timestamp) -> pd.DataFrame:
+def calibration_summary(
+    purchases: pd.DataFrame, calibration_end: pd.Timestamp, holdout_end: pd.Timestamp
+) -> pd.DataFrame:
     """Per customer first seen by `calibration_end`: x, t_x, T (weeks) and holdout purchases.
 
     `purchases` holds one row per customer and purchase day: columns customer_id, purchase_date.
@@ -52,60 +56,92 @@ def calibration_summary(purchases: pd.DataFrame, calibration_end: pd.Timestamp,
     days = purchases[["customer_id", "purchase_date"]].drop_duplicates().copy()
     days["purchase_date"] = pd.to_datetime(days["purchase_date"])
     calibration = days[days["purchase_date"] <= calibration_end]
-    holdout = days[(days["purchase_date"] > calibration_end)
-                   & (days["purchase_date"] <= holdout_end)]
+    holdout = days[
+        (days["purchase_date"] > calibration_end) & (days["purchase_date"] <= holdout_end)
+    ]
     grouped = calibration.groupby("customer_id")["purchase_date"]
     first, last, count = grouped.min(), grouped.max(), grouped.size()
-    summary = pd.DataFrame({
-        "repeat_purchases": (count - 1).astype(float),
-        "recency_weeks": (last - first).dt.days / DAYS_PER_WEEK,
-        "age_weeks": (calibration_end - first).dt.days / DAYS_PER_WEEK,
-    })
-    summary["holdout_purchases"] = (holdout.groupby("customer_id").size()
-                                    .reindex(summary.index, fill_value=0).astype(float))
+    summary = pd.DataFrame(
+        {
+            "repeat_purchases": (count - 1).astype(float),
+            "recency_weeks": (last - first).dt.days / DAYS_PER_WEEK,
+            "age_weeks": (calibration_end - first).dt.days / DAYS_PER_WEEK,
+        }
+    )
+    summary["holdout_purchases"] = (
+        holdout.groupby("customer_id").size().reindex(summary.index, fill_value=0).astype(float)
+    )
     return summary
 
 
-def run(purchases: pd.DataFrame, calibration_end: pd.Timestamp, holdout_end: pd.Timestamp,
-        censor: int = CENSOR) -> Backtest:
+def run(
+    purchases: pd.DataFrame,
+    calibration_end: pd.Timestamp,
+    holdout_end: pd.Timestamp,
+    censor: int = CENSOR,
+) -> Backtest:
     calibration_end, holdout_end = pd.Timestamp(calibration_end), pd.Timestamp(holdout_end)
     if holdout_end <= calibration_end:
         raise ValueError("the holdout period must end after the calibration period")
     summary = calibration_summary(purchases, calibration_end, holdout_end)
     if summary.empty:
-        raise ValueError(f"no customer bought by {calibration_end:%Y-%m-%d}: nothing to "
-                         "calibrate on (is the holdout longer than the history?)")
-    x, t_x, big_t = (summary[c].to_numpy() for c in
-                     ("repeat_purchases", "recency_weeks", "age_weeks"))
+        raise ValueError(
+            f"no customer bought by {calibration_end:%Y-%m-%d}: nothing to "
+            "calibrate on (is the holdout longer than the history?)"
+        )
+    x, t_x, big_t = (
+        summary[c].to_numpy() for c in ("repeat_purchases", "recency_weeks", "age_weeks")
+    )
     histories = summary.groupby(["repeat_purchases", "recency_weeks", "age_weeks"]).size()
     index = histories.index.to_frame(index=False)
-    params = bgnbd.fit(index["repeat_purchases"], index["recency_weeks"], index["age_weeks"],
-                       weights=histories.to_numpy())
+    params = bgnbd.fit(
+        index["repeat_purchases"],
+        index["recency_weeks"],
+        index["age_weeks"],
+        weights=histories.to_numpy(),
+    )
     horizon = (holdout_end - calibration_end).days / DAYS_PER_WEEK
     summary["predicted"] = bgnbd.expected_purchases(params, horizon, x, t_x, big_t)
     summary["frequency_group"] = np.minimum(summary["repeat_purchases"], censor).astype(int)
-    groups = (summary.groupby("frequency_group")
-              .agg(customers=("predicted", "size"),
-                   actual_purchases=("holdout_purchases", "sum"),
-                   predicted_purchases=("predicted", "sum"),
-                   actual_mean=("holdout_purchases", "mean"),
-                   predicted_mean=("predicted", "mean"))
-              .reset_index())
+    groups = (
+        summary.groupby("frequency_group")
+        .agg(
+            customers=("predicted", "size"),
+            actual_purchases=("holdout_purchases", "sum"),
+            predicted_purchases=("predicted", "sum"),
+            actual_mean=("holdout_purchases", "mean"),
+            predicted_mean=("predicted", "mean"),
+        )
+        .reset_index()
+    )
     groups["label"] = [f"{g}+" if g == censor else str(g) for g in groups["frequency_group"]]
-    return Backtest(groups=groups, params=params, calibration_end=calibration_end,
-                    holdout_end=holdout_end, customers=len(summary),
-                    actual_total=float(summary["holdout_purchases"].sum()),
-                    predicted_total=float(summary["predicted"].sum()))
+    return Backtest(
+        groups=groups,
+        params=params,
+        calibration_end=calibration_end,
+        holdout_end=holdout_end,
+        customers=len(summary),
+        actual_total=float(summary["holdout_purchases"].sum()),
+        predicted_total=float(summary["predicted"].sum()),
+    )
 
 
 def as_table(result: Backtest) -> pd.DataFrame:
     """The rows of ml.clv_backtest: one per frequency group plus a total row (group -1)."""
     rows = result.groups.copy()
-    total = pd.DataFrame([{
-        "frequency_group": -1, "label": "all", "customers": result.customers,
-        "actual_purchases": result.actual_total, "predicted_purchases": result.predicted_total,
-        "actual_mean": result.actual_total / result.customers,
-        "predicted_mean": result.predicted_total / result.customers}])
+    total = pd.DataFrame(
+        [
+            {
+                "frequency_group": -1,
+                "label": "all",
+                "customers": result.customers,
+                "actual_purchases": result.actual_total,
+                "predicted_purchases": result.predicted_total,
+                "actual_mean": result.actual_total / result.customers,
+                "predicted_mean": result.predicted_total / result.customers,
+            }
+        ]
+    )
     rows = pd.concat([rows, total], ignore_index=True)
     # microseconds: DuckDB's plain TIMESTAMP, the type the ml source declares
     rows["calibration_end"] = pd.Timestamp(result.calibration_end).as_unit("us")
@@ -116,9 +152,22 @@ def as_table(result: Backtest) -> pd.DataFrame:
     return rows[list(TABLE_COLUMNS)]
 
 
-TABLE_COLUMNS = ("frequency_group", "label", "customers", "actual_purchases",
-                 "predicted_purchases", "actual_mean", "predicted_mean", "calibration_end",
-                 "holdout_end", "holdout_weeks", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b")
+TABLE_COLUMNS = (
+    "frequency_group",
+    "label",
+    "customers",
+    "actual_purchases",
+    "predicted_purchases",
+    "actual_mean",
+    "predicted_mean",
+    "calibration_end",
+    "holdout_end",
+    "holdout_weeks",
+    "bgnbd_r",
+    "bgnbd_alpha",
+    "bgnbd_a",
+    "bgnbd_b",
+)
 
 
 def as_table_empty() -> pd.DataFrame:
@@ -134,11 +183,19 @@ def as_table_empty() -> pd.DataFrame:
 
 def markdown(result: Backtest) -> str:
     """The comparison as a table for the Dagster UI."""
-    lines = [f"Calibration to {result.calibration_end:%Y-%m-%d}, holdout to "
-             f"{result.holdout_end:%Y-%m-%d}; repeat purchases per customer.",
-             "", "| calibration repeats | customers | actual | predicted |", "|---|---|---|---|"]
-    lines += [f"| {r.label} | {r.customers:,} | {r.actual_mean:.3f} | {r.predicted_mean:.3f} |"
-              for r in result.groups.itertuples()]
-    lines.append(f"| **all** | {result.customers:,} | {result.actual_total:,.0f} in total | "
-                 f"{result.predicted_total:,.0f} ({result.total_error_pct:+.1f}%) |")
+    lines = [
+        f"Calibration to {result.calibration_end:%Y-%m-%d}, holdout to "
+        f"{result.holdout_end:%Y-%m-%d}; repeat purchases per customer.",
+        "",
+        "| calibration repeats | customers | actual | predicted |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.label} | {r.customers:,} | {r.actual_mean:.3f} | {r.predicted_mean:.3f} |"
+        for r in result.groups.itertuples()
+    ]
+    lines.append(
+        f"| **all** | {result.customers:,} | {result.actual_total:,.0f} in total | "
+        f"{result.predicted_total:,.0f} ({result.total_error_pct:+.1f}%) |"
+    )
     return "\n".join(lines)

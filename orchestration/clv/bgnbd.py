@@ -23,9 +23,16 @@ class BgNbdParams:
     customers: int
 
 
-def _log_likelihood_terms(r: float, alpha: float, a: float, b: float, x: np.ndarray,
-                          t_x: np.ndarray, big_t: np.ndarray,
-                          distinct: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _log_likelihood_terms(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    distinct: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     """Per-customer log-likelihood, equation (6) of the paper, computed in log space.
 
     The special functions depend on x alone, which takes few distinct values: they are
@@ -42,8 +49,9 @@ def _log_likelihood_terms(r: float, alpha: float, a: float, b: float, x: np.ndar
     return common + np.logaddexp(alive, dropped)
 
 
-def fit(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray,
-        weights: np.ndarray | None = None) -> BgNbdParams:
+def fit(
+    x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weights: np.ndarray | None = None
+) -> BgNbdParams:
     """Maximum-likelihood fit; parameters are optimised on the log scale to stay positive.
 
     `weights` counts customers sharing one (x, t_x, T) history, so a large base can be fitted
@@ -65,33 +73,43 @@ def fit(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray,
     start = np.log([1.0, max(float(np.mean(big_t)), 1e-3), 1.0, 1.0])
     # A gradient method converges in a few hundred evaluations even at a million customers;
     # restarting it from its own optimum settles the flat a/b (or p/q) ridge.
-    result = optimize.minimize(negative_ll, start, method="L-BFGS-B",
-                               options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000})
-    polished = optimize.minimize(negative_ll, result.x, method="L-BFGS-B",
-                                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000})
+    result = optimize.minimize(
+        negative_ll,
+        start,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
+    )
+    polished = optimize.minimize(
+        negative_ll,
+        result.x,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
+    )
     best = polished if polished.fun <= result.fun else result
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
-    return BgNbdParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(best.fun),
-                       customers=int(weights.sum()))
+    return BgNbdParams(
+        r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(best.fun), customers=int(weights.sum())
+    )
 
 
-def _dropout_odds(p: BgNbdParams, x: np.ndarray, t_x: np.ndarray,
-                  big_t: np.ndarray) -> np.ndarray:
+def _dropout_odds(p: BgNbdParams, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
     """a/(b+x-1) · ((alpha+T)/(alpha+t_x))^(r+x) for repeat buyers, 0 otherwise."""
     repeat = x > 0
     ratio = np.where(repeat, p.a / np.maximum(p.b + x - 1, 1e-12), 0.0)
     return ratio * np.exp((p.r + x) * (np.log(p.alpha + big_t) - np.log(p.alpha + t_x)))
 
 
-def probability_alive(p: BgNbdParams, x: np.ndarray, t_x: np.ndarray,
-                      big_t: np.ndarray) -> np.ndarray:
+def probability_alive(
+    p: BgNbdParams, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
     """P(customer still active at T | x, t_x, T), equation (11)."""
     x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
     return 1.0 / (1.0 + _dropout_odds(p, x, t_x, big_t))
 
 
-def expected_purchases(p: BgNbdParams, horizon: float | np.ndarray, x: np.ndarray,
-                       t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+def expected_purchases(
+    p: BgNbdParams, horizon: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
     """Expected purchases in (T, T + horizon] given the history, equation (10)."""
     x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
     horizon = np.asarray(horizon, dtype=float)

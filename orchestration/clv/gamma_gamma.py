@@ -22,16 +22,30 @@ class GammaGammaParams:
     customers: int
 
 
-def _log_likelihood_terms(p: float, q: float, gamma: float, x: np.ndarray, m: np.ndarray,
-                          log_m: np.ndarray,
-                          distinct: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _log_likelihood_terms(
+    p: float,
+    q: float,
+    gamma: float,
+    x: np.ndarray,
+    m: np.ndarray,
+    log_m: np.ndarray,
+    distinct: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     # Gamma functions depend on x alone: evaluated per distinct x (np.unique(x,
     # return_inverse=True), computed once per fit) and indexed back.
     distinct_x, index = distinct
-    by_x = (special.gammaln(p * distinct_x + q) - special.gammaln(p * distinct_x)
-            + p * distinct_x * np.log(distinct_x))
-    return (by_x[index] - special.gammaln(q) + q * np.log(gamma) + (p * x - 1) * log_m
-            - (p * x + q) * np.log(gamma + m * x))
+    by_x = (
+        special.gammaln(p * distinct_x + q)
+        - special.gammaln(p * distinct_x)
+        + p * distinct_x * np.log(distinct_x)
+    )
+    return (
+        by_x[index]
+        - special.gammaln(q)
+        + q * np.log(gamma)
+        + (p * x - 1) * log_m
+        - (p * x + q) * np.log(gamma + m * x)
+    )
 
 
 def fit(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
@@ -51,18 +65,26 @@ def fit(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
     # A gradient method converges in a few hundred evaluations even at a million customers;
     # restarting it from its own optimum settles the flat a/b (or p/q) ridge.
-    result = optimize.minimize(negative_ll, start, method="L-BFGS-B",
-                               options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000})
-    polished = optimize.minimize(negative_ll, result.x, method="L-BFGS-B",
-                                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000})
+    result = optimize.minimize(
+        negative_ll,
+        start,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
+    )
+    polished = optimize.minimize(
+        negative_ll,
+        result.x,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
+    )
     best = polished if polished.fun <= result.fun else result
     p, q, gamma = (float(v) for v in np.exp(best.x))
-    return GammaGammaParams(p=p, q=q, gamma=gamma, log_likelihood=-float(best.fun),
-                            customers=len(x))
+    return GammaGammaParams(
+        p=p, q=q, gamma=gamma, log_likelihood=-float(best.fun), customers=len(x)
+    )
 
 
-def expected_average_value(params: GammaGammaParams, x: np.ndarray,
-                           m: np.ndarray) -> np.ndarray:
+def expected_average_value(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """E[M | x, m]: a weighted mean of the population mean and the customer's own mean.
 
     Customers with no repeat purchase get the population mean p·gamma/(q-1).

@@ -19,8 +19,15 @@ from orchestration.clv import backtest, bgnbd, gamma_gamma
 
 WEEKS_PER_MONTH = 52.1775 / 12
 HORIZON_MONTHS = 12  # the marts' columns say 12m
-SUMMARY_COLUMNS = ["customer_id", "repeat_purchases", "recency_weeks", "age_weeks",
-                   "avg_repeat_value", "revenue_to_date", "gross_margin_to_date"]
+SUMMARY_COLUMNS = [
+    "customer_id",
+    "repeat_purchases",
+    "recency_weeks",
+    "age_weeks",
+    "avg_repeat_value",
+    "revenue_to_date",
+    "gross_margin_to_date",
+]
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,11 @@ class ClvSettings:
 
     @classmethod
     def from_dbt_vars(cls, dbt_vars: Mapping[str, Any]) -> ClvSettings:
-        return cls(annual_discount_rate=float(dbt_vars["ltv_discount_rate"]),
-                   default_margin_rate=float(dbt_vars["default_margin_rate"]),
-                   backtest_holdout_days=int(dbt_vars["clv_backtest_holdout_days"]))
+        return cls(
+            annual_discount_rate=float(dbt_vars["ltv_discount_rate"]),
+            default_margin_rate=float(dbt_vars["default_margin_rate"]),
+            backtest_holdout_days=int(dbt_vars["clv_backtest_holdout_days"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -53,12 +62,17 @@ class ClvResult:
 
 def fit_bgnbd_on_histories(summary: pd.DataFrame) -> bgnbd.BgNbdParams:
     """Fit on the distinct (x, t_x, T) histories, weighted by how many customers share each."""
-    histories = (summary.groupby(["repeat_purchases", "recency_weeks", "age_weeks"])
-                 .size().reset_index(name="customers"))
-    return bgnbd.fit(histories["repeat_purchases"].to_numpy(),
-                     histories["recency_weeks"].to_numpy(),
-                     histories["age_weeks"].to_numpy(),
-                     weights=histories["customers"].to_numpy())
+    histories = (
+        summary.groupby(["repeat_purchases", "recency_weeks", "age_weeks"])
+        .size()
+        .reset_index(name="customers")
+    )
+    return bgnbd.fit(
+        histories["repeat_purchases"].to_numpy(),
+        histories["recency_weeks"].to_numpy(),
+        histories["age_weeks"].to_numpy(),
+        weights=histories["customers"].to_numpy(),
+    )
 
 
 def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
@@ -77,10 +91,14 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
 
     # Expected purchases month by month, so each month's margin is discounted on its own.
     months = np.arange(HORIZON_MONTHS + 1)
-    cumulative = np.stack([
-        np.zeros_like(x) if m == 0 else
-        bgnbd.expected_purchases(purchase_model, m * WEEKS_PER_MONTH, x, t_x, big_t)
-        for m in months])
+    cumulative = np.stack(
+        [
+            np.zeros_like(x)
+            if m == 0
+            else bgnbd.expected_purchases(purchase_model, m * WEEKS_PER_MONTH, x, t_x, big_t)
+            for m in months
+        ]
+    )
     per_month = np.diff(cumulative, axis=0)
     monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
     discount = 1 / (1 + monthly_rate) ** months[1:]
@@ -88,47 +106,65 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
     observed_order_values = spend_model.q <= 1
     if observed_order_values:
         repeat_values = spend[(x > 0) & (spend > 0)]
-        order_value = np.where(x > 0, spend,
-                               repeat_values.mean() if len(repeat_values) else 0.0)
+        order_value = np.where(x > 0, spend, repeat_values.mean() if len(repeat_values) else 0.0)
     else:
         order_value = gamma_gamma.expected_average_value(spend_model, x, spend)
     revenue = summary["revenue_to_date"].to_numpy(dtype=float)
     margin = summary["gross_margin_to_date"].to_numpy(dtype=float)
     # The customer's own margin rate when it is meaningful, else the default.
     with np.errstate(divide="ignore", invalid="ignore"):
-        margin_rate = np.where(revenue > 0, np.clip(margin / revenue, 0, 1),
-                               settings.default_margin_rate)
+        margin_rate = np.where(
+            revenue > 0, np.clip(margin / revenue, 0, 1), settings.default_margin_rate
+        )
 
-    predictions = pd.DataFrame({
-        "customer_id": summary["customer_id"].to_numpy(),
-        "p_alive": bgnbd.probability_alive(purchase_model, x, t_x, big_t),
-        "expected_purchases_12m": cumulative[-1],
-        "expected_order_value": order_value,
-        "predicted_revenue_12m": cumulative[-1] * order_value,
-        "margin_rate": margin_rate,
-        "predicted_margin_12m": cumulative[-1] * order_value * margin_rate,
-        "predicted_clv_12m": (per_month * discount[:, None]).sum(axis=0)
-        * order_value * margin_rate,
-    })
+    predictions = pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"].to_numpy(),
+            "p_alive": bgnbd.probability_alive(purchase_model, x, t_x, big_t),
+            "expected_purchases_12m": cumulative[-1],
+            "expected_order_value": order_value,
+            "predicted_revenue_12m": cumulative[-1] * order_value,
+            "margin_rate": margin_rate,
+            "predicted_margin_12m": cumulative[-1] * order_value * margin_rate,
+            "predicted_clv_12m": (per_month * discount[:, None]).sum(axis=0)
+            * order_value
+            * margin_rate,
+        }
+    )
     fit = pd.DataFrame(
-        [("bg_nbd", name, float(value), purchase_model.log_likelihood, purchase_model.customers)
-         for name, value in asdict(purchase_model).items()
-         if name not in ("log_likelihood", "customers")]
-        + [("gamma_gamma", name, float(value), spend_model.log_likelihood, spend_model.customers)
-           for name, value in asdict(spend_model).items()
-           if name not in ("log_likelihood", "customers")]
+        [
+            ("bg_nbd", name, float(value), purchase_model.log_likelihood, purchase_model.customers)
+            for name, value in asdict(purchase_model).items()
+            if name not in ("log_likelihood", "customers")
+        ]
+        + [
+            ("gamma_gamma", name, float(value), spend_model.log_likelihood, spend_model.customers)
+            for name, value in asdict(spend_model).items()
+            if name not in ("log_likelihood", "customers")
+        ]
         # The settings the prediction used, for the record (they are dbt vars too).
-        + [("settings", name, float(value), None, None)
-           for name, value in (("annual_discount_rate", settings.annual_discount_rate),
-                               ("default_margin_rate", settings.default_margin_rate))],
-        columns=["model", "parameter", "value", "log_likelihood", "customers_fitted"])
+        + [
+            ("settings", name, float(value), None, None)
+            for name, value in (
+                ("annual_discount_rate", settings.annual_discount_rate),
+                ("default_margin_rate", settings.default_margin_rate),
+            )
+        ],
+        columns=["model", "parameter", "value", "log_likelihood", "customers_fitted"],
+    )
     fit["customers_fitted"] = fit["customers_fitted"].astype("Int64")
-    return ClvResult(predictions=predictions, fit=fit, bgnbd=purchase_model,
-                     gamma_gamma=spend_model, observed_order_values=observed_order_values)
+    return ClvResult(
+        predictions=predictions,
+        fit=fit,
+        bgnbd=purchase_model,
+        gamma_gamma=spend_model,
+        observed_order_values=observed_order_values,
+    )
 
 
-def backtest_table(purchase_days: pd.DataFrame, as_of_date: object, settings: ClvSettings
-                   ) -> tuple[pd.DataFrame, backtest.Backtest | None, str | None]:
+def backtest_table(
+    purchase_days: pd.DataFrame, as_of_date: object, settings: ClvSettings
+) -> tuple[pd.DataFrame, backtest.Backtest | None, str | None]:
     """The back-test of the scoring date's data: (ml.clv_backtest rows, result, why none).
 
     The holdout is the last `backtest_holdout_days` days up to and including the scoring date.

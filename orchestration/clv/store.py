@@ -21,8 +21,9 @@ from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
 SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
 # Ordered: the fits sum over customers, and floating-point sums depend on their order — the same
 # data must give the same parameters to the last digit, run after run.
-_SUMMARY_QUERY = (f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE} "
-                  "order by customer_id")
+_SUMMARY_QUERY = (
+    f"select {', '.join(SUMMARY_COLUMNS)}, as_of_date from {SUMMARY_TABLE} order by customer_id"
+)
 # Purchase days up to the scoring date, for the back-test (fct_purchases is the one definition
 # of a purchase).
 _PURCHASE_DAYS_QUERY = """
@@ -33,19 +34,32 @@ _PURCHASE_DAYS_QUERY = """
     order by customer_id, purchase_date"""
 _AS_OF_QUERY = "select as_of_date from intermediate.int_scoring_date"
 
-_PG_TYPES = {"customer_id": "text", "model": "text", "parameter": "text",
-             "customers_fitted": "bigint", "as_of_date": "date",
-             "fitted_at": "timestamptz", "run_id": "text", "label": "text",
-             "frequency_group": "bigint", "customers": "bigint", "calibration_end": "timestamp",
-             "holdout_end": "timestamp"}
+_PG_TYPES = {
+    "customer_id": "text",
+    "model": "text",
+    "parameter": "text",
+    "customers_fitted": "bigint",
+    "as_of_date": "date",
+    "fitted_at": "timestamptz",
+    "run_id": "text",
+    "label": "text",
+    "frequency_group": "bigint",
+    "customers": "bigint",
+    "calibration_end": "timestamp",
+    "holdout_end": "timestamp",
+}
 
 
-def _stamped(result: ClvResult, as_of_date: object, run_id: str,
-             backtest: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _stamped(
+    result: ClvResult, as_of_date: object, run_id: str, backtest: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     fitted_at = datetime.now(UTC)
     as_of_date = pd.Timestamp(as_of_date).date()  # a DATE column, whatever the driver returned
-    tables = {"clv_predictions": result.predictions.copy(), "clv_model_fit": result.fit.copy(),
-              "clv_backtest": backtest.copy()}
+    tables = {
+        "clv_predictions": result.predictions.copy(),
+        "clv_model_fit": result.fit.copy(),
+        "clv_backtest": backtest.copy(),
+    }
     for frame in tables.values():
         frame["as_of_date"] = as_of_date
         frame["fitted_at"] = fitted_at
@@ -62,8 +76,13 @@ def read_purchase_days_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFr
     return con.execute(_PURCHASE_DAYS_QUERY).df(), con.execute(_AS_OF_QUERY).fetchone()[0]
 
 
-def write_duckdb(con: duckdb.DuckDBPyConnection, result: ClvResult, as_of_date: object,
-                 run_id: str, backtest: pd.DataFrame) -> None:
+def write_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    result: ClvResult,
+    as_of_date: object,
+    run_id: str,
+    backtest: pd.DataFrame,
+) -> None:
     tables = _stamped(result, as_of_date, run_id, backtest)
     con.execute("begin transaction")
     try:
@@ -88,8 +107,7 @@ def read_summary_postgres(con: psycopg2.extensions.connection) -> pd.DataFrame:
     return frame
 
 
-def read_purchase_days_postgres(con: psycopg2.extensions.connection
-                                ) -> tuple[pd.DataFrame, object]:
+def read_purchase_days_postgres(con: psycopg2.extensions.connection) -> tuple[pd.DataFrame, object]:
     with con.cursor() as cursor:
         cursor.execute(_PURCHASE_DAYS_QUERY)
         days = pd.DataFrame(cursor.fetchall(), columns=["customer_id", "purchase_date"])
@@ -97,21 +115,30 @@ def read_purchase_days_postgres(con: psycopg2.extensions.connection
         return days, cursor.fetchone()[0]
 
 
-def write_postgres(con: psycopg2.extensions.connection, result: ClvResult, as_of_date: object,
-                   run_id: str, backtest: pd.DataFrame) -> None:
+def write_postgres(
+    con: psycopg2.extensions.connection,
+    result: ClvResult,
+    as_of_date: object,
+    run_id: str,
+    backtest: pd.DataFrame,
+) -> None:
     tables = _stamped(result, as_of_date, run_id, backtest)
     with con, con.cursor() as cursor:
         cursor.execute("create schema if not exists ml")
         for name, frame in tables.items():
             target = sql.Identifier("ml", name)
             columns = sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c),
-                                        sql.SQL(_PG_TYPES.get(c, "double precision")))
-                for c in frame.columns)
+                sql.SQL("{} {}").format(
+                    sql.Identifier(c), sql.SQL(_PG_TYPES.get(c, "double precision"))
+                )
+                for c in frame.columns
+            )
             cursor.execute(sql.SQL("drop table if exists {} cascade").format(target))
             cursor.execute(sql.SQL("create table {} ({})").format(target, columns))
             buffer = io.StringIO()
             frame.to_csv(buffer, index=False, header=False)
             buffer.seek(0)
-            cursor.copy_expert(sql.SQL("copy {} from stdin with (format csv)").format(target)
-                               .as_string(cursor), buffer)
+            cursor.copy_expert(
+                sql.SQL("copy {} from stdin with (format csv)").format(target).as_string(cursor),
+                buffer,
+            )

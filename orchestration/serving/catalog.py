@@ -43,11 +43,20 @@ def served_models(manifest: dict[str, Any]) -> list[ServedModel]:
             continue
         if not node.get("config", {}).get("enabled", True):
             continue
-        models.append(ServedModel(
-            unique_id=unique_id, schema=node["schema"], name=node.get("alias") or node["name"],
-            serving=serving, fqn=tuple(node["fqn"]), description=node.get("description") or "",
-            columns={name: column.get("description") or ""
-                     for name, column in node.get("columns", {}).items()}))
+        models.append(
+            ServedModel(
+                unique_id=unique_id,
+                schema=node["schema"],
+                name=node.get("alias") or node["name"],
+                serving=serving,
+                fqn=tuple(node["fqn"]),
+                description=node.get("description") or "",
+                columns={
+                    name: column.get("description") or ""
+                    for name, column in node.get("columns", {}).items()
+                },
+            )
+        )
     return sorted(models, key=lambda model: (model.schema, model.name))
 
 

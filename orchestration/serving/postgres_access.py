@@ -35,10 +35,16 @@ def enable_login(password: str, role: str | None = None, database: str | None = 
             cursor.execute("select 1 from pg_roles where rolname = %s", [role])
             if cursor.fetchone() is None:
                 cursor.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
-            cursor.execute(sql.SQL("alter role {} login password {}").format(
-                sql.Identifier(role), sql.Literal(password)))
-            cursor.execute(sql.SQL("grant connect on database {} to {}").format(
-                sql.Identifier(params["dbname"]), sql.Identifier(role)))
+            cursor.execute(
+                sql.SQL("alter role {} login password {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+            cursor.execute(
+                sql.SQL("grant connect on database {} to {}").format(
+                    sql.Identifier(params["dbname"]), sql.Identifier(role)
+                )
+            )
     finally:
         con.close()
 
@@ -46,14 +52,15 @@ def enable_login(password: str, role: str | None = None, database: str | None = 
 def main() -> int:
     password = Settings.from_env().bi_reader_password
     if not password:
-        print("set GOGAEK_BI_READER_PASSWORD to the password the BI tool will use",
-              file=sys.stderr)
+        print("set GOGAEK_BI_READER_PASSWORD to the password the BI tool will use", file=sys.stderr)
         return 2
     enable_login(password)
     params = pg_params()
-    print(f"role {role_name()} can log in to {params['dbname']} on "
-          f"{params['host']}:{params['port']}; it reads the served schemas only once "
-          "`make postgres` (dbt build) has run")
+    print(
+        f"role {role_name()} can log in to {params['dbname']} on "
+        f"{params['host']}:{params['port']}; it reads the served schemas only once "
+        "`make postgres` (dbt build) has run"
+    )
     return 0
 
 

@@ -62,18 +62,25 @@ class PublishReport:
     seconds: float
 
 
-def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: str,
-                published_at: datetime) -> dict[str, int]:
+def _build_file(
+    path: Path, warehouse: Path, models: list[ServedModel], run_id: str, published_at: datetime
+) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
         con.execute(f"attach {sql_literal(str(warehouse))} as warehouse (read_only)")
-        existing = {row[0] for row in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_catalog = 'warehouse'").fetchall()}
+        existing = {
+            row[0]
+            for row in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_catalog = 'warehouse'"
+            ).fetchall()
+        }
         missing = [model.relation for model in models if model.relation not in existing]
         if missing:
-            raise PublishError(f"{warehouse}: served models missing from the warehouse (not "
-                               f"built?): {', '.join(missing)}")
+            raise PublishError(
+                f"{warehouse}: served models missing from the warehouse (not "
+                f"built?): {', '.join(missing)}"
+            )
         counts: dict[str, int] = {}
         for model in models:
             table = f"{quote(model.schema)}.{quote(model.name)}"
@@ -82,14 +89,19 @@ def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: 
             # dbt descriptions travel along: BI tools show them next to the columns.
             if model.description:
                 con.execute(f"comment on table {table} is {sql_literal(model.description)}")
-            columns = {name for (name,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? "
-                "and table_name = ? and table_catalog = current_database()",
-                [model.schema, model.name]).fetchall()}
+            columns = {
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? "
+                    "and table_name = ? and table_catalog = current_database()",
+                    [model.schema, model.name],
+                ).fetchall()
+            }
             for column, description in model.columns.items():
                 if description and column in columns:
-                    con.execute(f"comment on column {table}.{quote(column)} is "
-                                f"{sql_literal(description)}")
+                    con.execute(
+                        f"comment on column {table}.{quote(column)} is {sql_literal(description)}"
+                    )
             counts[model.relation] = con.execute(f"select count(*) from {table}").fetchone()[0]
         con.execute("detach warehouse")
         con.execute("""
@@ -98,11 +110,25 @@ def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: 
                 source_warehouse varchar not null, table_schema varchar not null,
                 table_name varchar not null, dbt_unique_id varchar not null,
                 row_count bigint not null)""")
-        con.executemany("insert into main.publish_log values (?, ?, ?, ?, ?, ?, ?)", [
-            (run_id, published_at, str(warehouse), model.schema, model.name, model.unique_id,
-             counts[model.relation]) for model in models])
-        con.execute("comment on table main.publish_log is 'Which run published this file, "
-                    "when, from which warehouse, and the row count of every table in it.'")
+        con.executemany(
+            "insert into main.publish_log values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    published_at,
+                    str(warehouse),
+                    model.schema,
+                    model.name,
+                    model.unique_id,
+                    counts[model.relation],
+                )
+                for model in models
+            ],
+        )
+        con.execute(
+            "comment on table main.publish_log is 'Which run published this file, "
+            "when, from which warehouse, and the row count of every table in it.'"
+        )
         # Everything in the main file, no WAL left beside it: the rename moves one file.
         con.execute("checkpoint")
         return counts
@@ -110,19 +136,25 @@ def _build_file(path: Path, warehouse: Path, models: list[ServedModel], run_id: 
         con.close()
 
 
-def _gate(path: Path, models: list[ServedModel],
-          sample_rows: int | None) -> list[Finding]:
+def _gate(path: Path, models: list[ServedModel], sample_rows: int | None) -> list[Finding]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [finding for model in models
-                for finding in scan_table(con, model.relation, sample_rows=sample_rows)]
+        return [
+            finding
+            for model in models
+            for finding in scan_table(con, model.relation, sample_rows=sample_rows)
+        ]
     finally:
         con.close()
 
 
-def publish(warehouse: str | Path, serving_dir: str | Path, models: list[ServedModel],
-            run_id: str | None = None,
-            gate_sample_rows: int | None = GATE_SAMPLE_ROWS) -> PublishReport:
+def publish(
+    warehouse: str | Path,
+    serving_dir: str | Path,
+    models: list[ServedModel],
+    run_id: str | None = None,
+    gate_sample_rows: int | None = GATE_SAMPLE_ROWS,
+) -> PublishReport:
     """Build both files from `warehouse` and swap them into `serving_dir`, or raise and keep
     the previous ones."""
     started = time.perf_counter()
@@ -142,8 +174,10 @@ def publish(warehouse: str | Path, serving_dir: str | Path, models: list[ServedM
             if serving == "bi":
                 findings = _gate(path, subset, gate_sample_rows)
                 if findings:
-                    raise PublishError("personal data in the BI file, not published: "
-                                       + "; ".join(str(finding) for finding in findings))
+                    raise PublishError(
+                        "personal data in the BI file, not published: "
+                        + "; ".join(str(finding) for finding in findings)
+                    )
         files: dict[Serving, PublishedFile] = {}
         # Operational first: when the BI file appears, both are from this run.
         for serving in ("operational", "bi"):
@@ -159,8 +193,10 @@ def read_publish_log(path: str | Path) -> tuple[str, datetime, dict[str, int]]:
     """(run id, published at, rows per table) of a published file, opened read-only."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        rows = con.execute("select run_id, published_at, table_schema || '.' || table_name, "
-                           "row_count from main.publish_log order by 3").fetchall()
+        rows = con.execute(
+            "select run_id, published_at, table_schema || '.' || table_name, "
+            "row_count from main.publish_log order by 3"
+        ).fetchall()
     finally:
         con.close()
     if not rows:
@@ -175,15 +211,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Publish the served marts (outside Dagster).")
     parser.add_argument("--warehouse", default=settings.warehouse_path)
     parser.add_argument("--serving-dir", default=settings.serving_dir)
-    parser.add_argument("--manifest", default=str(Path(__file__).resolve().parents[2]
-                                                  / "dbt_project" / "target" / "manifest.json"))
+    parser.add_argument(
+        "--manifest",
+        default=str(
+            Path(__file__).resolve().parents[2] / "dbt_project" / "target" / "manifest.json"
+        ),
+    )
     args = parser.parse_args(argv)
-    report = publish(args.warehouse, args.serving_dir,
-                     served_models(load_manifest(args.manifest)))
+    report = publish(args.warehouse, args.serving_dir, served_models(load_manifest(args.manifest)))
     print(f"published run {report.run_id} in {report.seconds:.1f} s")
     for published in report.files.values():
-        print(f"  {published.path} ({published.bytes / 1e6:.1f} MB, "
-              f"mode {published.path.stat().st_mode & 0o777:o})")
+        print(
+            f"  {published.path} ({published.bytes / 1e6:.1f} MB, "
+            f"mode {published.path.stat().st_mode & 0o777:o})"
+        )
         for table, count in published.row_counts.items():
             print(f"    {table:45} {count:>12,}")
     return 0

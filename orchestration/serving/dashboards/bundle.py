@@ -43,27 +43,39 @@ class Bundle:
     files: dict[str, str]  # path inside the export folder -> text
 
     def dashboard_chart_uuids(self, dashboard: dict[str, Any]) -> list[str]:
-        return [node["meta"]["uuid"] for node in dashboard["position"].values()
-                if isinstance(node, dict) and node.get("type") == "CHART"]
+        return [
+            node["meta"]["uuid"]
+            for node in dashboard["position"].values()
+            if isinstance(node, dict) and node.get("type") == "CHART"
+        ]
 
     def dashboard_datasets(self, dashboard: dict[str, Any]) -> list[dict[str, Any]]:
-        uuids = {self.charts[chart]["dataset_uuid"]
-                 for chart in self.dashboard_chart_uuids(dashboard)}
+        uuids = {
+            self.charts[chart]["dataset_uuid"] for chart in self.dashboard_chart_uuids(dashboard)
+        }
         return [self.datasets[uuid] for uuid in sorted(uuids)]
 
 
 def load_bundle(root: Path = EXPORT_DIR) -> Bundle:
-    files = {str(path.relative_to(root)): path.read_text(encoding="utf-8")
-             for path in sorted(root.rglob("*.yaml"))}
+    files = {
+        str(path.relative_to(root)): path.read_text(encoding="utf-8")
+        for path in sorted(root.rglob("*.yaml"))
+    }
     parsed = {name: yaml.safe_load(text) for name, text in files.items()}
 
     def by_uuid(folder: str) -> dict[str, dict[str, Any]]:
-        return {data["uuid"]: data for name, data in parsed.items()
-                if name.startswith(folder + "/")}
+        return {
+            data["uuid"]: data for name, data in parsed.items() if name.startswith(folder + "/")
+        }
 
-    return Bundle(metadata=parsed["metadata.yaml"], databases=by_uuid("databases"),
-                  datasets=by_uuid("datasets"), charts=by_uuid("charts"),
-                  dashboards=by_uuid("dashboards"), files=files)
+    return Bundle(
+        metadata=parsed["metadata.yaml"],
+        databases=by_uuid("databases"),
+        datasets=by_uuid("datasets"),
+        charts=by_uuid("charts"),
+        dashboards=by_uuid("dashboards"),
+        files=files,
+    )
 
 
 def database_uri(serving_dir: str | Path, template: str) -> str:
@@ -192,10 +204,12 @@ def chart_query(chart: dict[str, Any], dataset: dict[str, Any]) -> str:
     columns = chart_columns(params)
     metrics = chart_metrics(params)
     select = [f'{_column_sql(dataset, name)} as "{name}"' for name in columns]
-    select += [f'{_metric_sql(dataset, metric)} as "{_metric_label(metric)}"'
-               for metric in metrics]
-    filters = [sql for adhoc in params.get("adhoc_filters", [])
-               if (sql := _filter_sql(dataset, adhoc)) is not None]
+    select += [f'{_metric_sql(dataset, metric)} as "{_metric_label(metric)}"' for metric in metrics]
+    filters = [
+        sql
+        for adhoc in params.get("adhoc_filters", [])
+        if (sql := _filter_sql(dataset, adhoc)) is not None
+    ]
     query = f"select {', '.join(select)}\nfrom {dataset_relation(dataset)}"
     if filters:
         query += "\nwhere " + " and ".join(filters)
@@ -204,7 +218,8 @@ def chart_query(chart: dict[str, Any], dataset: dict[str, Any]) -> str:
     if params.get("query_mode") == "raw" and params.get("order_by_cols"):
         order = [json.loads(item) for item in params["order_by_cols"]]
         query += "\norder by " + ", ".join(
-            f"{_column_sql(dataset, name)} {'asc' if asc else 'desc'}" for name, asc in order)
+            f"{_column_sql(dataset, name)} {'asc' if asc else 'desc'}" for name, asc in order
+        )
     return query
 
 

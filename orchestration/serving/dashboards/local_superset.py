@@ -49,8 +49,11 @@ class Paths:
     @classmethod
     def from_settings(cls, settings: Settings) -> Paths:
         home = Path(settings.data_dir) / "superset"
-        return cls(home=home, bi_file=Path(settings.serving_dir) / "bi.duckdb",
-                   screenshots=home / "screenshots")
+        return cls(
+            home=home,
+            bi_file=Path(settings.serving_dir) / "bi.duckdb",
+            screenshots=home / "screenshots",
+        )
 
     @property
     def password_file(self) -> Path:
@@ -63,19 +66,30 @@ def _private_file(path: Path, content: str) -> None:
 
 
 def _env(paths: Paths) -> dict[str, str]:
-    return {**os.environ, "SUPERSET_CONFIG_PATH": str(CONFIG), "FLASK_APP": "superset",
-            "GOGAEK_SUPERSET_HOME": str(paths.home), "SUPERSET_LOAD_EXAMPLES": "no"}
+    return {
+        **os.environ,
+        "SUPERSET_CONFIG_PATH": str(CONFIG),
+        "FLASK_APP": "superset",
+        "GOGAEK_SUPERSET_HOME": str(paths.home),
+        "SUPERSET_LOAD_EXAMPLES": "no",
+    }
 
 
 def _superset(paths: Paths, *args: str, quiet: bool = True) -> None:
     """Run Superset's CLI from this environment; on failure, show its output and stop."""
     executable = Path(sys.executable).parent / "superset"
-    result = subprocess.run([str(executable), *args], env=_env(paths), text=True,
-                            stdout=subprocess.PIPE if quiet else None,
-                            stderr=subprocess.STDOUT if quiet else None)
+    result = subprocess.run(
+        [str(executable), *args],
+        env=_env(paths),
+        text=True,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+    )
     if result.returncode != 0:
-        sys.exit(f"`superset {' '.join(args)}` failed (exit {result.returncode}):\n"
-                 f"{(result.stdout or '')[-4000:]}")
+        sys.exit(
+            f"`superset {' '.join(args)}` failed (exit {result.returncode}):\n"
+            f"{(result.stdout or '')[-4000:]}"
+        )
 
 
 def setup(paths: Paths) -> None:
@@ -88,9 +102,21 @@ def setup(paths: Paths) -> None:
     if not paths.password_file.exists():
         _private_file(paths.password_file, secrets.token_urlsafe(12))
     _superset(paths, "db", "upgrade")
-    _superset(paths, "fab", "create-admin", "--username", ADMIN, "--firstname", "gogaek",
-              "--lastname", "admin", "--email", "admin@localhost",
-              "--password", admin_password(paths))
+    _superset(
+        paths,
+        "fab",
+        "create-admin",
+        "--username",
+        ADMIN,
+        "--firstname",
+        "gogaek",
+        "--lastname",
+        "admin",
+        "--email",
+        "admin@localhost",
+        "--password",
+        admin_password(paths),
+    )
     _superset(paths, "init")
 
 
@@ -108,8 +134,10 @@ def import_dashboards(paths: Paths) -> None:
     control") replaces every object of the bundle by its uuid and leaves the rest alone.
     """
     if not paths.bi_file.exists():
-        sys.exit(f"{paths.bi_file} does not exist: run `make demo` (or `make publish` after a "
-                 "build) first; the dashboards read the published BI file.")
+        sys.exit(
+            f"{paths.bi_file} does not exist: run `make demo` (or `make publish` after a "
+            "build) first; the dashboards read the published BI file."
+        )
     setup(paths)
     # The same files as a zip, for Superset's UI (Dashboards → Import) or another instance.
     archive = paths.home / "gogaek_dashboards.zip"
@@ -126,10 +154,12 @@ def import_dashboards(paths: Paths) -> None:
         g.user = security_manager.find_user(username=ADMIN)
         ImportAssetsCommand(bundle_contents(paths.bi_file.parent)).run()
     bundle = load_bundle()
-    print(f"Imported {len(bundle.dashboards)} dashboards, {len(bundle.charts)} charts and "
-          f"{len(bundle.datasets)} datasets into Superset ({paths.home / 'superset.db'}), "
-          f"reading {paths.bi_file} read-only; the same bundle for Superset's own import: "
-          f"{archive}.")
+    print(
+        f"Imported {len(bundle.dashboards)} dashboards, {len(bundle.charts)} charts and "
+        f"{len(bundle.datasets)} datasets into Superset ({paths.home / 'superset.db'}), "
+        f"reading {paths.bi_file} read-only; the same bundle for Superset's own import: "
+        f"{archive}."
+    )
     print(f"Log in as {ADMIN!r} with the password in {paths.password_file}.")
 
 
@@ -143,8 +173,11 @@ def serve(paths: Paths, port: int) -> None:
         print(f"  http://127.0.0.1:{port}/superset/dashboard/{slug}/")
     print(f"user {ADMIN!r}, password in {paths.password_file}")
     executable = Path(sys.executable).parent / "superset"
-    os.execve(str(executable), [str(executable), "run", "-h", "127.0.0.1", "-p", str(port),
-                                "--with-threads"], _env(paths))
+    os.execve(
+        str(executable),
+        [str(executable), "run", "-h", "127.0.0.1", "-p", str(port), "--with-threads"],
+        _env(paths),
+    )
 
 
 @contextmanager
@@ -153,9 +186,12 @@ def running_superset(paths: Paths, port: int) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     log = (paths.home / "webserver.log").open("w", encoding="utf-8")
     executable = Path(sys.executable).parent / "superset"
-    server = subprocess.Popen([str(executable), "run", "-h", "127.0.0.1", "-p", str(port),
-                               "--with-threads"], env=_env(paths), stdout=log,
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(executable), "run", "-h", "127.0.0.1", "-p", str(port), "--with-threads"],
+        env=_env(paths),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -166,8 +202,9 @@ def running_superset(paths: Paths, port: int) -> Iterator[str]:
             except (urllib.error.URLError, ConnectionError):
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"Superset did not start on port {port}; see "
-                         f"{paths.home / 'webserver.log'}")
+                sys.exit(
+                    f"Superset did not start on port {port}; see {paths.home / 'webserver.log'}"
+                )
             time.sleep(1)
         yield base
     finally:
@@ -207,18 +244,30 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
 
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not Path(binary).exists():
-            sys.exit(f"{binary} not found: install Debian's chromium and chromium-driver "
-                     "(`apt-get install chromium chromium-driver`), or set CHROMIUM and "
-                     "CHROMEDRIVER")
+            sys.exit(
+                f"{binary} not found: install Debian's chromium and chromium-driver "
+                "(`apt-get install chromium chromium-driver`), or set CHROMIUM and "
+                "CHROMEDRIVER"
+            )
     import_dashboards(paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = Path(tempfile.mkdtemp(prefix="gogaek-chromium-"))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--lang=ko-KR",
-                 "--window-size=1600,1200", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--lang=ko-KR",
+        "--window-size=1600,1200",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     failures: list[str] = []
     with running_superset(paths, port) as base:
@@ -242,14 +291,16 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
                     states = d.execute_script(_CHART_STATE_JS)
                     return len(states) == expected and all(
                         not s["loading"] and (s["drawn"] or s["error"] or s["empty"])
-                        for s in states)
+                        for s in states
+                    )
 
                 WebDriverWait(driver, 180, poll_frequency=1).until(settled)
                 # The whole dashboard in one picture: grow the window to the page's height,
                 # let the charts redraw at their final size.
                 height = driver.execute_script(
                     "return Math.max(document.body.scrollHeight, "
-                    "document.documentElement.scrollHeight)")
+                    "document.documentElement.scrollHeight)"
+                )
                 driver.set_window_size(1600, height + 40)
                 time.sleep(3)
                 WebDriverWait(driver, 120, poll_frequency=1).until(settled)
@@ -258,8 +309,10 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
                 target = out_dir / f"{slug}.png"
                 driver.save_screenshot(str(target))
                 took = time.monotonic() - started
-                print(f"{target}  {len(states)} charts, {took:.0f} s"
-                      + (f"  FAILED: {', '.join(bad)}" if bad else ""))
+                print(
+                    f"{target}  {len(states)} charts, {took:.0f} s"
+                    + (f"  FAILED: {', '.join(bad)}" if bad else "")
+                )
                 failures += [f"{slug}: {name}" for name in bad]
         finally:
             driver.quit()
@@ -272,8 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("import", "serve", "screenshots"))
     parser.add_argument("--port", type=int, default=8088)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the screenshots (default <data>/superset/screenshots)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the screenshots (default <data>/superset/screenshots)",
+    )
     args = parser.parse_args(argv)
     paths = Paths.from_settings(Settings.from_env())
     if args.command == "import":
