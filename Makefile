@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo manifest test generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,14 +46,20 @@ generate: $(BIN)/.installed
 	$(BIN)/python -m ingest.generator --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) \
 		$(GENERATE_FLAGS) --out $(GOGAEK_DATA_DIR)
 
-## test: install and run the whole test suite (what CI runs)
-test: $(BIN)/.installed
+## test: install and run the whole test suite with the linters (what CI runs)
+test: lint
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+## test-fast: the fast tier while you edit: linters for Python, unit tests of Python and dbt,
+## the Dagster definitions load; no warehouse builds (pytest -m "not slow")
+test-fast: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadgroup
 
 ## ui: the Dagster UI on http://127.0.0.1:3000
 ui: $(BIN)/.installed
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
 ## Python CLV fit between the models it reads and the marts that read it
@@ -125,8 +131,15 @@ contact-eval: $(BIN)/.installed
 settings: $(BIN)/.installed
 	$(BIN)/python -m ingest.settings
 
+## lint: ruff (lint and format check) on the Python, sqlfluff on the dbt SQL
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint --processes 2 --nocolor models tests
+
+## install-hooks: run the linters before every commit (pre-commit, versions from requirements.lock)
+install-hooks: $(BIN)/.installed
+	$(BIN)/pre-commit install
 
 lock: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -29,9 +29,21 @@ def pytest_configure(config: pytest.Config) -> None:
     import sys
 
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller prepared the manifest before starting it
     from orchestration.dbt_project import dbt_project
 
     dbt_project.preparer.prepare(dbt_project)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), a module's tests stay on
+    one worker so its module-scoped build runs once, and every test of the shared `pipeline`
+    build goes to the same worker so that build runs once per session too."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        group = "pipeline" if "pipeline" in fixtures else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

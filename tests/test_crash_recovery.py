@@ -29,6 +29,9 @@ from ingest.personal_data import scan_file, scan_tree
 from ingest.work_folders import remove_stale
 from orchestration.recovery import LocalRunLauncher, pool_holders
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 POOL = "duckdb_warehouse"
 T = TypeVar("T")
@@ -182,7 +185,6 @@ def _marts(warehouse: Path) -> dict[str, tuple]:
         con.close()
 
 
-@pytest.mark.slow
 def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: Path) -> None:
     """`make demo` killed with SIGKILL while dbt builds the marts; the next `make demo` marks
     the dead run failed, takes its pool slot, waits for the orphaned dbt to let go of the

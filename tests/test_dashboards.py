@@ -28,6 +28,9 @@ from orchestration.serving.dashboards.bundle import (
     load_bundle,
 )
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 BUNDLE = load_bundle()
 CHARTS = sorted(BUNDLE.charts.values(), key=lambda chart: chart["slice_name"])
 DATASETS = sorted(BUNDLE.datasets.values(), key=lambda dataset: dataset["table_name"])

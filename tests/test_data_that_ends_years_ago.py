@@ -14,6 +14,9 @@ from ingest.generator import generate
 from orchestration.resources import SettingsResource
 from tests.conftest import run_everything
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def old_base(tmp_path_factory: pytest.TempPathFactory):

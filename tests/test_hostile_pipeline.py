@@ -16,6 +16,9 @@ import sqlalchemy as sa
 from ingest.personal_data import scan_file, scan_tree
 from tests.conftest import csv_line, run_everything
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 RRN_FULL_WIDTH = "９００１０１－１２３４５６７"
 
 

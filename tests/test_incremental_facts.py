@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 import sqlalchemy as sa
 
 from ingest.file_loader import load_entity_files
@@ -17,6 +18,9 @@ from ingest.generator import generate
 from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import ENTITIES
 from ingest.shop_loader import load_shop_table
+
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 # fct_order_lines is rebuilt every run (a return restates the sale it takes back), so the

@@ -14,6 +14,9 @@ from ingest.personal_data import RRN_ONLY, scan_database
 from quality.identity_eval import score
 from tests.conftest import run_everything
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 KIND_TO_REASON = {
     "undecodable_bytes": "undecodable_bytes",
     "extra_column": "wrong_field_count",

@@ -19,7 +19,7 @@ from orchestration.serving.postgres_access import enable_login
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture

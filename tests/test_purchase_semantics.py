@@ -33,6 +33,9 @@ from ingest.schemas import (
 )
 from tests.conftest import dbt_build, erp_customer, load_sources, write_csv
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 DAY = "20190630"
 
 

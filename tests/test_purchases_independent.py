@@ -11,6 +11,9 @@ import pytest
 
 from tests import independent_purchases as independent
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def base(pipeline) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict]]:

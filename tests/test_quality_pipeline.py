@@ -15,6 +15,9 @@ from quality.contact_eval import score
 from quality.suites import all_suites
 from tests.conftest import run_everything
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def warehouse(pipeline) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -9,7 +9,7 @@ from ingest.postgres_mirror import pg_params
 from quality.runner import SuiteRunner
 from quality.suites import suite
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def _url(database: str) -> str:

@@ -35,6 +35,9 @@ from orchestration.serving.catalog import ServedModel, load_manifest, serving_of
 from orchestration.serving.publish import PublishError, publish, read_publish_log
 from tests.conftest import pipeline_resources
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PROBE = Path(__file__).resolve().parent / "bi_reader_probe.py"
 
 
@@ -285,7 +288,6 @@ def test_superset_style_sqlalchemy_read_only_connection(pipeline) -> None:
         engine.dispose()
 
 
-@pytest.mark.slow
 def test_reader_every_100ms_during_build_and_publishes_sees_no_lock_error_nor_mixed_run(
     pipeline, tmp_path
 ) -> None:
@@ -339,7 +341,6 @@ def test_reader_every_100ms_during_build_and_publishes_sees_no_lock_error_nor_mi
     assert read_publish_log(serving_dir / "bi.duckdb")[0] == "swap-3"
 
 
-@pytest.mark.slow
 def test_a_failing_blocking_dbt_test_keeps_the_previous_serving_files(pipeline, tmp_path) -> None:
     root, _ = pipeline
     warehouse = _copy_warehouse(root, tmp_path / "w")

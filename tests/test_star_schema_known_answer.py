@@ -19,6 +19,9 @@ from ingest.schemas import (
 )
 from tests.conftest import SALT, dbt_build, erp_customer, load_sources, write_csv, write_jsonl
 
+# Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 RRN = "850302-1234567"
 BUILT: dict[str, Path] = {}  # where the module's warehouse was built
 

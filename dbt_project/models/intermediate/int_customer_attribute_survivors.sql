@@ -24,7 +24,8 @@ ranked as (
             order by
                 case attribute_values.attribute_status
                     when 'valid' then 1 when 'invalid' then 2 when 'suppressed' then 3
-                    else 4 end,
+                    else 4
+                end,
                 attribute_values.updated_at desc,
                 source_priority.priority,
                 attribute_values.source_key
@@ -35,7 +36,7 @@ ranked as (
     from attribute_values
     inner join crosswalk
         on crosswalk.source = attribute_values.source
-        and crosswalk.source_key = attribute_values.source_key
+            and crosswalk.source_key = attribute_values.source_key
     left join source_priority on source_priority.source = attribute_values.source
 )
 

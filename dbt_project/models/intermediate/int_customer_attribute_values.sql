@@ -99,11 +99,12 @@ attribute_values as (
         unioned_values.attribute,
         unioned_values.attribute_value,
         case when suppressed_emails.email is not null then 'suppressed'
-             else unioned_values.attribute_status end as attribute_status
+            else unioned_values.attribute_status
+        end as attribute_status
     from unioned_values
     left join suppressed_emails
         on unioned_values.attribute = 'email'
-        and suppressed_emails.email = unioned_values.attribute_value
+            and suppressed_emails.email = unioned_values.attribute_value
 )
 
 select

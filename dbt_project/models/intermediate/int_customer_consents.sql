@@ -17,7 +17,7 @@ member_consents as (
     from consents
     inner join crosswalk
         on crosswalk.source = 'shop_member'
-        and crosswalk.source_key = cast(consents.shop_member_id as {{ dbt.type_string() }})
+            and crosswalk.source_key = cast(consents.shop_member_id as {{ dbt.type_string() }})
     group by crosswalk.customer_id, consents.consent_channel
 )
 

@@ -44,9 +44,13 @@ value_summary as (
         sum(purchases.merchandise_value) as revenue_to_date,
         sum(purchases.gross_margin) as gross_margin_to_date,
         sum(case when purchases.purchase_date > scoring_date.as_of_date - 365
-            then purchases.merchandise_value else 0 end) as revenue_12m,
+                then purchases.merchandise_value
+            else 0
+        end) as revenue_12m,
         sum(case when purchases.purchase_date > scoring_date.as_of_date - 365
-            then purchases.gross_margin else 0 end) as gross_margin_12m
+                then purchases.gross_margin
+            else 0
+        end) as gross_margin_12m
     from purchases
     cross join scoring_date
     group by purchases.customer_id
@@ -60,10 +64,14 @@ select
     value_summary.orders,
     day_summary.purchase_days,
     day_summary.purchase_days - 1 as repeat_purchases,
-    cast((day_summary.last_purchase_date - day_summary.first_purchase_date) / 7.0
-        as {{ type_double() }}) as recency_weeks,
-    cast((scoring_date.as_of_date - day_summary.first_purchase_date) / 7.0
-        as {{ type_double() }}) as age_weeks,
+    cast(
+        (day_summary.last_purchase_date - day_summary.first_purchase_date) / 7.0
+        as {{ type_double() }}
+    ) as recency_weeks,
+    cast(
+        (scoring_date.as_of_date - day_summary.first_purchase_date) / 7.0
+        as {{ type_double() }}
+    ) as age_weeks,
     cast(day_summary.avg_repeat_value as {{ type_double() }}) as avg_repeat_value,
     cast(day_summary.usual_gap_days as {{ type_double() }}) as usual_gap_days,
     cast(value_summary.revenue_to_date as {{ amount_type() }}) as revenue_to_date,

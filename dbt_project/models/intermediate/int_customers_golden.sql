@@ -29,7 +29,8 @@ suppressed_emails as (
 ),
 
 customers as (
-    select distinct customer_id from crosswalk where customer_id is not null
+    select distinct customer_id from crosswalk
+    where customer_id is not null
 ),
 
 member_since as (
@@ -54,11 +55,13 @@ pivoted as (
         customers.customer_id,
         {%- for attribute in attributes %}
         max(case when survivors.attribute = '{{ attribute }}' and survivors.attribute_status <> 'missing'
-            then survivors.attribute_value end) as {{ attribute }},
+                then survivors.attribute_value
+        end) as {{ attribute }},
         max(case when survivors.attribute = '{{ attribute }}' then survivors.attribute_status end)
             as {{ attribute }}_status,
         max(case when survivors.attribute = '{{ attribute }}' and survivors.attribute_status <> 'missing'
-            then survivors.source || ':' || survivors.source_key end) as {{ attribute }}_source,
+                then survivors.source || ':' || survivors.source_key
+        end) as {{ attribute }}_source,
         max(case when survivors.attribute = '{{ attribute }}' then survivors.present_in_any_source end)
             as {{ attribute }}_present_any,
         {%- endfor %}

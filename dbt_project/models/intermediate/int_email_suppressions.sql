@@ -25,8 +25,10 @@ suppressed_emails as (
         coalesce(first_complaint_at, first_hard_bounce_at) as suppressed_at
     from email_outcomes
     where first_complaint_at is not null
-        or (last_hard_bounce_at is not null
-            and (last_reached_at is null or last_reached_at < last_hard_bounce_at))
+        or (
+            last_hard_bounce_at is not null
+            and (last_reached_at is null or last_reached_at < last_hard_bounce_at)
+        )
 )
 
 select

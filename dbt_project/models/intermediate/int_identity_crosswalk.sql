@@ -39,13 +39,16 @@ customer_records as (
 
 customer_phones as (
     select customer_id, mobile_e164 as phone_e164, name_key
-    from customer_records where mobile_e164 is not null
+    from customer_records
+    where mobile_e164 is not null
     union
     select customer_id, home_phone_e164 as phone_e164, name_key
-    from customer_records where home_phone_e164 is not null
+    from customer_records
+    where home_phone_e164 is not null
     union
     select customer_id, work_phone_e164 as phone_e164, name_key
-    from customer_records where work_phone_e164 is not null
+    from customer_records
+    where work_phone_e164 is not null
 ),
 
 call_candidates as (
@@ -108,12 +111,15 @@ recipient_addresses as (
 ),
 
 customer_addresses as (
-    select customer_id, email as address from customer_records where email is not null
+    select customer_id, email as address from customer_records
+    where email is not null
     union
-    select customer_id, email_key as address from customer_records where email_key is not null
+    select customer_id, email_key as address from customer_records
+    where email_key is not null
     union
     select customer_id, 'tel:' || mobile_digits as address
-    from customer_records where length(mobile_digits) >= 9
+    from customer_records
+    where length(mobile_digits) >= 9
 ),
 
 recipient_matches as (
@@ -178,8 +184,9 @@ guest_email_matches as (
     from guest_orders
     inner join customer_addresses
         on customer_addresses.address = coalesce(
-            case when guest_orders.orderer_email_status = 'valid' then guest_orders.orderer_email end,
-            guest_orders.orderer_email_suggested)
+                case when guest_orders.orderer_email_status = 'valid' then guest_orders.orderer_email end,
+                guest_orders.orderer_email_suggested
+            )
     group by guest_orders.shop_order_id
 ),
 

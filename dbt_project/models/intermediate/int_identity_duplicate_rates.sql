@@ -34,6 +34,6 @@ select
     customer_count,
     record_count - customer_count as duplicate_record_count,
     case when record_count > 0
-        then round(cast(record_count - customer_count as numeric) / record_count, 4)
+            then round(cast(record_count - customer_count as numeric) / record_count, 4)
     end as duplicate_rate
 from unioned

@@ -78,7 +78,7 @@ documents as (
         shop_orders.ordered_at,
         'online_shop' as channel_code,
         case when shop_orders.original_shop_order_id is not null
-            then 'shop:' || cast(shop_orders.original_shop_order_id as {{ dbt.type_string() }})
+                then 'shop:' || cast(shop_orders.original_shop_order_id as {{ dbt.type_string() }})
         end as original_order_key,
         shop_orders.order_amount as document_amount
     from shop_orders

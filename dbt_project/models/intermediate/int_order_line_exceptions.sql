@@ -42,7 +42,7 @@ held as (
 
     select
         'shop:' || cast(shop_items.shop_order_id as {{ dbt.type_string() }}) || ':'
-            || cast(shop_items.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
+        || cast(shop_items.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
         'shop:' || cast(shop_items.shop_order_id as {{ dbt.type_string() }}) as order_key,
         'shop' as source,
         shop_items.line_amount as amount,

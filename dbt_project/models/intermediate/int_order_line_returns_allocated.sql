@@ -23,7 +23,7 @@ resolved as (
     from lines
     left join crosswalk
         on crosswalk.source = lines.customer_source
-        and crosswalk.source_key = lines.customer_source_key
+            and crosswalk.source_key = lines.customer_source_key
 ),
 
 credit_lines as (
@@ -39,7 +39,8 @@ sale_lines as (
 ),
 
 known_orders as (
-    select distinct order_key from lines where not is_credit
+    select distinct order_key from lines
+    where not is_credit
 ),
 
 by_line as (
@@ -54,13 +55,14 @@ by_order as (
         sale_lines.line_key as sale_line_key,
         row_number() over (
             partition by credit_lines.line_key
-            order by sale_lines.booked_quantity >= credit_lines.credit_quantity desc,
+            order by
+                sale_lines.booked_quantity >= credit_lines.credit_quantity desc,
                 sale_lines.line_key
         ) as candidate_rank
     from credit_lines
     inner join sale_lines
         on sale_lines.order_key = credit_lines.original_order_key
-        and sale_lines.product_code = credit_lines.product_code
+            and sale_lines.product_code = credit_lines.product_code
     where credit_lines.line_key not in (select line_key from by_line)
 ),
 
@@ -75,13 +77,14 @@ by_customer as (
     from credit_lines
     inner join sale_lines
         on sale_lines.customer_id = credit_lines.customer_id
-        and sale_lines.product_code = credit_lines.product_code
-        and sale_lines.ordered_at <= credit_lines.ordered_at
+            and sale_lines.product_code = credit_lines.product_code
+            and sale_lines.ordered_at <= credit_lines.ordered_at
     where credit_lines.original_order_key is null
 ),
 
 matched as (
-    select credit_lines.*,
+    select
+        credit_lines.*,
         coalesce(by_line.sale_line_key, by_order.sale_line_key, by_customer.sale_line_key)
             as sale_line_key,
         case
@@ -92,8 +95,9 @@ matched as (
         end as match_rule
     from credit_lines
     left join by_line on by_line.line_key = credit_lines.line_key
-    left join by_order on by_order.line_key = credit_lines.line_key
-        and by_order.candidate_rank = 1
+    left join by_order
+        on by_order.line_key = credit_lines.line_key
+            and by_order.candidate_rank = 1
     left join by_customer on by_customer.line_key = credit_lines.line_key
         and by_customer.candidate_rank = 1
 ),

@@ -62,7 +62,7 @@ shop_item_units as (
     inner join shop_orders on shop_orders.shop_order_id = shop_items.shop_order_id
     left join completed_claim_units as cancels
         on cancels.shop_order_item_id = shop_items.shop_order_item_id
-        and cancels.claim_type = 'cancel'
+            and cancels.claim_type = 'cancel'
 ),
 
 -- An order with every unit cancelled is cancelled whole: its shipping fee and discount too.
@@ -85,8 +85,8 @@ lines as (
         case when documents.order_status = 'cancelled' then erp_lines.quantity else 0 end
             as cancelled_quantity,
         case when erp_lines.original_line_no is not null and documents.original_order_key is not null
-            then documents.original_order_key || ':'
-                || cast(erp_lines.original_line_no as {{ dbt.type_string() }})
+                then documents.original_order_key || ':'
+                    || cast(erp_lines.original_line_no as {{ dbt.type_string() }})
         end as original_line_key,
         cast(null as {{ dbt.type_string() }}) as fixed_line_type
     from erp_lines
@@ -108,17 +108,19 @@ lines as (
 
     union all
 
-    {%- for fee, line_type, sign in [('shipping_fee', 'shipping', ''), ('discount_amount', 'discount', '-')] %}
+    {%- for fee, line_type, sign in [('shipping_fee', 'shipping', 1), ('discount_amount', 'discount', -1)] %}
     select
         'shop:' || cast(shop_orders.shop_order_id as {{ dbt.type_string() }}) || ':{{ line_type }}'
             as line_key,
         'shop:' || cast(shop_orders.shop_order_id as {{ dbt.type_string() }}) as order_key,
         cast(null as {{ dbt.type_string() }}) as product_code,
         1 as quantity,
-        {{ sign }}shop_orders.{{ fee }} as unit_price,
-        {{ sign }}shop_orders.{{ fee }} as amount,
+        shop_orders.{{ fee }} * {{ sign }} as unit_price,
+        shop_orders.{{ fee }} * {{ sign }} as amount,
         case when shop_orders.order_status = 'cancelled' or cancelled.order_key is not null
-            then 1 else 0 end as cancelled_quantity,
+                then 1
+            else 0
+        end as cancelled_quantity,
         cast(null as {{ dbt.type_string() }}) as original_line_key,
         '{{ line_type }}' as fixed_line_type
     from shop_orders
@@ -131,7 +133,7 @@ lines as (
 
     select
         'shop-claim:' || cast(shop_claims.shop_claim_id as {{ dbt.type_string() }}) || ':'
-            || cast(shop_claim_items.shop_claim_item_id as {{ dbt.type_string() }}) as line_key,
+        || cast(shop_claim_items.shop_claim_item_id as {{ dbt.type_string() }}) as line_key,
         'shop-claim:' || cast(shop_claims.shop_claim_id as {{ dbt.type_string() }}) as order_key,
         shop_items.product_code,
         -shop_claim_items.quantity as quantity,
@@ -139,7 +141,7 @@ lines as (
         -shop_claim_items.quantity * shop_items.unit_price as amount,
         0 as cancelled_quantity,
         'shop:' || cast(shop_claims.shop_order_id as {{ dbt.type_string() }}) || ':'
-            || cast(shop_claim_items.shop_order_item_id as {{ dbt.type_string() }})
+        || cast(shop_claim_items.shop_order_item_id as {{ dbt.type_string() }})
             as original_line_key,
         cast(null as {{ dbt.type_string() }}) as fixed_line_type
     from shop_claim_items
@@ -151,17 +153,17 @@ lines as (
 
     select
         'shop-return:' || cast(shop_item_units.shop_order_id as {{ dbt.type_string() }}) || ':'
-            || cast(shop_item_units.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
+        || cast(shop_item_units.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
         'shop-return:' || cast(shop_item_units.shop_order_id as {{ dbt.type_string() }})
             as order_key,
         shop_item_units.product_code,
         -(shop_item_units.quantity - shop_item_units.cancelled_quantity) as quantity,
         shop_item_units.unit_price,
         -(shop_item_units.quantity - shop_item_units.cancelled_quantity)
-            * shop_item_units.unit_price as amount,
+        * shop_item_units.unit_price as amount,
         0 as cancelled_quantity,
         shop_item_units.order_key || ':'
-            || cast(shop_item_units.shop_order_item_id as {{ dbt.type_string() }})
+        || cast(shop_item_units.shop_order_item_id as {{ dbt.type_string() }})
             as original_line_key,
         cast(null as {{ dbt.type_string() }}) as fixed_line_type
     from shop_item_units

@@ -4,11 +4,13 @@ with staged as (
     select 'erp:' || erp_order_no || ':' || cast(line_no as {{ dbt.type_string() }}) as line_key
     from {{ ref('stg_erp__order_lines') }}
     union all
-    select 'shop:' || cast(shop_order_id as {{ dbt.type_string() }}) || ':'
+    select
+        'shop:' || cast(shop_order_id as {{ dbt.type_string() }}) || ':'
         || cast(shop_order_item_id as {{ dbt.type_string() }})
     from {{ ref('stg_shop__order_items') }}
     union all
-    select 'shop-claim:' || cast(claims.shop_claim_id as {{ dbt.type_string() }}) || ':'
+    select
+        'shop-claim:' || cast(claims.shop_claim_id as {{ dbt.type_string() }}) || ':'
         || cast(items.shop_claim_item_id as {{ dbt.type_string() }})
     from {{ ref('stg_shop__claim_items') }} as items
     inner join {{ ref('stg_shop__claims') }} as claims on claims.shop_claim_id = items.shop_claim_id
@@ -22,7 +24,8 @@ accounted as (
 ),
 
 counted as (
-    select line_key, count(*) as copies from accounted group by line_key
+    select line_key, count(*) as copies from accounted
+    group by line_key
 )
 
 select staged.line_key, counted.copies

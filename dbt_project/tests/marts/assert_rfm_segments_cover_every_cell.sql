@@ -1,7 +1,15 @@
 -- The seed rfm_segments maps each of the 25 R×F cells to a segment, and every segment wins at
 -- least one cell (a segment no score can reach would never appear).
 with scores as (
-    select 1 as score union all select 2 union all select 3 union all select 4 union all select 5
+    select 1 as score
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
 ),
 
 cells as (
@@ -20,10 +28,11 @@ winners as (
     from cells
     left join {{ ref('rfm_segments') }} as segments
         on cells.r_score between segments.r_score_min and segments.r_score_max
-        and cells.f_score between segments.f_score_min and segments.f_score_max
+            and cells.f_score between segments.f_score_min and segments.f_score_max
 )
 
-select 'cell ' || cast(r_score as {{ dbt.type_string() }}) || cast(f_score as {{ dbt.type_string() }})
+select
+    'cell ' || cast(r_score as {{ dbt.type_string() }}) || cast(f_score as {{ dbt.type_string() }})
     || ' has no segment' as problem
 from winners
 where segment_rank = 1 and segment_code is null
@@ -33,5 +42,6 @@ union all
 select 'segment ' || segments.segment_code || ' wins no cell' as problem
 from {{ ref('rfm_segments') }} as segments
 where segments.segment_code not in (
-    select segment_code from winners where segment_rank = 1 and segment_code is not null
-)
+        select segment_code from winners
+        where segment_rank = 1 and segment_code is not null
+    )

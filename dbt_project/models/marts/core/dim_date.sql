@@ -7,25 +7,25 @@ with dated as (
     select min(order_date) as first_day, max(order_date) as last_day
     from {{ ref('stg_erp__orders') }}
     union all
-    select min(cast(ordered_at as date)), max(cast(ordered_at as date))
+    select min(cast(ordered_at as date)) as first_day, max(cast(ordered_at as date)) as last_day
     from {{ ref('stg_shop__orders') }}
     union all
-    select min(cast(completed_at as date)), max(cast(completed_at as date))
+    select min(cast(completed_at as date)) as first_day, max(cast(completed_at as date)) as last_day
     from {{ ref('stg_shop__claims') }}
     union all
-    select min(cast(started_at as date)), max(cast(started_at as date))
+    select min(cast(started_at as date)) as first_day, max(cast(started_at as date)) as last_day
     from {{ ref('stg_callcenter__calls') }}
     union all
-    select min(cast(received_at as date)), max(cast(resolved_at as date))
+    select min(cast(received_at as date)) as first_day, max(cast(resolved_at as date)) as last_day
     from {{ ref('stg_callcenter__tickets') }}
     union all
-    select min(cast(occurred_at as date)), max(cast(occurred_at as date))
+    select min(cast(occurred_at as date)) as first_day, max(cast(occurred_at as date)) as last_day
     from {{ ref('stg_esp__events') }}
     union all
-    select min(cast(scheduled_at as date)), max(cast(scheduled_at as date))
+    select min(cast(scheduled_at as date)) as first_day, max(cast(scheduled_at as date)) as last_day
     from {{ ref('stg_esp__campaigns') }}
     union all
-    select as_of_date, as_of_date from {{ ref('int_scoring_date') }}
+    select as_of_date as first_day, as_of_date as last_day from {{ ref('int_scoring_date') }}
 ),
 
 bounds as (

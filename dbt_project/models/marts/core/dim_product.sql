@@ -22,7 +22,8 @@ select
     list_price,
     unit_cost,
     case when list_price > 0 and unit_cost is not null
-        then round(cast(list_price - unit_cost as numeric) / list_price, 4) end as margin_rate,
+            then round(cast(list_price - unit_cost as numeric) / list_price, 4)
+    end as margin_rate,
     is_active,
     item_type,
     line_type,

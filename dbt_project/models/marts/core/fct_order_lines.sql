@@ -68,7 +68,8 @@ staged as (
     select
         booked.*,
         case when booked.is_paid then booked.amount - booked.cancelled_amount
-            else cast(0 as {{ amount_type() }}) end as booked_amount,
+            else cast(0 as {{ amount_type() }})
+        end as booked_amount,
         coalesce(returns_per_sale_line.returned_quantity, 0) as returned_quantity,
         coalesce(returns_per_sale_line.returned_amount, 0) as returned_amount,
         allocations.sale_line_key as returns_line_key,
@@ -120,14 +121,15 @@ select
     netted.returns_line_key,
     netted.return_match_rule,
     case when netted.line_type = 'merchandise' then
-        cast(round(
-            netted.net_amount - case
-                when products.unit_cost is not null then netted.net_quantity * products.unit_cost
-                else netted.net_amount * (1 - {{ var('default_margin_rate') }})
-            end, 2) as {{ amount_type() }})
+            cast(round(
+                netted.net_amount - case
+                    when products.unit_cost is not null then netted.net_quantity * products.unit_cost
+                    else netted.net_amount * (1 - {{ var('default_margin_rate') }})
+                end, 2
+            ) as {{ amount_type() }})
     end as net_margin
 from netted
 left join crosswalk
     on crosswalk.source = netted.customer_source
-    and crosswalk.source_key = netted.customer_source_key
+        and crosswalk.source_key = netted.customer_source_key
 left join products on products.product_code = netted.product_code

@@ -54,10 +54,10 @@ select
                        'net_amount', 'merchandise_booked_amount', 'merchandise_net_amount',
                        'shipping_net_amount', 'fee_net_amount', 'discount_net_amount',
                        'adjustment_net_amount', 'donation_net_amount', 'net_margin'] %}
-    cast(coalesce(line_totals.{{ column }}, 0) as {{ amount_type() }}) as {{ column }}{{ "," if not loop.last }}
-    {%- endfor %}
+    cast(coalesce(line_totals.{{ column }}, 0) as {{ amount_type() }}) as {{ column }}{{ "," if not loop.last }}  -- noqa: LT02
+{%- endfor %}
 from documents
 left join line_totals on line_totals.order_key = documents.order_key
 left join crosswalk
     on crosswalk.source = documents.customer_source
-    and crosswalk.source_key = documents.customer_source_key
+        and crosswalk.source_key = documents.customer_source_key

@@ -42,21 +42,24 @@ to_fix as (
         customers.email_status,
         customers.address,
         customers.address_status,
-        trim(concat_ws(' ',
+        trim(concat_ws(
+            ' ',
             case when customers.mobile_status <> 'valid' then 'mobile:' || customers.mobile_status end,
             case when customers.email_status <> 'valid' then 'email:' || customers.email_status end,
             case when customers.address_status <> 'valid' then 'address:' || customers.address_status end
         )) as to_repair,
         -- the number to call: a valid mobile, else a valid home phone
         case when customers.mobile_status = 'valid' then customers.mobile
-             when customers.home_phone_status = 'valid' then customers.home_phone end
+            when customers.home_phone_status = 'valid' then customers.home_phone end
             as number_to_call
     from customers
     inner join valuable on valuable.customer_id = customers.customer_id
     where customers.sms_consent <> 'refused'
-        and (customers.mobile_status <> 'valid'
-             or customers.email_status <> 'valid'
-             or customers.address_status <> 'valid')
+        and (
+            customers.mobile_status <> 'valid'
+            or customers.email_status <> 'valid'
+            or customers.address_status <> 'valid'
+        )
 )
 
 select

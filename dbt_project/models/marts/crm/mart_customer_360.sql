@@ -73,8 +73,10 @@ responses as (
             when is_delivered then 'delivered_not_opened'
             else 'not_delivered'
         end as response,
-        coalesce(first_complaint_at, first_unsubscribe_at, first_click_at, first_open_at,
-                 first_delivered_at, sent_at) as responded_at
+        coalesce(
+            first_complaint_at, first_unsubscribe_at, first_click_at, first_open_at,
+            first_delivered_at, sent_at
+        ) as responded_at
     from sends
     where customer_id is not null
 ),

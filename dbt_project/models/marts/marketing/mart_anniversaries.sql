@@ -16,17 +16,20 @@ first_purchases as (
 ),
 
 events as (
-    select customer_id, 'birthday' as anniversary_type, '생일' as anniversary_type_ko,
+    select
+        customer_id, 'birthday' as anniversary_type, '생일' as anniversary_type_ko,
         cast(birth_date as date) as event_date
     from customers
     where birth_date is not null
     union all
-    select customer_id, 'membership' as anniversary_type, '가입 기념일' as anniversary_type_ko,
+    select
+        customer_id, 'membership' as anniversary_type, '가입 기념일' as anniversary_type_ko,
         member_since as event_date
     from customers
     where member_since is not null
     union all
-    select customer_id, 'first_purchase' as anniversary_type, '첫 구매 기념일' as anniversary_type_ko,
+    select
+        customer_id, 'first_purchase' as anniversary_type, '첫 구매 기념일' as anniversary_type_ko,
         first_purchase_date as event_date
     from first_purchases
 ),

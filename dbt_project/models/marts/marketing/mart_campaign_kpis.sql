@@ -33,9 +33,9 @@ funnel as (
     select
         campaign_id,
         sum(case when sent_at is not null then 1 else 0 end) as sent,
-        {%- for name, flag in funnel %}
-        sum(case when {{ flag }} then 1 else 0 end) as {{ name }}{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for name, flag in funnel %}
+        sum(case when {{ flag }} then 1 else 0 end) as {{ name }}{{ "," if not loop.last }}  -- noqa: LT02
+    {%- endfor %}
     from sends
     group by campaign_id
 )
@@ -56,8 +56,10 @@ select
     {{ percent('funnel.clicked', 'funnel.opened') }} as click_to_open_pct,
     coalesce(attributed.attributed_purchases, 0) as attributed_purchases,
     {{ money('coalesce(attributed.attributed_revenue, 0)') }} as attributed_revenue,
-    cast(round(cast(coalesce(attributed.attributed_revenue, 0) as numeric)
-        / nullif(funnel.sent, 0), 2) as {{ type_double() }}) as revenue_per_send
+    cast(round(
+        cast(coalesce(attributed.attributed_revenue, 0) as numeric)
+        / nullif(funnel.sent, 0), 2
+    ) as {{ type_double() }}) as revenue_per_send
 from campaigns
 inner join funnel on funnel.campaign_id = campaigns.campaign_id
 left join attributed on attributed.campaign_id = campaigns.campaign_id

@@ -55,10 +55,10 @@ sends_with_segment as (
     inner join campaigns on campaigns.campaign_id = sends.campaign_id
     left join rfm_segmented
         on rfm_segmented.customer_id = sends.customer_id
-        and rfm_segmented.as_of_date = cast(campaigns.scheduled_date - 1 as date)
+            and rfm_segmented.as_of_date = cast(campaigns.scheduled_date - 1 as date)
     left join attributed_per_send
         on attributed_per_send.campaign_id = sends.campaign_id
-        and attributed_per_send.customer_id = sends.customer_id
+            and attributed_per_send.customer_id = sends.customer_id
 ),
 
 funnel as (
@@ -103,8 +103,10 @@ select
     {{ percent('funnel.clicked', 'funnel.opened') }} as click_to_open_pct,
     funnel.attributed_purchases,
     {{ money('funnel.attributed_revenue') }} as attributed_revenue,
-    cast(round(cast(funnel.attributed_revenue as numeric) / nullif(funnel.sent, 0), 2)
-        as {{ type_double() }}) as revenue_per_send
+    cast(
+        round(cast(funnel.attributed_revenue as numeric) / nullif(funnel.sent, 0), 2)
+        as {{ type_double() }}
+    ) as revenue_per_send
 from funnel
 inner join campaigns on campaigns.campaign_id = funnel.campaign_id
 left join segments on segments.segment_code = funnel.segment_code

@@ -33,7 +33,8 @@ purchases as (
 purchase_gaps as (
     select
         purchase_date - lag(purchase_date) over (
-            partition by customer_id order by purchase_date) as gap_days
+            partition by customer_id order by purchase_date
+        ) as gap_days
     from purchases
 ),
 
@@ -104,7 +105,7 @@ flagged as (
         coalesce(
             signals.usual_gap_days > 0
             and signals.days_since_last_purchase
-                >= {{ var('churn_overdue_ratio') }} * signals.usual_gap_days,
+            >= {{ var('churn_overdue_ratio') }} * signals.usual_gap_days,
             false
         ) as is_overdue,
         coalesce(signals.days_since_last_purchase > lapse_threshold.lapsed_after_days, false)
@@ -144,8 +145,10 @@ select
     banded.complaint_calls as complaint_calls_recent,
     banded.issue_categories as issue_categories_recent,
     case
-        when banded.reason_code in ('low_p_alive', 'cancellation_call', 'lapsed',
-                                    'overdue_with_complaint')
+        when banded.reason_code in (
+                'low_p_alive', 'cancellation_call', 'lapsed',
+                'overdue_with_complaint'
+            )
             then 'high'
         when banded.reason_code in ('falling_p_alive', 'overdue', 'service_issue_call')
             then 'medium'

@@ -39,8 +39,9 @@ statuses as (
         'golden_record' as source,
         '{{ channel }}' as channel,
         case when has_valid_{{ channel }} then 'valid'
-             when {{ channel }}_status = 'missing' then 'missing'
-             else {{ channel }}_status end as status
+            when {{ channel }}_status = 'missing' then 'missing'
+            else {{ channel }}_status
+        end as status
     from golden
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

@@ -44,7 +44,7 @@ seed_formula as (
         cast(base.total_annual_revenue as {{ type_double() }}) / base.customers
             as avg_annual_revenue,
         cast(base.gross_margin_to_date as {{ type_double() }})
-            / nullif(base.revenue_to_date, 0) as margin_rate
+        / nullif(base.revenue_to_date, 0) as margin_rate
     from base
 )
 

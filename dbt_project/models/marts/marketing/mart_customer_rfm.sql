@@ -29,8 +29,8 @@ select
     rfm_segmented.f_score,
     rfm_segmented.m_score,
     cast(rfm_segmented.r_score as {{ dbt.type_string() }})
-        || cast(rfm_segmented.f_score as {{ dbt.type_string() }})
-        || cast(rfm_segmented.m_score as {{ dbt.type_string() }}) as rfm_cell,
+    || cast(rfm_segmented.f_score as {{ dbt.type_string() }})
+    || cast(rfm_segmented.m_score as {{ dbt.type_string() }}) as rfm_cell,
     rfm_segmented.segment_code,
     rfm_segmented.segment_name,
     rfm_segmented.segment_name_ko,

@@ -29,13 +29,13 @@ valued as (
 banded as (
     select
         valued.*,
-        {%- for measure in ['current', 'future'] %}
-        case {{ score_by_share(measure ~ '_value', 3) }}
-            when 1 then 'low'
-            when 2 then 'mid'
-            else 'high'
-        end as {{ measure }}_value_band{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for measure in ['current', 'future'] %}
+    case {{ score_by_share(measure ~ '_value', 3) }}
+        when 1 then 'low'
+        when 2 then 'mid'
+        else 'high'
+        end as {{ measure }}_value_band{{ "," if not loop.last }}  -- noqa: LT02
+    {%- endfor %}
     from valued
 )
 
@@ -54,4 +54,4 @@ select
 from banded
 inner join cells
     on cells.current_value_band = banded.current_value_band
-    and cells.future_value_band = banded.future_value_band
+        and cells.future_value_band = banded.future_value_band

@@ -27,7 +27,7 @@ customer_months as (
     select
         customer_id,
         cast(extract(year from purchase_date) as integer) * 12
-            + cast(extract(month from purchase_date) as integer) - 1 as month_index,
+        + cast(extract(month from purchase_date) as integer) - 1 as month_index,
         count(*) as purchases,
         sum(merchandise_value) as merchandise_value
     from purchases
@@ -37,7 +37,7 @@ customer_months as (
 first_purchase as (
     select customer_id, min(month_index) as first_month_index
     from customer_months
-    group by customer_id
+    group by 1
 ),
 
 monthly_customers as (
@@ -45,13 +45,15 @@ monthly_customers as (
         customer_months.month_index,
         count(*) as active_customers,
         sum(case when first_purchase.first_month_index = customer_months.month_index
-            then 1 else 0 end) as new_customers,
+                then 1
+            else 0
+        end) as new_customers,
         sum(case when customer_months.purchases >= 2 then 1 else 0 end) as repeat_customers,
         sum(customer_months.purchases) as purchases,
         sum(customer_months.merchandise_value) as purchase_value
     from customer_months
     inner join first_purchase on first_purchase.customer_id = customer_months.customer_id
-    group by customer_months.month_index
+    group by 1
 ),
 
 lapsed as (
@@ -61,15 +63,15 @@ lapsed as (
     from customer_months as last_month
     left join customer_months as this_month
         on this_month.customer_id = last_month.customer_id
-        and this_month.month_index = last_month.month_index + 1
+            and this_month.month_index = last_month.month_index + 1
     where this_month.customer_id is null
-    group by last_month.month_index + 1
+    group by 1
 ),
 
 monthly_revenue as (
     select
         cast(extract(year from order_date) as integer) * 12
-            + cast(extract(month from order_date) as integer) - 1 as month_index,
+        + cast(extract(month from order_date) as integer) - 1 as month_index,
         sum(case when document_type = 'order' then booked_amount else 0 end) as gross_sales,
         -sum(case when document_type = 'credit_note' then booked_amount else 0 end) as returns,
         sum(booked_amount) as net_revenue,
@@ -86,7 +88,7 @@ monthly_revenue as (
 monthly_sends as (
     select
         cast(extract(year from sent_at) as integer) * 12
-            + cast(extract(month from sent_at) as integer) - 1 as month_index,
+        + cast(extract(month from sent_at) as integer) - 1 as month_index,
         count(*) as emails_sent,
         sum(case when is_delivered then 1 else 0 end) as emails_delivered,
         sum(case when is_open then 1 else 0 end) as emails_opened,
@@ -109,8 +111,10 @@ select
         as year_month,
     cast(coalesce(monthly_customers.active_customers, 0) as bigint) as active_customers,
     cast(coalesce(monthly_customers.new_customers, 0) as bigint) as new_customers,
-    cast(coalesce(monthly_customers.active_customers, 0)
-        - coalesce(monthly_customers.new_customers, 0) as bigint) as returning_customers,
+    cast(
+        coalesce(monthly_customers.active_customers, 0)
+        - coalesce(monthly_customers.new_customers, 0) as bigint
+    ) as returning_customers,
     cast(coalesce(lapsed.lapsed_customers, 0) as bigint) as lapsed_customers,
     cast(coalesce(monthly_customers.purchases, 0) as bigint) as purchases,
     {{ money('monthly_customers.purchase_value / nullif(monthly_customers.purchases, 0)') }}

@@ -20,7 +20,7 @@ baskets as (
     from lines
     inner join purchases
         on purchases.customer_id = lines.customer_id
-        and purchases.purchase_date = lines.order_date
+            and purchases.purchase_date = lines.order_date
 ),
 
 basket_count as (
@@ -35,13 +35,13 @@ product_baskets as (
 
 pairs as (
     select
-        antecedent.product_code as product_code,
+        antecedent.product_code,
         consequent.product_code as also_bought_product_code,
         count(*) as baskets_with_both
     from baskets as antecedent
     inner join baskets as consequent
         on consequent.order_key = antecedent.order_key
-        and consequent.product_code <> antecedent.product_code
+            and consequent.product_code <> antecedent.product_code
     group by antecedent.product_code, consequent.product_code
     having count(*) >= {{ var('affinity_min_baskets') }}
 ),
@@ -55,7 +55,7 @@ measured as (
         cast(pairs.baskets_with_both as {{ type_double() }}) / antecedent.baskets_with_product
             as confidence,
         (cast(pairs.baskets_with_both as {{ type_double() }}) / antecedent.baskets_with_product)
-            / (cast(consequent.baskets_with_product as {{ type_double() }}) / basket_count.baskets)
+        / (cast(consequent.baskets_with_product as {{ type_double() }}) / basket_count.baskets)
             as lift
     from pairs
     cross join basket_count

@@ -22,14 +22,16 @@ snapshot_pairs as (
 ),
 
 from_side as (
-    select snapshot_pairs.from_date, snapshot_pairs.to_date, history.customer_id,
+    select
+        snapshot_pairs.from_date, snapshot_pairs.to_date, history.customer_id,
         history.segment_code
     from snapshot_pairs
     inner join history on history.snapshot_date = snapshot_pairs.from_date
 ),
 
 to_side as (
-    select snapshot_pairs.from_date, snapshot_pairs.to_date, history.customer_id,
+    select
+        snapshot_pairs.from_date, snapshot_pairs.to_date, history.customer_id,
         history.segment_code
     from snapshot_pairs
     inner join history on history.snapshot_date = snapshot_pairs.to_date
@@ -45,7 +47,7 @@ moves as (
     from from_side
     full outer join to_side
         on to_side.to_date = from_side.to_date
-        and to_side.customer_id = from_side.customer_id
+            and to_side.customer_id = from_side.customer_id
 ),
 
 counted as (

@@ -68,8 +68,10 @@ select
     coalesce(daily_calls.{{ category }}_calls, 0) as {{ category }}_calls,
     {%- endfor %}
     coalesce(daily_orders.orders, 0) as orders,
-    cast(round(cast(1000.0 * coalesce(daily_calls.complaint_calls, 0)
-        / nullif(daily_orders.orders, 0) as numeric), 2) as {{ type_double() }})
+    cast(round(cast(
+        1000.0 * coalesce(daily_calls.complaint_calls, 0)
+        / nullif(daily_orders.orders, 0) as numeric
+    ), 2) as {{ type_double() }})
         as complaints_per_1000_orders,
     cast(round(cast(daily_calls.avg_handling_seconds as numeric), 1) as {{ type_double() }})
         as avg_handling_seconds,

@@ -48,7 +48,7 @@ select
     lower(trim(judged.status)) as shop_status,
     -- Paid: the status says so, or a payment time is recorded.
     coalesce(statuses.is_paid, false)
-        or {{ parse_timestamp('judged.paid_at') }} is not null as is_paid,
+    or {{ parse_timestamp('judged.paid_at') }} is not null as is_paid,
     case when {{ parse_amount('judged.total_amount') }} < 0 then 'credit_note' else 'order' end
         as document_type,
     {{ parse_amount('judged.total_amount') }} as order_amount,
