@@ -106,6 +106,8 @@ class Settings:
     # Days between full key-and-hash compares of each shop table (deletes, changes behind the
     # watermark); 0 compares on every load.
     shop_full_compare_days: int = 7
+    # Runs whose validations each Great Expectations suite keeps in its store and Data Docs.
+    data_docs_runs: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -141,7 +143,20 @@ class Settings:
             bi_reader_password=env.get("GOGAEK_BI_READER_PASSWORD") or None,
             load_limits=LoadLimits.from_env(env),
             shop_full_compare_days=int(env.get("GOGAEK_SHOP_FULL_COMPARE_DAYS") or 7),
+            data_docs_runs=_positive("GOGAEK_DATA_DOCS_RUNS", env.get("GOGAEK_DATA_DOCS_RUNS"), 30),
         )
+
+
+def _positive(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 # ------------------------------------------------------------------ business rules (dbt vars)
@@ -223,6 +238,7 @@ _PATH_AND_CONNECTION_NAMES = {
     "RRN_SALT",
     "SHOP_OVERLAP_MINUTES",
     "QUALITY_DIR",
+    "DATA_DOCS_RUNS",
     "SERVING_DIR",
     "DBT_TARGET",
     "PG_HOST",
