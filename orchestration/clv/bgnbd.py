@@ -61,6 +61,11 @@ def fit(
     weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if len(x) == 0:
         raise ValueError("BG/NBD needs at least one customer")
+    # One order for one set of histories: floating-point sums depend on the order of their
+    # terms, and the optimiser turns a last-digit difference into a different stopping point.
+    # Sorted, the same histories give the same parameters whatever order they arrived in.
+    order = np.lexsort((weights, big_t, t_x, x))
+    x, t_x, big_t, weights = x[order], t_x[order], big_t[order], weights[order]
 
     distinct = np.unique(x, return_inverse=True)
 
