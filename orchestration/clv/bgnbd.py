@@ -72,7 +72,9 @@ def fit(
     def negative_ll(log_params: np.ndarray) -> float:
         r, alpha, a, b = np.exp(log_params)
         terms = _log_likelihood_terms(r, alpha, a, b, x, t_x, big_t, distinct)
-        return -float(np.dot(weights, terms))
+        # np.sum (numpy's own pairwise sum), not np.dot: BLAS may split a dot product across
+        # threads, and the split (so the last digits) depends on the machine.
+        return -float(np.sum(weights * terms))
 
     # Start near the scale of the data: alpha is a time scale, so start at mean T.
     start = np.log([1.0, max(float(np.mean(big_t)), 1e-3), 1.0, 1.0])
