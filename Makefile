@@ -61,20 +61,26 @@ test-fast: $(BIN)/.installed
 ui: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
-## Python CLV fit between the models it reads and the marts that read it
-dbt-build: $(BIN)/.installed
-	$(DBT_VARS) && cd dbt_project && \
-		../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+" --vars "$$dbt_vars"
-	$(BIN)/python -m orchestration.clv --target duckdb
-	$(DBT_VARS) && cd dbt_project && \
-		../$(BIN)/dbt build --profiles-dir . --select "source:ml+" --vars "$$dbt_vars"
+# Commands that write the DuckDB warehouse by hand: when a run holds it, say which and wait for
+# it (GOGAEK_WAREHOUSE_WAIT_SECONDS), or stop with what to do — not DuckDB's raw lock error.
+WHEN_WAREHOUSE_FREE = $(BIN)/python -m orchestration.warehouse_lock
+DBT_IN_PROJECT = $(WHEN_WAREHOUSE_FREE) --cwd dbt_project -- $(CURDIR)/$(BIN)/dbt
 
-## dbt-docs: generate the dbt docs catalog and serve it on http://127.0.0.1:8080
+## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
+## Python CLV fit between the models it reads and the marts that read it; waits for a run that
+## holds the warehouse
+dbt-build: $(BIN)/.installed
+	$(DBT_VARS) && $(DBT_IN_PROJECT) build --profiles-dir . --exclude "source:ml+" \
+		--vars "$$dbt_vars"
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m orchestration.clv --target duckdb
+	$(DBT_VARS) && $(DBT_IN_PROJECT) build --profiles-dir . --select "source:ml+" \
+		--vars "$$dbt_vars"
+
+## dbt-docs: generate the dbt docs catalog (waiting for a run that holds the warehouse) and
+## serve it on http://127.0.0.1:8080
 dbt-docs: $(BIN)/.installed
-	$(DBT_VARS) && cd dbt_project && \
-		../$(BIN)/dbt docs generate --profiles-dir . --vars "$$dbt_vars" && \
-		../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
+	$(DBT_VARS) && $(DBT_IN_PROJECT) docs generate --profiles-dir . --vars "$$dbt_vars"
+	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
 
 ## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
 postgres: export GOGAEK_DBT_TARGET = postgres

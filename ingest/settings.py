@@ -106,6 +106,11 @@ class Settings:
     # Days between full key-and-hash compares of each shop table (deletes, changes behind the
     # watermark); 0 compares on every load.
     shop_full_compare_days: int = 7
+    # Runs whose validations each Great Expectations suite keeps in its store and Data Docs.
+    data_docs_runs: int = 30
+    # Seconds `make dbt-build` / `make dbt-docs` wait for a run that holds the warehouse
+    # (orchestration/warehouse_lock.py); 0 fails at once with what holds it.
+    warehouse_wait_seconds: int = 1800
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -141,7 +146,29 @@ class Settings:
             bi_reader_password=env.get("GOGAEK_BI_READER_PASSWORD") or None,
             load_limits=LoadLimits.from_env(env),
             shop_full_compare_days=int(env.get("GOGAEK_SHOP_FULL_COMPARE_DAYS") or 7),
+            data_docs_runs=_whole(
+                "GOGAEK_DATA_DOCS_RUNS", env.get("GOGAEK_DATA_DOCS_RUNS"), 30, minimum=1
+            ),
+            warehouse_wait_seconds=_whole(
+                "GOGAEK_WAREHOUSE_WAIT_SECONDS",
+                env.get("GOGAEK_WAREHOUSE_WAIT_SECONDS"),
+                1800,
+                minimum=0,
+            ),
         )
+
+
+def _whole(name: str, text: str | None, default: int, minimum: int) -> int:
+    """A whole-number setting of at least `minimum`, `default` when unset."""
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, not {text!r}")
+    return value
 
 
 # ------------------------------------------------------------------ business rules (dbt vars)
@@ -223,6 +250,8 @@ _PATH_AND_CONNECTION_NAMES = {
     "RRN_SALT",
     "SHOP_OVERLAP_MINUTES",
     "QUALITY_DIR",
+    "DATA_DOCS_RUNS",
+    "WAREHOUSE_WAIT_SECONDS",
     "SERVING_DIR",
     "DBT_TARGET",
     "PG_HOST",

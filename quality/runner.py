@@ -8,7 +8,8 @@ data source runs the rules inside the database (rules needing Python verdicts ar
 
 The GE project is a file Data Context under `<data dir>/quality/gx/`: suites are (re)written from
 code on every run, validation results are stored there and rendered into the Data Docs site
-`<data dir>/quality/gx/uncommitted/data_docs/local_site/index.html`. Analytics stay off.
+`<data dir>/quality/gx/uncommitted/data_docs/local_site/index.html` (quality/data_docs.py: read
+offline, each suite kept to its last runs). Analytics stay off.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 
 from ingest.personal_data import IDENTIFIER_COLUMN, mask
+from ingest.settings import Settings
+from quality import data_docs
 from quality.suites import Rule, Suite, expectation, threshold
 
 BATCH_ROWS = 250_000
@@ -79,23 +82,31 @@ class SuiteOutcome:
 
 
 def gx_context(root: Path | None) -> Any:
-    """The file context under `root`; an ephemeral one (nothing stored, no docs) for None."""
+    """The file context under `root` (its Data Docs site readable offline); an ephemeral one
+    (nothing stored, no docs) for None."""
     if root is None:
         context = gx.get_context(mode="ephemeral")
     else:
         root.mkdir(parents=True, exist_ok=True)
         context = gx.get_context(mode="file", project_root_dir=str(root))
+        data_docs.configure(context, Path(context.root_directory))
     context.enable_analytics(False)
     context.variables.progress_bars = {"globally": False}
     return context
 
 
 class SuiteRunner:
-    """Validates suites against one GE file context; builds Data Docs unless told not to."""
+    """Validates suites against one GE file context; builds Data Docs unless told not to.
 
-    def __init__(self, root: Path | None, build_docs: bool = True) -> None:
+    Each suite keeps the results of its last `keep_runs` runs (default: the setting
+    GOGAEK_DATA_DOCS_RUNS); older ones leave the store and the site."""
+
+    def __init__(
+        self, root: Path | None, build_docs: bool = True, keep_runs: int | None = None
+    ) -> None:
         self.root = root
         self.build_docs = build_docs and root is not None
+        self.keep_runs = keep_runs or Settings.from_env().data_docs_runs
         self.context = gx_context(root)
 
     # ------------------------------------------------------------------ DuckDB (pandas engine)
@@ -225,6 +236,10 @@ class SuiteRunner:
                 )
             )
         docs_url = None
+        if self.root is not None:
+            data_docs.prune(
+                self.context, Path(self.context.root_directory), suite.name, self.keep_runs
+            )
         if self.build_docs:
             # This validation's page and the site index (the whole site is not re-rendered).
             self.context.build_data_docs(resource_identifiers=[identifier])

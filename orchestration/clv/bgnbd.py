@@ -61,13 +61,20 @@ def fit(
     weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if len(x) == 0:
         raise ValueError("BG/NBD needs at least one customer")
+    # One order for one set of histories: floating-point sums depend on the order of their
+    # terms, and the optimiser turns a last-digit difference into a different stopping point.
+    # Sorted, the same histories give the same parameters whatever order they arrived in.
+    order = np.lexsort((weights, big_t, t_x, x))
+    x, t_x, big_t, weights = x[order], t_x[order], big_t[order], weights[order]
 
     distinct = np.unique(x, return_inverse=True)
 
     def negative_ll(log_params: np.ndarray) -> float:
         r, alpha, a, b = np.exp(log_params)
         terms = _log_likelihood_terms(r, alpha, a, b, x, t_x, big_t, distinct)
-        return -float(np.dot(weights, terms))
+        # np.sum (numpy's own pairwise sum), not np.dot: BLAS may split a dot product across
+        # threads, and the split (so the last digits) depends on the machine.
+        return -float(np.sum(weights * terms))
 
     # Start near the scale of the data: alpha is a time scale, so start at mean T.
     start = np.log([1.0, max(float(np.mean(big_t)), 1e-3), 1.0, 1.0])

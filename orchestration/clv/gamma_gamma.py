@@ -54,6 +54,12 @@ def fit(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
     x, m = x[usable], m[usable]
     if len(x) == 0:
         raise ValueError("Gamma-Gamma needs customers with a repeat purchase of positive value")
+    # One order for one set of customers: floating-point sums depend on the order of their
+    # terms, and the optimiser turns a last-digit difference into a different stopping point
+    # on the flat p/q/gamma ridge. Sorted, the same customers give the same parameters to the
+    # last digit whatever order the rows arrived in.
+    order = np.lexsort((m, x))
+    x, m = x[order], m[order]
 
     log_m = np.log(m)
     distinct = np.unique(x, return_inverse=True)

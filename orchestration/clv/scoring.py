@@ -8,6 +8,7 @@ margin (the CLV); plus one row per fitted parameter for the record.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -106,7 +107,9 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
     observed_order_values = spend_model.q <= 1
     if observed_order_values:
         repeat_values = spend[(x > 0) & (spend > 0)]
-        order_value = np.where(x > 0, spend, repeat_values.mean() if len(repeat_values) else 0.0)
+        # fsum: exactly rounded, so the mean does not depend on the order of the rows
+        mean_value = math.fsum(repeat_values) / len(repeat_values) if len(repeat_values) else 0.0
+        order_value = np.where(x > 0, spend, mean_value)
     else:
         order_value = gamma_gamma.expected_average_value(spend_model, x, spend)
     revenue = summary["revenue_to_date"].to_numpy(dtype=float)

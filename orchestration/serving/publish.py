@@ -8,6 +8,10 @@ publish); the next connection sees the new one. Nothing a reader does can block 
 - bi.duckdb: models with meta.serving = bi (no direct identifiers; checked before the swap by
   ingest.personal_data), readable by the BI user (mode 0644).
 - operational.duckdb: meta.serving = operational (lists with names and contacts), mode 0600.
+Column types are ones ODBC drivers and spreadsheets read: DuckDB's own integer types (HUGEINT,
+what sum() of integers gives; UBIGINT and the other unsigned ones) become BIGINT (or a smaller
+standard integer, or DECIMAL(38, 0) when a value does not fit in BIGINT) here, in one place,
+for every served table.
 Each file has `publish_log`: run id, publish time, source warehouse, one row per table with its
 row count. Files are built inside a private folder (mode 0700, ingest.work_folders) beside the
 targets, so neither the database nor its WAL is ever readable by others, even before the chmod;
@@ -37,6 +41,17 @@ from orchestration.serving.catalog import ServedModel, Serving, load_manifest, s
 
 FILE_NAMES: dict[Serving, str] = {"bi": "bi.duckdb", "operational": "operational.duckdb"}
 FILE_MODES: dict[Serving, int] = {"bi": 0o644, "operational": 0o600}
+# DuckDB integer types ODBC clients (Excel, Power BI, Tableau through ODBC) do not map, and the
+# standard type each is published as. None: BIGINT when every value fits, else DECIMAL(38, 0).
+PORTABLE_TYPES: dict[str, str | None] = {
+    "HUGEINT": None,
+    "UHUGEINT": None,
+    "UBIGINT": None,
+    "UINTEGER": "BIGINT",
+    "USMALLINT": "INTEGER",
+    "UTINYINT": "SMALLINT",
+}
+_BIGINT_RANGE = (-(2**63), 2**63 - 1)
 # Rows per table the personal-data gate reads: a leaked identifier column is systematic, so a
 # sample finds it; the tests scan every row.
 GATE_SAMPLE_ROWS = 100_000
@@ -85,7 +100,8 @@ def _build_file(
         for model in models:
             table = f"{quote(model.schema)}.{quote(model.name)}"
             con.execute(f"create schema if not exists {quote(model.schema)}")
-            con.execute(f"create table {table} as select * from warehouse.{table}")
+            columns_sql = ", ".join(_portable_columns(con, model))
+            con.execute(f"create table {table} as select {columns_sql} from warehouse.{table}")
             # dbt descriptions travel along: BI tools show them next to the columns.
             if model.description:
                 con.execute(f"comment on table {table} is {sql_literal(model.description)}")
@@ -134,6 +150,39 @@ def _build_file(
         return counts
     finally:
         con.close()
+
+
+def _portable_columns(con: duckdb.DuckDBPyConnection, model: ServedModel) -> list[str]:
+    """The select list that copies `model` from the attached warehouse with every column in a
+    type ODBC clients read (PORTABLE_TYPES), names and order unchanged."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = 'warehouse' and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [model.schema, model.name],
+    ).fetchall()
+    wide = [name for name, data_type in columns if data_type in PORTABLE_TYPES]
+    ranges: dict[str, tuple[int | None, int | None]] = {}
+    if any(PORTABLE_TYPES[t] is None for _, t in columns if t in PORTABLE_TYPES):
+        row = con.execute(
+            "select "
+            + ", ".join(f"min({quote(n)}), max({quote(n)})" for n in wide)
+            + f" from warehouse.{quote(model.schema)}.{quote(model.name)}"
+        ).fetchone()
+        ranges = {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(wide)}
+    select = []
+    for name, data_type in columns:
+        target = PORTABLE_TYPES.get(data_type, "keep")
+        if target is None:
+            low, high = ranges[name]
+            fits = (low is None or low >= _BIGINT_RANGE[0]) and (
+                high is None or high <= _BIGINT_RANGE[1]
+            )
+            target = "BIGINT" if fits else "DECIMAL(38, 0)"
+        select.append(
+            quote(name) if target == "keep" else f"cast({quote(name)} as {target}) as {quote(name)}"
+        )
+    return select
 
 
 def _gate(path: Path, models: list[ServedModel], sample_rows: int | None) -> list[Finding]:
