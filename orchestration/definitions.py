@@ -9,6 +9,7 @@ import dagster as dg
 from ingest.settings import Settings
 from orchestration.assets.clv import clv_models
 from orchestration.assets.dbt import dbt_cli_resource, dbt_model_assets
+from orchestration.assets.freshness import freshness_checks
 from orchestration.assets.ingest import ingest_assets, ingest_checks
 from orchestration.assets.quality import quality_assets, quality_checks
 from orchestration.assets.serving import (
@@ -64,7 +65,7 @@ def build_definitions(
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets, *serving_assets],
-        asset_checks=[*ingest_checks, *quality_checks, *serving_checks],
+        asset_checks=[*ingest_checks, *quality_checks, *serving_checks, *freshness_checks],
         jobs=[daily_refresh, serving_freshness_job],
         schedules=[daily_refresh_schedule, serving_freshness_schedule],
         sensors=[erp_drop_sensor],

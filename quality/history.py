@@ -79,3 +79,39 @@ def append(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> int:
     finally:
         con.unregister("_dq_rows")
     return len(frame)
+
+
+def rule_trend(
+    con: duckdb.DuckDBPyConnection, suite: str, expectation: str, runs: int = 10
+) -> pd.DataFrame:
+    """The rule's last `runs` validations, oldest first: validated_at, observed_value (share
+    passing), mostly, outcome."""
+    return con.execute(
+        """
+        select validated_at, observed_value, mostly, outcome from (
+            select validated_at, observed_value, mostly, outcome
+            from dq.validation_results where suite = ? and expectation = ?
+            order by validated_at desc limit ?
+        ) order by validated_at""",
+        [suite, expectation, runs],
+    ).df()
+
+
+def suite_trend(con: duckdb.DuckDBPyConnection, runs: int = 10) -> pd.DataFrame:
+    """Per run (the last `runs`, oldest first) and suite: the share of its rules that passed.
+    Columns: run_id, validated_at (the run's first validation), suite, passed_share."""
+    return con.execute(
+        """
+        with recent_runs as (
+            select run_id, min(validated_at) as validated_at
+            from dq.validation_results group by run_id
+            order by validated_at desc limit ?
+        )
+        select recent_runs.run_id, recent_runs.validated_at, results.suite,
+               avg(case when results.success then 1.0 else 0.0 end) as passed_share
+        from dq.validation_results as results
+        inner join recent_runs on recent_runs.run_id = results.run_id
+        group by all
+        order by recent_runs.validated_at, results.suite""",
+        [runs],
+    ).df()

@@ -10,16 +10,35 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from orchestration.charts import line_chart, markdown_image
 from orchestration.clv import backtest, scoring, store
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 # The fit serves the value marts (LTV, value grid, churn): it sits in their group.
 CLV_GROUP = "marketing"
+CLV_OWNERS = ["team:marketing"]  # as the marketing marts (dbt meta.owner)
 PREDICTIONS_KEY = dg.AssetKey(["ml", "clv_predictions"])
 FIT_KEY = dg.AssetKey(["ml", "clv_model_fit"])
 BACKTEST_KEY = dg.AssetKey(["ml", "clv_backtest"])
 SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
 PURCHASES_KEY = dg.AssetKey(["marts", "core", "fct_purchases"])
+
+
+def backtest_chart(tested: backtest.Backtest) -> str:
+    """Figure 4 of Fader, Hardie & Lee (2005) for this data: mean holdout repeat purchases per
+    calibration-repeat group, actual against predicted, as a markdown image."""
+    groups = tested.groups
+    svg = line_chart(
+        [str(label) for label in groups["label"]],
+        {
+            "actual": [float(v) for v in groups["actual_mean"]],
+            "predicted": [float(v) for v in groups["predicted_mean"]],
+        },
+        title=f"Holdout {tested.calibration_end:%Y-%m-%d} to {tested.holdout_end:%Y-%m-%d}: "
+        "repeat purchases per customer",
+        y_label="mean holdout repeat purchases",
+    )
+    return markdown_image(svg, "CLV back-test: actual and predicted per calibration group")
 
 
 def _sig(value: float, digits: int = 6) -> float:
@@ -34,6 +53,7 @@ def _sig(value: float, digits: int = 6) -> float:
             PREDICTIONS_KEY,
             deps=[SUMMARY_KEY],
             group_name=CLV_GROUP,
+            owners=CLV_OWNERS,
             kinds={"python", "duckdb"},
             description="Per customer: probability alive, expected purchases and order "
             "value over 12 months, predicted revenue, margin and discounted "
@@ -43,6 +63,7 @@ def _sig(value: float, digits: int = 6) -> float:
             FIT_KEY,
             deps=[SUMMARY_KEY],
             group_name=CLV_GROUP,
+            owners=CLV_OWNERS,
             kinds={"python", "duckdb"},
             description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, "
             "gamma) parameters with log-likelihood and customers fitted.",
@@ -51,6 +72,7 @@ def _sig(value: float, digits: int = 6) -> float:
             BACKTEST_KEY,
             deps=[PURCHASES_KEY],
             group_name=CLV_GROUP,
+            owners=CLV_OWNERS,
             kinds={"python", "duckdb"},
             description="Back-test: BG/NBD fitted on the purchases before the last "
             "var clv_backtest_holdout_days days, its predicted repeat "
@@ -131,6 +153,7 @@ def clv_models(
             "comparison": dg.MetadataValue.md(
                 backtest.markdown(tested) if tested else f"not run: {why_not}"
             ),
+            **({"comparison_chart": dg.MetadataValue.md(backtest_chart(tested))} if tested else {}),
             **(
                 {
                     "actual_repeat_purchases": round(tested.actual_total, 1),

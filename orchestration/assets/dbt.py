@@ -6,21 +6,32 @@ The translator derives everything from where a resource sits, never from its nam
   `marts/core/fct_orders`) and grouped by layer (staging, intermediate, core, marketing, service,
   crm); seeds are `seeds/<name>` (with staging), snapshots `snapshots/<name>` (with core);
 - a source is keyed `<schema>/<table>` (`raw/erp_customers`, `ml/clv_predictions`,
-  `dq/validation_results`): exactly the keys of the Python assets that write those tables.
+  `dq/validation_results`): exactly the keys of the Python assets that write those tables;
+- a model's, seed's or snapshot's owner is its dbt `meta.owner` (set per folder in
+  dbt_project.yml);
+- every dbt test is an asset check on the model it is about, with a readable name and a
+  description (dbt_tests.py); a singular test reading several models names its model in
+  `config(meta={'dagster': {'ref': {'name': ...}}})`.
+After each dbt step the built tables' column names and types are attached to their
+materialisations (read from the warehouse once dbt has let go of it).
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
     DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
     DbtCliResource,
     dbt_assets,
     get_asset_key_for_model,
 )
 
+from ingest.settings import Settings
+from orchestration.assets.dbt_tests import readable_manifest
 from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
@@ -51,8 +62,47 @@ class LayeredTranslator(DagsterDbtTranslator):
         folders = dbt_resource_props["fqn"][1:-1]
         return folders[1] if folders[:1] == ["marts"] and len(folders) > 1 else folders[0]
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get(
+            "meta", {}
+        )
+        owner = meta.get("owner")
+        if owner:
+            return [owner] if isinstance(owner, str) else list(owner)
+        return super().get_owners(dbt_resource_props)
 
-TRANSLATOR = LayeredTranslator()
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: Any,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        # The test's description (dbt_tests.readable_manifest writes one on every test).
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=manifest["nodes"][unique_id].get("description") or None,
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+# Source tests (the ml tables the CLV fit writes) are checks on the Python assets that write them.
+TRANSLATOR = LayeredTranslator(DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+
+
+def load_manifest(path: Path | None = None) -> dict[str, Any]:
+    """The dbt manifest with readable test names and descriptions (see dbt_tests.py)."""
+    manifest_path = path or dbt_project.manifest_path
+    return readable_manifest(json.loads(Path(manifest_path).read_text(encoding="utf-8")))
+
+
+MANIFEST = load_manifest()
 
 
 def dbt_cli_resource() -> DbtCliResource:
@@ -68,23 +118,93 @@ def _dbt_build(
     # --vars carries the run's business settings and the warehouse file (profiles.yml reads
     # var('warehouse_path')), so dbt opens the file the Dagster resources use.
     dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
-    # No fetch_row_counts(): it would open the DuckDB file while dbt still holds it.
+    # No fetch_row_counts() or fetch_column_metadata(): they open the DuckDB file while dbt
+    # still holds it. The events wait until dbt has exited, then the built tables' columns are
+    # read once and attached to their materialisations (dbt's log streams meanwhile).
     # buildable: a test runs in the step that builds the last of its parents, so a test spanning
     # staging and marts (the reconciliations) waits for the marts.
-    yield from dbt.cli(
-        ["build", "--indirect-selection", "buildable", "--vars", dbt_vars], context=context
-    ).stream()
+    events: list[Any] = []
+    failure: Exception | None = None
+    try:
+        for event in dbt.cli(
+            ["build", "--indirect-selection", "buildable", "--vars", dbt_vars], context=context
+        ).stream():
+            events.append(event)
+    except Exception as error:  # a failed test: what dbt built is still reported, then it fails
+        failure = error
+    yield from with_column_types(context, events, warehouse)
+    if failure is not None:
+        raise failure
+
+
+def _column_types(
+    warehouse: WarehouseResource, relations: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(schema, table) → [(column, type)] for the relations dbt built, in column order."""
+    if not relations or Settings.from_env().dbt_target != "duckdb":
+        return {}  # on PostgreSQL the schema comes from the manifest's columns alone
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns order by table_schema, table_name, ordinal_position"
+        ).fetchall()
+    for schema, table, column, data_type in rows:
+        if (schema, table) in relations:
+            found.setdefault((schema, table), []).append((column, data_type))
+    return found
+
+
+def with_column_types(
+    context: dg.AssetExecutionContext, events: list[Any], warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """The events, each materialisation with its table's column names, types and descriptions
+    (`dagster/column_schema`: the UI's column table)."""
+    nodes_by_output: dict[str, Mapping[str, Any]] = {}
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = context.assets_def.keys_by_output_name[event.output_name]
+            unique_id = context.assets_def.get_asset_spec(key).metadata["dagster_dbt/unique_id"]
+            nodes_by_output[event.output_name] = MANIFEST["nodes"][unique_id]
+    try:
+        types = _column_types(
+            warehouse, {(n["schema"], n["alias"]) for n in nodes_by_output.values()}
+        )
+    except Exception as error:  # the types are a convenience: never fail a build for them
+        context.log.warning(f"column types not read: {error}")
+        types = {}
+    for event in events:
+        node = nodes_by_output.get(getattr(event, "output_name", None) or "")
+        columns = types.get((node["schema"], node["alias"])) if node else None
+        if columns:
+            described = node.get("columns") or {}
+            schema = dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name=name,
+                        type=data_type.lower(),
+                        description=(described.get(name) or {}).get("description") or None,
+                    )
+                    for name, data_type in columns
+                ]
+            )
+            event = event.with_metadata({**event.metadata, "dagster/column_schema": schema})
+        yield event
 
 
 # The project runs as separate steps, so that Dagster checks and Python assets can sit
 # between dbt layers: quality checks on staging block the marts, and the marts that read
-# the Python CLV fit run after it.
+# the Python CLV fit run after it. Each step selects what it builds (never by exclusion: dbt
+# drops a test from a selection when any of its parents is excluded, so a test reading staging
+# and marts would run in no step); buildable indirect selection then runs every test in exactly
+# the step that builds the last of its parents, the step whose asset carries its check.
 STAGING_SELECT = "path:models/staging resource_type:seed"
+MARTS_SELECT = "path:models/intermediate path:models/marts resource_type:snapshot"
 AFTER_PYTHON_SELECT = "source:ml+"
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=MANIFEST,
     project=dbt_project,
     name="dbt_staging",
     select=STAGING_SELECT,
@@ -102,10 +222,11 @@ def dbt_staging(
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=MANIFEST,
     project=dbt_project,
     name="dbt_marts",
-    exclude=f"{STAGING_SELECT} {AFTER_PYTHON_SELECT}",
+    select=MARTS_SELECT,
+    exclude=AFTER_PYTHON_SELECT,
     dagster_dbt_translator=TRANSLATOR,
     pool=WAREHOUSE_POOL,
 )
@@ -120,7 +241,7 @@ def dbt_marts(
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=MANIFEST,
     project=dbt_project,
     name="dbt_value_marts",
     select=AFTER_PYTHON_SELECT,

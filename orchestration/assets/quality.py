@@ -12,18 +12,45 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from ingest.postgres_mirror import pg_params
+from orchestration.charts import line_chart, markdown_image
 from orchestration.resources import WAREHOUSE_POOL, QualityResource, WarehouseResource
 from quality import history
 from quality.runner import SuiteOutcome, SuiteRunner, gx_context
 from quality.suites import Suite, all_suites, threshold
 
 GROUP = "quality"
+OWNERS = ["team:data"]  # as the staging models the suites guard (dbt meta.owner)
 CHECK_PREFIX = "gx_"
+TREND_RUNS = 10  # validations shown in each rule's trend
 
 
-def _check_metadata(outcome: SuiteOutcome, index: int) -> dict[str, dg.MetadataValue]:
+def trend_markdown(trend: pd.DataFrame, rule: str) -> str:
+    """A rule's share passing over its last validations: a chart (with `mostly` dashed) and the
+    table under it."""
+    labels = [f"{at:%m-%d %H:%M}" for at in trend["validated_at"]]
+    shares = [None if pd.isna(v) else round(float(v), 4) for v in trend["observed_value"]]
+    svg = line_chart(
+        labels,
+        {"share passing": shares},
+        title=f"{rule}: share passing, last {len(trend)} validations",
+        y_label="share passing",
+        y_max=1.0,
+        threshold=("mostly", float(trend["mostly"].iloc[-1])) if len(trend) else None,
+    )
+    lines = ["| validated (UTC) | share passing | outcome |", "|---|---|---|"]
+    lines += [
+        f"| {at:%Y-%m-%d %H:%M} | {'—' if share is None else f'{share:.2%}'} | {outcome} |"
+        for at, share, outcome in zip(trend["validated_at"], shares, trend["outcome"], strict=True)
+    ]
+    return markdown_image(svg, f"{rule} over the last validations") + "\n\n" + "\n".join(lines)
+
+
+def _check_metadata(
+    outcome: SuiteOutcome, index: int, trend: pd.DataFrame | None = None
+) -> dict[str, dg.MetadataValue]:
     rule = outcome.rules[index]
     metadata: dict[str, dg.MetadataValue] = {
         "suite": dg.MetadataValue.text(outcome.suite.name),
@@ -42,6 +69,8 @@ def _check_metadata(outcome: SuiteOutcome, index: int) -> dict[str, dg.MetadataV
     }
     if outcome.docs_url:
         metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_url)
+    if trend is not None and len(trend):
+        metadata["trend"] = dg.MetadataValue.md(trend_markdown(trend, rule.rule.name))
     return metadata
 
 
@@ -82,6 +111,9 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             else:
                 outcome = runner.validate_duckdb(suite, con, context.run.run_id)
             history.append(con, outcome)
+            trends = [
+                history.rule_trend(con, suite.name, r.rule.name, TREND_RUNS) for r in outcome.rules
+            ]
         context.log.info(f"{suite.name}: {outcome.rows} rows, {outcome.seconds}")
         for index, rule in enumerate(outcome.rules):
             yield dg.AssetCheckResult(
@@ -93,7 +125,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                     if rule.severity == "blocking"
                     else dg.AssetCheckSeverity.WARN
                 ),
-                metadata=_check_metadata(outcome, index),
+                metadata=_check_metadata(outcome, index, trends[index]),
             )
 
     return _validate
@@ -114,6 +146,7 @@ quality_checks = [build_suite_check(s) for s in SUITES]
 @dg.asset(
     key=["quality", "data_docs"],
     group_name=GROUP,
+    owners=OWNERS,
     pool=WAREHOUSE_POOL,
     kinds={"python"},
     deps=[dg.AssetKey(list(s.asset_key)) for s in SUITES],
@@ -137,6 +170,7 @@ def data_docs(
             [context.run.run_id],
         ).fetchall()
         history_rows = con.execute("select count(*) from dq.validation_results").fetchone()[0]
+        suites_over_runs = history.suite_trend(con, TREND_RUNS)
     lines = ["| suite | rules | passed | warn | blocked |", "|---|---|---|---|---|"]
     lines += [f"| {s} | {r} | {p} | {w} | {b} |" for s, r, p, w, b in summary]
     return dg.MaterializeResult(
@@ -145,7 +179,35 @@ def data_docs(
             "data_docs_path": dg.MetadataValue.path(str(index.resolve())),
             "this_run": dg.MetadataValue.md("\n".join(lines)),
             "history_rows": dg.MetadataValue.int(history_rows),
+            "trend": dg.MetadataValue.md(suite_trend_markdown(suites_over_runs)),
         }
+    )
+
+
+def suite_trend_markdown(trend: pd.DataFrame) -> str:
+    """Per suite, the share of its rules passing over the last runs: a chart and a table."""
+    if trend.empty:
+        return "no validations yet"
+    wide = trend.pivot_table(
+        index=["validated_at", "run_id"], columns="suite", values="passed_share"
+    ).sort_index()
+    labels = [f"{at:%m-%d %H:%M}" for at, _ in wide.index]
+    svg = line_chart(
+        labels,
+        {suite: [None if pd.isna(v) else float(v) for v in wide[suite]] for suite in wide.columns},
+        title=f"Share of rules passing per suite, last {len(wide)} runs",
+        y_label="rules passing",
+        y_max=1.0,
+    )
+    lines = ["| run (UTC) | " + " | ".join(wide.columns) + " |"]
+    lines.append("|---" * (len(wide.columns) + 1) + "|")
+    for (at, _), row in wide.iterrows():
+        cells = ["—" if pd.isna(v) else f"{v:.0%}" for v in row]
+        lines.append(f"| {at:%Y-%m-%d %H:%M} | " + " | ".join(cells) + " |")
+    return (
+        markdown_image(svg, "rules passing per suite over the last runs")
+        + "\n\n"
+        + ("\n".join(lines))
     )
 
 
@@ -153,6 +215,7 @@ def data_docs(
 validation_history = dg.AssetSpec(
     key=["dq", "validation_results"],
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"duckdb"},
     description="dq.validation_results: one row per Great Expectations rule per validation "
     "(suite, expectation, table, observed value, unexpected count and share, "

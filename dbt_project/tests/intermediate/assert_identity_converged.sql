@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_customers_resolved'}}}) }}
 -- Fails when a match key still spans two customers: identity resolution stopped before its
 -- components were complete; raise var identity_max_rounds.
 select match_keys.match_key

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_calls'}}}) }}
 -- Row-count reconciliation staging → fact for calls and ESP events (after deduplication).
 select
     'calls' as fact, (select count(*) from {{ ref('stg_callcenter__calls') }}) as staged,

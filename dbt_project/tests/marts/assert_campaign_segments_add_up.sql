@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_campaign_segment_kpis'}}}) }}
 -- The per-segment campaign KPIs add up to each campaign's row: every recipient is in exactly
 -- one segment at send time and every attributed order in exactly one segment.
 with by_segment as (

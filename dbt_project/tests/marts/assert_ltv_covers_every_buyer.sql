@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_customer_ltv'}}}) }}
 -- Every customer with a purchase to date has a prediction from the CLV fit and a churn band:
 -- the Python fit and the value marts saw the same customers.
 select summary.customer_id

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_order_lines'}}}) }}
 -- Every staged ERP slip line, shop order item and item of a completed shop return claim is
 -- either in fct_order_lines or held in int_order_line_exceptions — exactly once.
 with staged as (

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
 -- Every staged ERP slip and shop order is in fct_orders exactly once, and so is every
 -- completed shop return claim (a return document of its own).
 with staged as (

@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_erp__order_lines'}}}) }}
 -- Quantities are negative only on credit notes (an ERP 반품 slip, a shop credit note): a
 -- negative quantity on a sale is a typo, or a return keyed on the wrong document. Returns of
 -- shop orders are claims (stg_shop__claim_items), not negative items. A line whose document is

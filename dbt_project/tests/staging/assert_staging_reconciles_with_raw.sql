@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_erp__customers'}}}) }}
 -- Row-count reconciliation raw → staging: each staging model holds exactly one row per distinct
 -- source key in its raw table (raw keeps every delivered version; staging the latest), less the
 -- shop records whose delete marker covers their latest version.
