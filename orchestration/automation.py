@@ -12,10 +12,11 @@ from ingest.raw_store import earlier_load
 from ingest.schemas import EntitySpec
 from orchestration.resources import LandingFolderResource, WarehouseResource
 
+# Runs carrying this tag are limited to one at a time in dagster.yaml (DuckDB: one writer).
+from orchestration.run_queue import WAREHOUSE_WRITE_TAG
+
 ERP_SPECS = [spec for spec in FILE_SPECS if spec.source == "erp"]
 
-# Runs carrying this tag are limited to one at a time in dagster.yaml (DuckDB: one writer).
-WAREHOUSE_WRITE_TAG = {"gogaek/writes_warehouse": "true"}
 
 daily_refresh = dg.define_asset_job(
     name="daily_refresh",
