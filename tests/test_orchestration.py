@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.automation import erp_drop_sensor
 from orchestration.resources import LandingFolderResource, WarehouseResource
@@ -206,3 +207,53 @@ def test_unmatched_landing_files_are_reported_to_the_asset_they_concern(tmp_path
     ]
     # The upper-case export loads; a file like no export concerns every ERP asset.
     assert unmatched_files(tmp_path, BY_NAME["erp_customers"]) == ["erp/readme.txt"]
+
+
+@dg.op
+def noisy_step(context) -> int:  # type: ignore[no-untyped-def]  # dagster reads it
+    print("dbt: 1 of 169 START sql view model staging.stg_erp__customers")
+    context.log.info("loaded 3 files")
+    context.log.warning("not loaded, the names match no pattern: erp/readme.txt")
+    return 1
+
+
+@dg.op
+def failing_step(value: int) -> None:
+    raise ValueError(f"bad row {value}\nsecond line of the error")
+
+
+@dg.job
+def noisy_then_failing() -> None:
+    failing_step(noisy_step())
+
+
+def test_demo_prints_a_line_per_step_and_sends_the_rest_to_its_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo`'s terminal: one line per step, warnings, the failure's cause; everything
+    else — dbt's output, a child process's, every Dagster event — goes to the log file."""
+    import re
+
+    from orchestration.demo import Progress, output_to
+
+    log = tmp_path / "logs" / "demo.log"
+    lines: list[str] = []
+    with dg.instance_for_test() as instance:
+        with output_to(log):
+            subprocess.run(
+                [sys.executable, "-c", "print('a child process says a lot')"], check=True
+            )
+            result = noisy_then_failing.execute_in_process(instance=instance, raise_on_error=False)
+        Progress(instance, result.run_id, lines.append).poll()
+    assert len(lines) == 3, lines
+    assert (
+        lines[0] == "  warning: noisy_step: not loaded, the names match no pattern: erp/readme.txt"
+    )
+    assert re.fullmatch(r"  \[1/2\] noisy_step: ok in \d+ s", lines[1])
+    assert re.fullmatch(
+        r"  \[2/2\] failing_step: FAILED after \d+ s: ValueError: bad row 1", lines[2]
+    )
+    terminal = capfd.readouterr()
+    written = log.read_text(encoding="utf-8")
+    for noise in ("a child process says a lot", "1 of 169 START", "loaded 3 files"):
+        assert noise in written and noise not in terminal.out + terminal.err
