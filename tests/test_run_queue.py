@@ -124,3 +124,50 @@ def test_second_writing_run_waits_in_the_queue_until_the_first_ends(
     starts = {e[2]: float(e[0]) for e in events if e[1] == "start"}
     ends = {e[2]: float(e[0]) for e in events if e[1] == "end"}
     assert starts[second] >= ends[first]  # one writer at a time, runs one after another
+
+
+def test_every_step_that_opens_the_warehouse_takes_the_pool() -> None:
+    """The queue tags a run as a writer by the warehouse pool of its steps: so every asset and
+    check that gets the warehouse resource must be in that pool."""
+    from orchestration.definitions import defs
+    from orchestration.resources import WAREHOUSE_POOL
+
+    # Asset checks are nodes of the graph too; dbt writes the warehouse file through `dbt`.
+    nodes = [n for n in defs.resolve_asset_graph().assets_defs if n.is_executable]
+    using = [n for n in nodes if {"warehouse", "dbt"} & set(n.required_resource_keys)]
+    names = {n.node_def.name for n in using}
+    assert {"dbt_staging", "dbt_marts", "dbt_value_marts", "clv_models"} <= names
+    assert len(using) > 50
+    assert [n.node_def.name for n in using if n.node_def.pool != WAREHOUSE_POOL] == []
+
+
+def test_make_demo_waits_for_a_writing_run_and_says_which() -> None:
+    import threading
+
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.run_queue import wait_for_writers
+
+    with dg.instance_for_test() as instance:
+        writer = create_run_for_test(
+            instance,
+            job_name="daily_refresh",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={"gogaek/writes_warehouse": "true", "dagster/schedule_name": "nightly"},
+        )
+        create_run_for_test(  # not a writer: not waited for
+            instance, job_name="serving_freshness", status=dg.DagsterRunStatus.STARTED
+        )
+        said: list[str] = []
+        waiter = threading.Thread(
+            target=wait_for_writers, args=(instance, said.append, 0.1), daemon=True
+        )
+        waiter.start()
+        time.sleep(1.0)
+        assert waiter.is_alive()  # still waiting
+        assert len(said) == 1
+        assert f"run {writer.run_id} (daily_refresh, STARTED" in said[0]
+        assert "launched by schedule nightly" in said[0]
+        instance.report_run_failed(writer)
+        waiter.join(timeout=10)
+        assert not waiter.is_alive()
