@@ -89,6 +89,70 @@ class LoadLimits:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts of failed runs and failed checks go (orchestration/alerts.py). Off unless
+    set: e-mail needs a server and a recipient, the webhook a URL."""
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""  # a secret: never printed
+    smtp_starttls: bool = False
+    email_from: str = "gogaek@localhost"
+    email_to: tuple[str, ...] = ()
+    webhook_url: str = ""  # may hold a token (Slack, Teams): never printed
+    # Failed checks of this severity and above alert: `error` (blocking) or `warn` (every one).
+    check_severity: str = "error"
+    # Where the Dagster UI is, for the links in an alert.
+    ui_url: str = "http://127.0.0.1:3000"
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.smtp_host and self.email_to)
+
+    @property
+    def webhook_on(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def any_on(self) -> bool:
+        return self.email_on or self.webhook_on
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AlertSettings:
+        env = os.environ if environ is None else environ
+        default = cls()
+        severity = (env.get("GOGAEK_ALERT_CHECK_SEVERITY") or default.check_severity).lower()
+        if severity not in ("error", "warn"):
+            raise ValueError(f"GOGAEK_ALERT_CHECK_SEVERITY must be error or warn, not {severity!r}")
+        starttls = (env.get("GOGAEK_ALERT_SMTP_STARTTLS") or "false").strip().lower()
+        if starttls not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"GOGAEK_ALERT_SMTP_STARTTLS must be true or false, not {starttls!r}")
+        return cls(
+            smtp_host=env.get("GOGAEK_ALERT_SMTP_HOST") or "",
+            smtp_port=int(env.get("GOGAEK_ALERT_SMTP_PORT") or default.smtp_port),
+            smtp_user=env.get("GOGAEK_ALERT_SMTP_USER") or "",
+            smtp_password=env.get("GOGAEK_ALERT_SMTP_PASSWORD") or "",
+            smtp_starttls=starttls in ("true", "1", "yes"),
+            email_from=env.get("GOGAEK_ALERT_EMAIL_FROM") or default.email_from,
+            email_to=tuple(
+                a.strip() for a in (env.get("GOGAEK_ALERT_EMAIL_TO") or "").split(",") if a.strip()
+            ),
+            webhook_url=env.get("GOGAEK_ALERT_WEBHOOK_URL") or "",
+            check_severity=severity,
+            ui_url=(env.get("GOGAEK_ALERT_UI_URL") or default.ui_url).rstrip("/"),
+        )
+
+    def shown(self) -> dict[str, Any]:
+        """For `make settings`: the secrets as set / not set."""
+        return {
+            **vars(self),
+            "smtp_password": "(set)" if self.smtp_password else "(empty)",
+            "webhook_url": "(set)" if self.webhook_url else "(off)",
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: str
     warehouse_path: str
@@ -111,6 +175,7 @@ class Settings:
     # Seconds `make dbt-build` / `make dbt-docs` wait for a run that holds the warehouse
     # (orchestration/warehouse_lock.py); 0 fails at once with what holds it.
     warehouse_wait_seconds: int = 1800
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +220,7 @@ class Settings:
                 1800,
                 minimum=0,
             ),
+            alerts=AlertSettings.from_env(env),
         )
 
 
@@ -268,6 +334,16 @@ _PATH_AND_CONNECTION_NAMES = {
     "EARLIEST_DATE",
     "MAX_FUTURE_DAYS",
     "MAX_FIELD_CHARS",
+    "ALERT_SMTP_HOST",
+    "ALERT_SMTP_PORT",
+    "ALERT_SMTP_USER",
+    "ALERT_SMTP_PASSWORD",
+    "ALERT_SMTP_STARTTLS",
+    "ALERT_EMAIL_FROM",
+    "ALERT_EMAIL_TO",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_CHECK_SEVERITY",
+    "ALERT_UI_URL",
 }
 
 
@@ -311,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             value = "(set)" if secret[name] else "(default)"
         elif name == "postgres":
             value = {**vars(value), "password": "(set)" if value.password else "(empty)"}
+        elif name == "alerts":
+            value = value.shown()
         print(f"{name:24} {value}")
     for name, value in resolve_dbt_vars().items():
         print(f"{name:24} {value!r:24} {env_name(name)}")

@@ -5,14 +5,18 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from ingest.file_loader import FILE_SPECS, landed_files, unmatched_files
-from orchestration.resources import LandingFolderResource
+from ingest.file_loader import FILE_SPECS, file_fingerprint, landed_files, unmatched_files
+from ingest.raw_store import earlier_load
+from ingest.schemas import EntitySpec
+from orchestration.resources import LandingFolderResource, WarehouseResource
+
+# Runs carrying this tag are limited to one at a time in dagster.yaml (DuckDB: one writer).
+from orchestration.run_queue import WAREHOUSE_WRITE_TAG
 
 ERP_SPECS = [spec for spec in FILE_SPECS if spec.source == "erp"]
 
-# Runs carrying this tag are limited to one at a time in dagster.yaml (DuckDB: one writer).
-WAREHOUSE_WRITE_TAG = {"gogaek/writes_warehouse": "true"}
 
 daily_refresh = dg.define_asset_job(
     name="daily_refresh",
@@ -31,44 +35,106 @@ daily_refresh_schedule = dg.ScheduleDefinition(
 )
 
 
+class WarehouseBusy(Exception):
+    """Another process writes the warehouse (a run is going): look again at the next tick."""
+
+
+def _fingerprints(files: list[tuple[EntitySpec, Path]], cache: dict[str, list]) -> dict[str, list]:
+    """name -> [mtime, size, SHA-256] per file; a file whose mtime and size are those of the
+    cache (the sensor's cursor) is not read again."""
+    out = {}
+    for _, path in files:
+        stat = path.stat()
+        known = cache.get(path.name)
+        if known and known[:2] == [stat.st_mtime, stat.st_size]:
+            out[path.name] = known
+        else:
+            out[path.name] = [stat.st_mtime, stat.st_size, file_fingerprint(path)]
+    return out
+
+
+def not_yet_loaded(
+    warehouse_path: str, files: list[tuple[EntitySpec, Path]], fingerprints: dict[str, list]
+) -> list[str]:
+    """The files whose content the raw layer's batch log (`raw._load_batches`) does not hold:
+    the loader's own rule (`earlier_load`), so a file it would skip starts no run — loaded
+    before, or the same bytes under a new name. Raises WarehouseBusy while a run writes."""
+    if not Path(warehouse_path).exists():
+        return sorted(path.name for _, path in files)
+    try:
+        con = duckdb.connect(warehouse_path, read_only=True)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(str(error)) from None
+        raise
+    try:
+        logged = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = '_load_batches'"
+        ).fetchone()[0]
+        return sorted(
+            path.name
+            for spec, path in files
+            if not logged or earlier_load(con, spec, fingerprints[path.name][2]) is None
+        )
+    finally:
+        con.close()
+
+
 @dg.sensor(
     name="erp_drop_sensor",
     job=daily_refresh,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts a refresh when a new ERP export lands in <landing>/erp/ under a name an "
-    "ERP loader reads; names no loader reads are reported, and start nothing.",
+    description="Starts a refresh when an ERP export lands in <landing>/erp/ whose content the "
+    "raw layer's batch log does not hold yet; files already loaded (a fresh start of the UI, a "
+    "re-sent export) and names no loader reads start nothing.",
 )
 def erp_drop_sensor(
-    context: dg.SensorEvaluationContext, landing: LandingFolderResource
+    context: dg.SensorEvaluationContext,
+    landing: LandingFolderResource,
+    warehouse: WarehouseResource,
 ) -> dg.SensorResult | dg.SkipReason:
-    seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
+    # The cursor only caches fingerprints: what is new is decided by the warehouse, so an empty
+    # cursor (the first tick after `make ui`) over loaded files starts nothing.
+    try:
+        cache = json.loads(context.cursor or "{}").get("fingerprints", {})
+    except (ValueError, AttributeError):
+        cache = {}
     folder = Path(landing.path) / "erp"
-    current = {
-        p.name: p.stat().st_mtime
-        for spec in ERP_SPECS
-        for p in landed_files(Path(landing.path), spec)
-    }
-    new = sorted(name for name, mtime in current.items() if seen.get(name) != mtime)
+    files = [(spec, p) for spec in ERP_SPECS for p in landed_files(Path(landing.path), spec)]
+    fingerprints = _fingerprints(files, cache)
+    cursor = json.dumps({"fingerprints": fingerprints}, sort_keys=True)
     ignored = sorted({name for spec in ERP_SPECS for name in unmatched_files(landing.root, spec)})
     if ignored:
         context.log.warning(
             f"files in {folder} that no loader reads (their names match no "
             f"export pattern): {', '.join(ignored)}"
         )
+    try:
+        new = not_yet_loaded(warehouse.path, files, fingerprints)
+    except WarehouseBusy as busy:
+        return dg.SkipReason(f"the warehouse is being written by a run; next tick ({busy})")
     if not new:
-        return dg.SkipReason(
-            f"no new ERP exports in {folder}"
-            + (
-                f"; not loaded (names match no export pattern): {', '.join(ignored)}"
-                if ignored
-                else ""
-            )
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(
+                f"every ERP export in {folder} is in the raw layer's batch log"
+                + (
+                    f"; not loaded (names match no export pattern): {', '.join(ignored)}"
+                    if ignored
+                    else ""
+                )
+            ),
+            cursor=cursor,
         )
-    run_key = hashlib.sha256(json.dumps({n: current[n] for n in new}).encode()).hexdigest()[:16]
+    # One run per set of unloaded contents: Dagster starts no second run for a run key it has
+    # seen, so the ticks while the run waits in the queue start nothing more.
+    run_key = hashlib.sha256(
+        json.dumps([[name, fingerprints[name][2]] for name in new]).encode()
+    ).hexdigest()[:16]
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(run_key=run_key, tags={"gogaek/erp_files": ",".join(new)[:200]})
         ],
-        cursor=json.dumps(current),
+        cursor=cursor,
     )

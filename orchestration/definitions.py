@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from ingest.settings import Settings
+from orchestration.alerts import alert_sensors
 from orchestration.assets.clv import clv_models
 from orchestration.assets.dbt import dbt_cli_resource, dbt_model_assets
 from orchestration.assets.freshness import freshness_checks
@@ -68,7 +69,7 @@ def build_definitions(
         asset_checks=[*ingest_checks, *quality_checks, *serving_checks, *freshness_checks],
         jobs=[daily_refresh, serving_freshness_job],
         schedules=[daily_refresh_schedule, serving_freshness_schedule],
-        sensors=[erp_drop_sensor],
+        sensors=[erp_drop_sensor, *alert_sensors],
         resources={**default_resources(settings), **(resources or {})},
         # One process, steps one after another: DuckDB allows a single writer.
         executor=dg.in_process_executor,
