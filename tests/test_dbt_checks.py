@@ -21,6 +21,9 @@ import pytest
 
 from tests.conftest import pipeline_resources
 
+# Builds a warehouse or runs the Dagster daemon: the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {"staging", "intermediate", "core", "marketing", "service", "crm"}
 

@@ -22,6 +22,9 @@ from dagster_graphql.test.utils import materialize_assets
 
 from orchestration.run_queue import WarehouseRunCoordinator, writers_in_progress
 
+# Builds a warehouse or runs the Dagster daemon: the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
