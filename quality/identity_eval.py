@@ -71,7 +71,7 @@ def _pairs_by_source_pair(con: duckdb.DuckDBPyConnection, group_by: str) -> dict
         inner join per_group as b using ({group_by})
         where a.source <= b.source
         group by 1""").fetchall()
-    return {pair: int(n) for pair, n in rows}
+    return {pair: int(n) for pair, n in rows if n}
 
 
 def _duplicate_rates(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, float]:
