@@ -125,9 +125,11 @@ superset: dashboards
 dashboard-screenshots: dashboards
 	$(SUPERSET) screenshots --port $(SUPERSET_PORT)
 
-## identity-eval: precision/recall of identity resolution against the generator's truth
+## identity-eval: precision/recall of identity resolution against the generator's truth, in all
+## and per source pair, and the duplicate rate per source (text; JSON in data/quality)
 identity-eval: $(BIN)/.installed
-	$(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth
+	$(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth \
+		--json-out $(GOGAEK_DATA_DIR)/quality/identity_eval.json
 
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .callcenter import generate_calls
+from .callcenter import generate_calls, numbers_on_file
 from .context import Context
 from .defects import DEFECT_RATES
 from .erp import generate_erp
@@ -83,7 +83,7 @@ def generate(
     pop = build_population(ctx, build_pools(seed))
     erp = generate_erp(ctx, pop, truth)
     shop = generate_shop(ctx, pop, erp.products, truth)
-    generate_calls(ctx, pop, truth)
+    generate_calls(ctx, pop, truth, numbers_on_file(erp, shop))
     generate_esp(ctx, pop, erp, shop, truth)
     truth.count("truth/persons.csv", write_persons(pop, ctx.truth_dir / "persons.csv"))
     manifest = {

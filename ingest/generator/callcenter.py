@@ -15,8 +15,10 @@ from ingest.schemas import CALLCENTER_CALLS, CALLCENTER_TICKETS
 
 from . import defects as d
 from . import malformed as mf
+from .contacts import Phones
 from .context import DAY, Context
 from .defects import DEFECT_RATES as R
+from .erp import ErpResult
 from .formats import (
     PH_DASH,
     PH_INTL_DASH,
@@ -29,9 +31,11 @@ from .formats import (
     fmt_iso,
     fmt_phone,
     fmt_ts,
+    fmt_yymmdd,
 )
 from .people import MIX, Population
 from .pools import INTERNET_PHONE, MOBILE, PREFIX_INDEX
+from .shop import ShopResult
 from .truth import Truth
 from .writers import CsvFile, JsonlFile
 
@@ -60,7 +64,19 @@ CALLER_LAYOUTS = {PH_DASH: 0.25, PH_INTL_PLAIN: 0.08, PH_INTL_DASH: 0.04, PH_SPA
 MOBILE_PREFIXES = {PREFIX_INDEX[p] for p in ("010", "011", "016", "017", "018", "019")}
 
 
-def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
+def numbers_on_file(erp: ErpResult, shop: ShopResult) -> np.ndarray:
+    """The numbers a CRM look-up by caller number finds: valid ERP mobiles and home phones, valid
+    shop mobiles (as keys of `_number_keys`)."""
+    c, m = erp.customers, shop.members
+    held = [_number_keys(phones)[phones.defect == d.OK] for phones in (c.mobile, c.home, m.mobile)]
+    return np.unique(np.concatenate(held))
+
+
+def _number_keys(phones: Phones) -> np.ndarray:
+    return (phones.prefix.astype(np.int64) * 100_000 + phones.mid) * 100_000 + phones.last
+
+
+def generate_calls(ctx: Context, pop: Population, truth: Truth, on_file: np.ndarray) -> None:
     rng = ctx.rng("callcenter")
     customers = np.flatnonzero(pop.in_erp | pop.in_shop)  # everybody, by construction
     share = min(1.0, MIX["caller"] * pop.n / max(len(customers), 1))
@@ -139,6 +155,16 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
         stranger_names.render(pop.given_pool, pop.pools.surnames, slice(None)),
     )
     name_missing = rng.random(n) < np.where(known, R["call_name_missing"], 0.5)
+    # 본인확인: when the CRM finds nobody by the caller number, the agent asks for the name and
+    # the six-digit birth date (YYMMDD) and notes the date in the memo
+    verify_rng = ctx.rng("callcenter.verification")
+    found = np.isin(_number_keys(phone), on_file) & (codes == d.OK)
+    verified = verify_rng.random(n) < np.where(
+        found, R["call_birth_verified_number_found"], R["call_birth_verified_number_unknown"]
+    )
+    stranger_birth = ctx.last_day - verify_rng.integers(20 * 365, 80 * 365, n)
+    told_birth = np.where(known, pop.birth.take(pidx), stranger_birth)
+    name_missing &= ~verified
     direction = np.where(known & (rng.random(n) < 0.2), 1, 0)
     category = rng.choice(4, n, p=[0.55, 0.2, 0.15, 0.1])
     duration = np.maximum(5, rng.lognormal(np.log(180), 0.7, n)).astype(np.int64)
@@ -157,6 +183,11 @@ def generate_calls(ctx: Context, pop: Population, truth: Truth) -> None:
     memo = MEMO_TEXT[memo_idx]
     # agents note the RRN a known customer identified with (never for strangers: no record)
     rrn = np.flatnonzero((rng.random(n) < R["call_rrn_in_memo"]) & known)
+    birth_noted = np.flatnonzero(verified & ~np.isin(np.arange(n), rrn))
+    if len(birth_noted):
+        memo[birth_noted] = cat(
+            memo[birth_noted], " / 본인확인 생년월일 ", fmt_yymmdd(told_birth[birth_noted])
+        )
     if len(rrn):
         memo[rrn] = cat(memo[rrn], " / 본인확인 주민번호 ", pop.rrn(person[rrn]))
     agent = rng.integers(1, N_AGENTS + 1, n)

@@ -49,6 +49,10 @@ DEFECT_RATES: dict[str, float] = {
     "call_number_too_short": 0.005,  # CTI recorded a truncated number
     "call_name_missing": 0.20,  # agent did not type the name
     "call_rrn_in_memo": 0.002,  # agent noted the RRN used for identification
+    # 본인확인: the agent asks name and birth date (noted in the memo as 생년월일 YYMMDD) nearly
+    # always when the CRM finds nobody by the caller number, now and then when it does
+    "call_birth_verified_number_unknown": 0.90,
+    "call_birth_verified_number_found": 0.05,
     # --- the same person written differently across systems (values stay valid)
     "name_inner_space": 0.05,  # 김 민수 vs 김민수
     "name_trailing_space": 0.03,  # '김민수 ' (fixed-width legacy fields)

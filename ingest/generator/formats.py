@@ -32,6 +32,12 @@ def empty(n: int) -> np.ndarray:
     return np.full(n, "", dtype=S)
 
 
+def fmt_yymmdd(days: np.ndarray) -> np.ndarray:
+    """The six-digit birth date Koreans give on the phone: 850101 for 1985-01-01."""
+    text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]")).astype(S)
+    return np.strings.replace(np.strings.slice(text, 2, 10), "-", "")
+
+
 def fmt_date(days: np.ndarray, style: np.ndarray | None = None) -> np.ndarray:
     text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]")).astype(S)
     if style is not None:

@@ -233,6 +233,10 @@ def build_members(ctx: Context, pop: Population) -> Members:
     # a second account usually needs a second address: same name part, other provider
     other = dup_idx[rng.random(len(dup_idx)) < 0.6]
     email.domain[other] = (email.domain[other] + 1 + rng.integers(0, 3, len(other))) % 10
+    # ... unless that address is somebody else's: an address has one owner, so the second
+    # account then keeps the first account's address
+    taken = other[_owned_by_others(pop, email, other)]
+    email.domain[taken] = pop.email.domain[person[taken]]
     postcode = pop.postcode.take(person).spoil(
         rng, {d.MISSING: R["shop_postcode_missing"], d.LEGACY_POSTCODE: R["shop_postcode_legacy"]}
     )
@@ -311,6 +315,17 @@ GUEST_ORDER_SHARE = 0.10  # 비회원 주문 among all orders
 GUESTS_KNOWN = 0.65  # guests who are customers elsewhere (their contacts can link them)
 SHIPPING_FEE = 3_000
 FREE_SHIPPING_FROM = 50_000
+
+
+def _email_keys(local: np.ndarray, suffix: np.ndarray, domain: np.ndarray) -> np.ndarray:
+    return (local.astype(np.int64) * 100_000 + suffix + 1) * 16 + domain
+
+
+def _owned_by_others(pop: Population, email: Emails, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` now spell an address that belongs to another person of the population."""
+    everyone = _email_keys(pop.email.local, pop.email.suffix, pop.email.domain)
+    mine = _email_keys(email.local[rows], email.suffix[rows], email.domain[rows])
+    return np.isin(mine, everyone)
 
 
 def _guest_contacts(

@@ -1,6 +1,7 @@
 -- One row per source record that names a person: ERP customer numbers, shop member ids,
--- call-center calls (by caller number), ESP recipients (by email or SMS phone) and shop guest
--- orders (비회원 주문, by the mobile or e-mail typed at checkout), with the customer it belongs
+-- call-center calls (by caller number, else by the typed name and the birth date the caller
+-- gave), ESP recipients (by email or SMS phone) and shop guest orders (비회원 주문, by the
+-- mobile or e-mail typed at checkout), with the customer it belongs
 -- to, the rule that linked it and a confidence.
 -- Calls, recipients and guest orders attach to an existing customer and never bridge two
 -- customers: a number that two customers share is left unmatched unless the typed name
@@ -74,6 +75,33 @@ call_matches as (
     group by call_id
 ),
 
+-- 본인확인: when the caller number names nobody (or several customers the typed name does not
+-- decide between), the name the agent typed and the birth date the caller gave (YYMMDD) tie
+-- the call to the one customer with a record of that name and birth date.
+customer_births as (
+    select distinct
+        customer_id,
+        name_key,
+        mod(cast(extract(year from birth_date) as integer), 100) * 10000
+            + cast(extract(month from birth_date) as integer) * 100
+            + cast(extract(day from birth_date) as integer) as birth_yymmdd
+    from customer_records
+    where birth_date is not null and name_key is not null
+),
+
+call_verified_matches as (
+    select
+        calls.call_id,
+        count(distinct customer_births.customer_id) as candidate_customers,
+        min(customer_births.customer_id) as only_customer
+    from calls
+    inner join customer_births
+        on customer_births.name_key = calls.customer_name_match_key
+        and customer_births.birth_yymmdd = cast(calls.verified_birth_yymmdd as integer)
+    where calls.verified_birth_yymmdd is not null
+    group by calls.call_id
+),
+
 call_rows as (
     select
         'callcenter_call' as source,
@@ -81,17 +109,20 @@ call_rows as (
         case
             when call_matches.candidate_customers = 1 then call_matches.only_customer
             when call_matches.name_agreeing_customers = 1 then call_matches.name_customer
+            when verified.candidate_customers = 1 then verified.only_customer
         end as customer_id,
         case
-            when call_matches.call_id is null then 'unmatched'
             when call_matches.candidate_customers = 1 and call_matches.any_name_agrees = 1
                 then 'caller_number_name'
             when call_matches.candidate_customers = 1 then 'caller_number'
             when call_matches.name_agreeing_customers = 1 then 'caller_number_name'
+            when verified.candidate_customers = 1 then 'caller_name_birth'
+            when call_matches.call_id is null then 'unmatched'
             else 'unmatched_ambiguous'
         end as match_rule
     from calls
     left join call_matches on call_matches.call_id = calls.call_id
+    left join call_verified_matches as verified on verified.call_id = calls.call_id
 ),
 
 -- The ESP sends to the addresses the shop and ERP gave it, valid or not: a recipient matches a

@@ -28,6 +28,12 @@ select
     {{ clean_text('caller_number') }} as caller_number_raw,
     {{ phone_columns('caller') }},
     {{ name_columns('customer_name', 'customer_name') }},
+    -- 본인확인: the six-digit birth date (YYMMDD) the caller gave, as the agent noted it in the
+    -- memo ("본인확인 생년월일 850101"); the rest of the memo stays in raw
+    case
+        when {{ regex_match('memo', '본인확인 생년월일 ?[0-9]{6}([^0-9]|$)') }}
+            then regexp_replace(memo, '^.*본인확인 생년월일 ?([0-9]{6}).*$', '\1')
+    end as verified_birth_yymmdd,
     {{ call_category('category') }} as call_category,
     {{ clean_text('category') }} as call_category_ko,
     {{ parse_int('duration_sec') }} as duration_seconds,
