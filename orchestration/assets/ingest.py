@@ -93,7 +93,12 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             results = load_entity_files(
-                con, spec, landing.root, ingest_settings.rrn_salt, ingest_settings.limits
+                con,
+                spec,
+                landing.root,
+                ingest_settings.rrn_salt,
+                ingest_settings.limits,
+                ingest_settings.erasure_secret,
             )
             rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         ignored = unmatched_files(landing.root, spec)
@@ -139,6 +144,7 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                     ingest_settings.shop_overlap,
                     ingest_settings.limits,
                     full_compare=full,
+                    erasure_secret=ingest_settings.erasure_secret,
                 )
                 rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         finally:
