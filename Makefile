@@ -90,7 +90,8 @@ erase: $(BIN)/.installed manifest
 	@test -n "$(CUSTOMER)$(SOURCE_KEY)" || \
 		{ echo "usage: make erase CUSTOMER=<customer id> | SOURCE_KEY=<source:key>"; exit 2; }
 	$(BIN)/python -m orchestration.erasure \
-		$(if $(CUSTOMER),--customer "$(CUSTOMER)",--source-key "$(SOURCE_KEY)")
+		$(if $(CUSTOMER),--customer "$(CUSTOMER)",--source-key "$(SOURCE_KEY)") \
+		$(if $(PG_DATABASE),--postgres-database "$(PG_DATABASE)")
 
 ## publish: publish bi.duckdb and operational.duckdb from the warehouse (outside Dagster)
 publish: $(BIN)/.installed

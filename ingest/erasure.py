@@ -11,7 +11,7 @@ What happens to each raw table (every batch):
 - the person's master records (ERP customers, shop members, their marketing consents) are
   deleted;
 - rows that carry money or activity are kept and anonymised, so revenue, call and campaign
-  counts stay: ERP orders get the customer number `erased`, shop orders lose their member and
+  counts stay: ERP orders lose the customer number, shop orders lose their member and
   the buyer's name, mobile and e-mail (they become anonymous guest orders), calls lose caller
   number, typed name, memo and unknown fields, tickets lose the caller number, ESP events get
   the recipient `erased`;
@@ -41,7 +41,7 @@ import duckdb
 from ingest.raw_store import quote, sql_literal
 from ingest.schemas import BY_NAME
 
-ERASED = "erased"  # the value that replaces a customer number or an ESP recipient
+ERASED = "erased"  # the value that replaces an ESP recipient (a required field)
 REASON_CODE = "erased_person"
 # Crosswalk sources a source key may name (`<source>:<key>`).
 SOURCES = ("erp_customer", "shop_member", "shop_guest_order", "callcenter_call", "esp_recipient")
@@ -306,6 +306,7 @@ def _collect_values(con: duckdb.DuckDBPyConnection) -> None:
 @dataclass
 class ErasureReport:
     erasure_id: str
+    customer_ids: list[str]
     customers: int
     source_records: int
     values_listed: int
@@ -353,7 +354,7 @@ _ACTIONS: tuple[tuple[str, str, Sequence[str] | None], ...] = (
     ("erp_customers", f'trim("고객번호") in {_keys("erp_customer")}', None),
     ("shop_members", f"trim(member_id) in {_keys('shop_member')}", None),
     ("shop_marketing_consents", f"trim(member_id) in {_keys('shop_member')}", None),
-    ("erp_orders", f'trim("고객번호") in {_keys("erp_customer")}', (f"\"고객번호\" = '{ERASED}'",)),
+    ("erp_orders", f'trim("고객번호") in {_keys("erp_customer")}', ('"고객번호" = null',)),
     (
         "shop_orders",
         f"trim(member_id) in {_keys('shop_member')} or trim(order_id) in "
@@ -486,7 +487,9 @@ def erase(
                 (select token from raw._erasure_list)""",
             [erasure_id, started],
         ).fetchone()[0]
-        report = ErasureReport(erasure_id, len(person.customer_ids), person.source_records, listed)
+        report = ErasureReport(
+            erasure_id, person.customer_ids, len(person.customer_ids), person.source_records, listed
+        )
         _clear_quarantine(con, report)
         _erase_raw(con, report)
         con.execute(
@@ -537,3 +540,64 @@ def subject_token(
         return con.execute(f"select {token_sql('?', '?')}", [requested_as, value]).fetchone()[0]
     finally:
         con.execute("drop table if exists _erasure_key")
+
+
+@dataclass(frozen=True)
+class ListedRows:
+    """What the load-time check of one raw table found."""
+
+    loaded: int  # rows in the raw table that name a listed person (should be none)
+    held: int  # rows quarantined as erased_person, all batches
+    held_last_batch: int  # of them, in the table's latest batch
+
+
+def listed_rows(con: duckdb.DuckDBPyConnection, entity_name: str, secret: str) -> ListedRows:
+    """Rows of a raw table naming a person on the erasure list, and re-deliveries held back."""
+    spec = BY_NAME[entity_name]
+    held, last = con.execute(
+        f"""
+        select count(*), count(*) filter (where batch_id = (
+            select batch_id from raw._load_batches where source = ? and entity = ?
+            order by started_at desc limit 1))
+        from raw._quarantine
+        where source = ? and entity = ? and reason_code = '{REASON_CODE}'""",
+        [spec.source, spec.entity, spec.source, spec.entity],
+    ).fetchone()
+    columns = IDENTIFYING_COLUMNS.get(entity_name, ())
+    if not columns or not listed_count(con):
+        return ListedRows(0, held, last)
+    with_secret(con, secret)
+    try:
+        matches = " or ".join(
+            f"{token_sql(*_kind_and_value_sql(quote(column), kind))} in "
+            "(select token from raw._erasure_list)"
+            for column, kind in columns
+        )
+        loaded = con.execute(f"select count(*) from {spec.raw_table} where {matches}").fetchone()[0]
+    finally:
+        con.execute("drop table if exists _erasure_key")
+    return ListedRows(loaded, held, last)
+
+
+def erase_postgres_copy(warehouse_path: str, database: str, customer_ids: Sequence[str]) -> int:
+    """The PostgreSQL copy (`make postgres`) after an erasure: the erased raw layer replaces its
+    raw tables, and the customers' SCD history there is deleted (snapshot rows deleted). The
+    marts there are rebuilt by the next `make postgres`."""
+    import psycopg2
+
+    from ingest.postgres_mirror import mirror_raw, pg_params
+
+    mirror_raw(warehouse_path, database)
+    con = psycopg2.connect(**pg_params(database))
+    try:
+        with con, con.cursor() as cursor:
+            cursor.execute("select to_regclass('snapshots.snap_customers') is not null")
+            if not cursor.fetchone()[0] or not customer_ids:
+                return 0
+            cursor.execute(
+                "delete from snapshots.snap_customers where customer_id = any(%s)",
+                [list(customer_ids)],
+            )
+            return cursor.rowcount
+    finally:
+        con.close()

@@ -14,8 +14,9 @@ import sys
 import uuid
 
 import dagster as dg
+from pydantic import Field
 
-from ingest.erasure import ErasureError, erase
+from ingest.erasure import ErasureError, erase, erase_postgres_copy
 from orchestration.automation import WAREHOUSE_WRITE_TAG, daily_refresh
 from orchestration.resources import WAREHOUSE_POOL, IngestSettingsResource, WarehouseResource
 
@@ -26,6 +27,12 @@ REBUILD_TAG = "gogaek/rebuild"
 class ErasureConfig(dg.Config):
     customer_id: str = ""
     source_key: str = ""
+    postgres_database: str = Field(
+        default="",
+        description="also erase the PostgreSQL copy in this database (GOGAEK_PG_* server): "
+        "its raw tables are replaced by the erased ones and the SCD history loses the person; "
+        "`make postgres` then rebuilds its marts",
+    )
 
 
 @dg.op(
@@ -52,6 +59,12 @@ def erase_person_op(
     except ErasureError as error:
         raise dg.Failure(description=str(error)) from error
     context.log.info(report.summary())
+    if config.postgres_database:
+        deleted = erase_postgres_copy(warehouse.path, config.postgres_database, report.customer_ids)
+        context.log.info(
+            f"PostgreSQL {config.postgres_database}: raw layer replaced by the erased one, "
+            f"{deleted} snapshot row(s) deleted; run `make postgres` to rebuild its marts"
+        )
     return dg.Output(
         report.erasure_id,
         metadata={
@@ -94,12 +107,18 @@ def rebuild_after_erasure(context: dg.RunStatusSensorContext) -> dg.RunRequest |
     )
 
 
-def run_erasure(customer_id: str | None, source_key: str | None) -> bool:
+def run_erasure(
+    customer_id: str | None, source_key: str | None, postgres_database: str = ""
+) -> bool:
     """`erase_person` then `daily_refresh`, in process, recorded in the instance (the UI)."""
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get()
-    config = {"customer_id": customer_id or "", "source_key": source_key or ""}
+    config = {
+        "customer_id": customer_id or "",
+        "source_key": source_key or "",
+        "postgres_database": postgres_database,
+    }
     result = defs.resolve_job_def("erase_person").execute_in_process(
         instance=instance,
         raise_on_error=False,
@@ -129,8 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", help="customer id (customer_id of dim_customer)")
     who.add_argument("--source-key", help="<source>:<key>, e.g. erp_customer:C0001")
+    parser.add_argument(
+        "--postgres-database",
+        default="",
+        help="also erase the PostgreSQL copy in this database (then run `make postgres`)",
+    )
     args = parser.parse_args(argv)
-    return 0 if run_erasure(args.customer, args.source_key) else 1
+    return 0 if run_erasure(args.customer, args.source_key, args.postgres_database) else 1
 
 
 if __name__ == "__main__":
