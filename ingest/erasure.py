@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ingest.personal_data import TOKEN_PREFIX, VALUE_PATTERNS
 from ingest.raw_store import quote, sql_literal
 from ingest.schemas import BY_NAME
 
@@ -188,6 +189,46 @@ def mark_erased_rows(
             where coalesce(_reason_code, '') <> '{REASON_CODE}'
               and {token_sql(kind_sql, value_sql)} in (select token from raw._erasure_list)""")
     con.execute("drop table if exists _erasure_key")
+
+
+def clear_listed_rejections(
+    con: duckdb.DuckDBPyConnection, batch_id: str, secret: str | None
+) -> None:
+    """Lines of the batch a loader could not parse (kept as delivered in the quarantine) that
+    hold a listed e-mail, mobile or hashed RRN: reason `erased_person`, record and reason text
+    removed."""
+    if not listed_count(con):
+        return
+    if secret is None:
+        raise ErasureError(
+            "the erasure list is not empty, but this load was given no erasure secret "
+            "(GOGAEK_ERASURE_SECRET): erased people would not be recognised"
+        )
+    patterns = {
+        "email": VALUE_PATTERNS["email"],
+        "phone": VALUE_PATTERNS["mobile_phone"],
+        "rrn": TOKEN_PREFIX + "[0-9a-f]{64}",
+    }
+    found = " union all ".join(
+        f"select {token_sql(sql_literal(kind), normalised)} as token from ("
+        f"select unnest(regexp_extract_all(q.raw_record, {sql_literal(pattern)})) as value)"
+        for kind, pattern in patterns.items()
+        for normalised in [_kind_and_value_sql("value", kind)[1]]
+    )
+    with_secret(con, secret)
+    try:
+        con.execute(
+            f"""
+            update raw._quarantine as q
+            set reason_code = '{REASON_CODE}', field = null, raw_record = null,
+                reason = 'the line names a person on the erasure list'
+            where q.batch_id = ? and q.raw_record is not null
+              and exists (select 1 from ({found}) as found
+                          where token in (select token from raw._erasure_list))""",
+            [batch_id],
+        )
+    finally:
+        con.execute("drop table if exists _erasure_key")
 
 
 # --------------------------------------------------------------------------- the person

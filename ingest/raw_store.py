@@ -343,7 +343,7 @@ def publish_batch(
     Rows naming a person on the erasure list are quarantined as `erased_person`, without their
     record (ingest.erasure; `erasure_secret` is the key of its tokens).
     """
-    from ingest.erasure import REASON_CODE, mark_erased_rows
+    from ingest.erasure import REASON_CODE, clear_listed_rejections, mark_erased_rows
 
     batch_id = result.batch_id
     bounds = _Bounds(limits or LoadLimits(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
@@ -413,6 +413,7 @@ def publish_batch(
                     for r in rejections
                 ],
             )
+            clear_listed_rejections(con, batch_id, erasure_secret)
         result.rows_loaded = con.execute(
             f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]
         ).fetchone()[0]

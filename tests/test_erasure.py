@@ -559,3 +559,50 @@ def test_the_person_must_be_known(tmp_path: Path) -> None:
     }
     con.close()
     assert BY_NAME["erp_customers"] is ERP_CUSTOMERS
+
+
+def test_a_listed_person_in_an_unparsable_line_is_held_without_the_line(
+    tmp_path: Path, landing: Path
+) -> None:
+    """Small and fast: the erasure list filled by hand, one ERP drop with a good row of the
+    person, a broken line holding their mobile, and a stranger."""
+    from ingest.erasure import token_sql, with_secret
+    from ingest.raw_store import ensure_raw_schema
+    from tests.conftest import erp_customer, write_csv
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_raw_schema(con)
+    with_secret(con, "s3cret")
+    con.execute(
+        f"insert into raw._erasure_list select {token_sql('kind', 'value')}, kind, 'e1', now() "
+        "from (values ('email', 'minsu@naver.com'), ('phone', '01012345678')) as v (kind, value)"
+    )
+    write_csv(
+        landing / "erp" / "erp_customers_20261120.csv",
+        ERP_CUSTOMERS,
+        [
+            erp_customer(고객번호="C0002", 휴대폰="", 이메일="MINSU@naver.com "),
+            '"C0003,broken,+82 10-1234-5678',  # a quote never closed: not parsed
+            erp_customer(고객번호="C0004", 휴대폰="010-9999-8888", 이메일="other@daum.net"),
+        ],
+    )
+    (result,) = load_entity_files(con, ERP_CUSTOMERS, landing, "salt", erasure_secret="s3cret")
+    assert (result.rows_read, result.rows_loaded, result.reasons) == (3, 1, {REASON_CODE: 2})
+    rows = con.execute(
+        "select source_line, field, raw_record from raw._quarantine order by source_line"
+    ).fetchall()
+    assert rows == [(2, "이메일", None), (3, None, None)]
+    assert accounting_problems(con, ERP_CUSTOMERS) == []
+    # Another secret recognises nobody: the tokens are keyed.
+    write_csv(
+        landing / "erp" / "erp_customers_20261121.csv",
+        ERP_CUSTOMERS,
+        [erp_customer(고객번호="C0002", 휴대폰="", 이메일="minsu@naver.com")],
+    )
+    (other,) = [
+        r
+        for r in load_entity_files(con, ERP_CUSTOMERS, landing, "salt", erasure_secret="other")
+        if r.status != "already_loaded"
+    ]
+    assert (other.rows_loaded, other.rows_quarantined) == (1, 0)
+    con.close()
