@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,15 @@ postgres: $(BIN)/.installed
 ## postgres-bi-reader: let role bi_reader log in (GOGAEK_BI_READER_PASSWORD); grants come from dbt
 postgres-bi-reader: $(BIN)/.installed
 	$(BIN)/python -m orchestration.serving.postgres_access
+
+## erase: erase one person everywhere (CUSTOMER=<customer id> or SOURCE_KEY=<source:key>),
+## then rebuild and republish; see README "Erasing a person"
+erase: $(BIN)/.installed manifest
+	@test -n "$(CUSTOMER)$(SOURCE_KEY)" || \
+		{ echo "usage: make erase CUSTOMER=<customer id> | SOURCE_KEY=<source:key>"; exit 2; }
+	$(BIN)/python -m orchestration.erasure \
+		$(if $(CUSTOMER),--customer "$(CUSTOMER)",--source-key "$(SOURCE_KEY)") \
+		$(if $(PG_DATABASE),--postgres-database "$(PG_DATABASE)")
 
 ## publish: publish bi.duckdb and operational.duckdb from the warehouse (outside Dagster)
 publish: $(BIN)/.installed

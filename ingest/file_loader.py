@@ -508,6 +508,7 @@ def load_file(
     landing_dir: Path,
     salt: str,
     limits: LoadLimits | None = None,
+    erasure_secret: str | None = None,
 ) -> BatchResult:
     """Load one landed file into `spec`'s raw table. A file already loaded is skipped."""
     limits = limits or LoadLimits()
@@ -541,6 +542,7 @@ def load_file(
             started_at=started_at,
             extra_select="_unknown" if spec.format == "jsonl" else "",
             limits=limits,
+            erasure_secret=erasure_secret,
         )
     finally:
         con.execute("drop table if exists _incoming")
@@ -592,9 +594,10 @@ def load_entity_files(
     landing_dir: Path,
     salt: str,
     limits: LoadLimits | None = None,
+    erasure_secret: str | None = None,
 ) -> list[BatchResult]:
     """Load every landed file of `spec` not loaded before, oldest name first."""
     return [
-        load_file(con, spec, path, landing_dir, salt, limits)
+        load_file(con, spec, path, landing_dir, salt, limits, erasure_secret)
         for path in landed_files(landing_dir, spec)
     ]

@@ -105,6 +105,9 @@ def ensure_raw_schema(
             deleted bigint not null,
             restored bigint not null
         )""")
+    from ingest.erasure import ensure_erasure_tables
+
+    ensure_erasure_tables(con)
     for spec in specs:
         columns = [f"{quote(spec.stored_name(c))} varchar" for c in spec.columns]
         columns += [f"{name} {type_}" for name, type_, _ in LOAD_META_COLUMNS]
@@ -330,13 +333,18 @@ def publish_batch(
     skip_known_rows: bool = False,
     extra_select: str = "",
     limits: LoadLimits | None = None,
+    erasure_secret: str | None = None,
 ) -> BatchResult:
     """Validate `_incoming`, write good rows to raw and bad ones to quarantine, log the batch.
 
     `record_sql` rebuilds the delivered record from `_incoming` columns for quarantine rows.
     With `skip_known_rows`, rows whose key and content hash are already in raw (or already
     quarantined) count as unchanged: that is how re-reading an overlap window adds nothing.
+    Rows naming a person on the erasure list are quarantined as `erased_person`, without their
+    record (ingest.erasure; `erasure_secret` is the key of its tokens).
     """
+    from ingest.erasure import REASON_CODE, clear_listed_rejections, mark_erased_rows
+
     batch_id = result.batch_id
     bounds = _Bounds(limits or LoadLimits(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
     reason, code, field_ = _validation_sql(spec, bounds)
@@ -365,6 +373,7 @@ def publish_batch(
                     where q.entity = {sql_literal(spec.entity)}
                       and q.source = {sql_literal(spec.source)}
                       and q.record_hash = _checked._hash)""")
+        mark_erased_rows(con, spec.name, "_checked", erasure_secret)
         staged = con.execute("select count(*) from _checked").fetchone()[0]
         result.rows_unchanged = result.rows_read - len(rejections) - staged
         unknown_column = ", _unknown_fields" if extra_select else ""
@@ -379,7 +388,9 @@ def publish_batch(
         con.execute(
             f"""
             insert into raw._quarantine
-            select ?, ?, ?, ?, _line, _field, _reason_code, _reason, {record_sql}, _hash, ?
+            select ?, ?, ?, ?, _line, _field, _reason_code, _reason,
+                   case when _reason_code = '{REASON_CODE}' then null else {record_sql} end,
+                   _hash, ?
             from _checked where _reason is not null order by _line""",
             [batch_id, spec.source, spec.entity, result.source_ref, now],
         )
@@ -402,6 +413,7 @@ def publish_batch(
                     for r in rejections
                 ],
             )
+            clear_listed_rejections(con, batch_id, erasure_secret)
         result.rows_loaded = con.execute(
             f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]
         ).fetchone()[0]
@@ -484,8 +496,15 @@ def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> lis
     """Batches of `spec` whose counts do not add up, or disagree with what the tables hold."""
     rows = con.execute(
         f"""
-        with loaded as (
+        with held as (
             select _batch_id as batch_id, count(*) as n from {spec.raw_table} group by 1
+        ), erased as (
+            -- rows an erasure of a person deleted (ingest.erasure)
+            select batch_id, sum(rows_deleted) as n from raw._erasure_rows
+            where source = ? and entity = ? group by 1
+        ), loaded as (
+            select batch_id, sum(n) as n from (select * from held union all select * from erased)
+            group by 1
         ), quarantined as (
             select batch_id, count(*) as n from raw._quarantine
             where source = ? and entity = ? group by 1
@@ -500,7 +519,7 @@ def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> lis
                or b.rows_loaded <> coalesce(l.n, 0)
                or b.rows_quarantined <> coalesce(q.n, 0))
         order by b.started_at""",
-        [spec.source, spec.entity, spec.source, spec.entity],
+        [spec.source, spec.entity, spec.source, spec.entity, spec.source, spec.entity],
     ).fetchall()
     orphans = con.execute(f"""
         select count(*) from {spec.raw_table}

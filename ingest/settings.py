@@ -34,6 +34,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # Documented local default; set GOGAEK_RRN_SALT to a secret of your own in any real deployment,
 # and keep it: changing it changes every hashed RRN.
 DEFAULT_RRN_SALT = "gogaek-local-dev-salt"
+# Key of the erasure list's tokens (ingest.erasure): a local default only; set
+# GOGAEK_ERASURE_SECRET to a secret of its own (not the RRN salt), kept outside the warehouse, and
+# keep it: changing it makes every listed person unrecognisable at load.
+DEFAULT_ERASURE_SECRET = "gogaek-local-erasure-secret"
 ENV_PREFIX = "GOGAEK_"
 
 
@@ -159,6 +163,7 @@ class Settings:
     landing_dir: str
     shop_db_url: str
     rrn_salt: str
+    erasure_secret: str
     shop_overlap_minutes: int
     quality_dir: str
     serving_dir: str
@@ -194,6 +199,7 @@ class Settings:
             landing_dir=path("GOGAEK_LANDING_DIR", data_dir / "landing"),
             shop_db_url=env.get("GOGAEK_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.sqlite'}",
             rrn_salt=env.get("GOGAEK_RRN_SALT") or DEFAULT_RRN_SALT,
+            erasure_secret=env.get("GOGAEK_ERASURE_SECRET") or DEFAULT_ERASURE_SECRET,
             shop_overlap_minutes=int(env.get("GOGAEK_SHOP_OVERLAP_MINUTES") or 10),
             quality_dir=path("GOGAEK_QUALITY_DIR", data_dir / "quality"),
             # Files BI tools and operations read (orchestration.serving.publish), never the
@@ -314,6 +320,7 @@ _PATH_AND_CONNECTION_NAMES = {
     "LANDING_DIR",
     "SHOP_DB_URL",
     "RRN_SALT",
+    "ERASURE_SECRET",
     "SHOP_OVERLAP_MINUTES",
     "QUALITY_DIR",
     "DATA_DOCS_RUNS",
@@ -380,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     secret = {
         "rrn_salt": settings.rrn_salt != DEFAULT_RRN_SALT,
+        "erasure_secret": settings.erasure_secret != DEFAULT_ERASURE_SECRET,
         "bi_reader_password": settings.bi_reader_password is not None,
     }
     for name, value in vars(settings).items():

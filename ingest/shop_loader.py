@@ -103,6 +103,7 @@ def load_shop_table(
     overlap: timedelta,
     limits: LoadLimits | None = None,
     full_compare: bool = False,
+    erasure_secret: str | None = None,
 ) -> BatchResult:
     """One batch of `spec`: incremental from the watermark, or the whole table with
     `full_compare` (then deletes and returns are recorded too)."""
@@ -144,6 +145,7 @@ def load_shop_table(
             started_at=started_at,
             skip_known_rows=True,
             limits=limits,
+            erasure_secret=erasure_secret,
         )
         _advance_watermark(con, spec, result.batch_id, limits)
         if full_compare:

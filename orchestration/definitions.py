@@ -20,6 +20,7 @@ from orchestration.assets.serving import (
     serving_freshness_schedule,
 )
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
+from orchestration.erasure import erase_person, rebuild_after_erasure
 from orchestration.resources import (
     IngestSettingsResource,
     LandingFolderResource,
@@ -47,6 +48,9 @@ def default_resources(settings: Settings) -> dict[str, Any]:
             rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT")
             if "GOGAEK_RRN_SALT" in os.environ
             else settings.rrn_salt,
+            erasure_secret=dg.EnvVar("GOGAEK_ERASURE_SECRET")
+            if "GOGAEK_ERASURE_SECRET" in os.environ
+            else settings.erasure_secret,
             shop_overlap_minutes=settings.shop_overlap_minutes,
             shop_full_compare_days=settings.shop_full_compare_days,
             max_abs_number=settings.load_limits.max_abs_number,
@@ -67,9 +71,9 @@ def build_definitions(
     return dg.Definitions(
         assets=[*ingest_assets, *dbt_model_assets, clv_models, *quality_assets, *serving_assets],
         asset_checks=[*ingest_checks, *quality_checks, *serving_checks, *freshness_checks],
-        jobs=[daily_refresh, serving_freshness_job],
+        jobs=[daily_refresh, serving_freshness_job, erase_person],
         schedules=[daily_refresh_schedule, serving_freshness_schedule],
-        sensors=[erp_drop_sensor, *alert_sensors],
+        sensors=[erp_drop_sensor, rebuild_after_erasure, *alert_sensors],
         resources={**default_resources(settings), **(resources or {})},
         # One process, steps one after another: DuckDB allows a single writer.
         executor=dg.in_process_executor,

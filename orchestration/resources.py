@@ -90,6 +90,9 @@ class IngestSettingsResource(dg.ConfigurableResource):
     """How raw loads behave: the RRN salt, the shop watermark, the row-level bounds."""
 
     rrn_salt: str = Field(description="salt of the RRN hash; keep it secret and stable")
+    erasure_secret: str = Field(
+        description="key of the erasure list's tokens (ingest.erasure); keep it secret and stable"
+    )
     shop_overlap_minutes: int = 10
     shop_full_compare_days: int = Field(
         default=7, description="days between full key-and-hash compares of a shop table"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from ingest.erasure import IDENTIFYING_COLUMNS, listed_rows
 from ingest.file_loader import load_entity_files, unmatched_files
 from ingest.personal_data import RRN_ONLY, scan_table
 from ingest.raw_store import BatchResult, accounting_problems
@@ -93,7 +94,12 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             results = load_entity_files(
-                con, spec, landing.root, ingest_settings.rrn_salt, ingest_settings.limits
+                con,
+                spec,
+                landing.root,
+                ingest_settings.rrn_salt,
+                ingest_settings.limits,
+                ingest_settings.erasure_secret,
             )
             rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         ignored = unmatched_files(landing.root, spec)
@@ -139,6 +145,7 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                     ingest_settings.shop_overlap,
                     ingest_settings.limits,
                     full_compare=full,
+                    erasure_secret=ingest_settings.erasure_secret,
                 )
                 rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
         finally:
@@ -214,8 +221,46 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
             },
         )
 
+    @dg.asset_check(
+        asset=key,
+        name="erased_people_kept_out",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description="No row of the raw table names a person on the erasure list (ERROR, "
+        "blocking); rows a source delivered again for an erased person are held in quarantine "
+        "as erased_person (WARN while the latest batch held some: the source still has them).",
+    )
+    def _erased(
+        warehouse: WarehouseResource, ingest_settings: IngestSettingsResource
+    ) -> dg.AssetCheckResult:
+        # Read-write: the check keeps the erasure secret in a temp table of its connection.
+        with warehouse.connect() as con:
+            found = listed_rows(con, spec.name, ingest_settings.erasure_secret)
+        if found.loaded:
+            description = f"{found.loaded} row(s) name an erased person"
+        elif found.held_last_batch:
+            description = (
+                f"the latest batch held {found.held_last_batch} row(s) of erased people: the "
+                "source system still holds them (its owner's to erase)"
+            )
+        else:
+            description = "no erased person loaded or re-delivered in the latest batch"
+        return dg.AssetCheckResult(
+            passed=not found.loaded and not found.held_last_batch,
+            severity=dg.AssetCheckSeverity.ERROR if found.loaded else dg.AssetCheckSeverity.WARN,
+            description=description,
+            metadata={
+                "rows_naming_erased_people": found.loaded,
+                "held_in_quarantine": found.held,
+                "held_in_latest_batch": found.held_last_batch,
+            },
+        )
+
+    checks = [_accounted, _no_rrn]
+    if spec.name in IDENTIFYING_COLUMNS:
+        checks.append(_erased)
     if spec.format == "sql":
-        return [_accounted, _no_rrn]
+        return checks
 
     @dg.asset_check(
         asset=key,
@@ -238,7 +283,7 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
             metadata={"not_loaded": dg.MetadataValue.json(ignored)},
         )
 
-    return [_accounted, _no_rrn, _recognised]
+    return [*checks, _recognised]
 
 
 # Written by the shop assets' full compares, read by dbt (source load_log): declared so lineage

@@ -1,0 +1,644 @@
+"""Erasure of a person (개인정보 파기): find every trace in the warehouse, remove or anonymise it,
+list the person so a later delivery cannot bring them back, and log what was done.
+
+The person is found through the identity crosswalk (`intermediate.int_identity_crosswalk`): a
+customer id, or one source record (`erp_customer:C0001`, `shop_member:17`, ...) and the customer
+it belongs to, gives every source record of that customer; those records give the contact values
+(mobiles, home and work numbers, e-mails, the hashed RRN) used to find rows that name the person
+without a key (calls, tickets, ESP events, guest orders, quarantined lines).
+
+What happens to each raw table (every batch):
+- the person's master records (ERP customers, shop members, their marketing consents) are
+  deleted;
+- rows that carry money or activity are kept and anonymised, so revenue, call and campaign
+  counts stay: ERP orders lose the customer number, shop orders lose their member and
+  the buyer's name, mobile and e-mail (they become anonymous guest orders), calls lose caller
+  number, typed name, memo and unknown fields, tickets lose the caller number, ESP events get
+  the recipient `erased`;
+- quarantined rows that hold one of the person's values keep their place (the batch counts
+  still add up) but lose the record and the reason text.
+The SCD history (`snapshots.snap_customers`) loses the person's rows; every other table is
+rebuilt from raw by the next run (the incremental facts re-resolve rows whose customer changed).
+
+The erasure list (`raw._erasure_list`) holds, per identifying value, a keyed hash: SHA-256 over
+a secret of its own (`GOGAEK_ERASURE_SECRET`, kept outside the warehouse), the kind and the
+normalised value. Without the secret a token cannot be reversed or compared with a value; the
+loaders, which have the secret, hash what a delivery holds in the same columns and quarantine a
+match (`erased_person`) without its record. The erasure log (`raw._erasure_log`) and the per-batch
+counts (`raw._erasure_rows`, which the batch accounting reads) hold no personal value.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from ingest.personal_data import TOKEN_PREFIX, VALUE_PATTERNS
+from ingest.raw_store import quote, sql_literal
+from ingest.schemas import BY_NAME
+
+ERASED = "erased"  # the value that replaces an ESP recipient (a required field)
+REASON_CODE = "erased_person"
+# Crosswalk sources a source key may name (`<source>:<key>`).
+SOURCES = ("erp_customer", "shop_member", "shop_guest_order", "callcenter_call", "esp_recipient")
+
+# Columns that identify a person, per raw table, and what kind of value each holds: what the
+# erasure list is checked against at load. `contact` is an e-mail or a phone (an ESP recipient).
+# Home and work numbers are not listed: households and offices share them, so listing them would
+# hold back other people's records (the erasure still scrubs them from what it finds).
+IDENTIFYING_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "erp_customers": (
+        ("고객번호", "erp_customer"),
+        ("주민등록번호_해시", "rrn"),
+        ("휴대폰", "phone"),
+        ("이메일", "email"),
+    ),
+    "erp_orders": (("고객번호", "erp_customer"),),
+    "shop_members": (("member_id", "shop_member"), ("mobile", "phone"), ("email", "email")),
+    "shop_marketing_consents": (("member_id", "shop_member"),),
+    "shop_orders": (
+        ("member_id", "shop_member"),
+        ("orderer_mobile", "phone"),
+        ("orderer_email", "email"),
+    ),
+    "callcenter_calls": (("caller_number", "phone"),),
+    "callcenter_tickets": (("caller_number", "phone"),),
+    "esp_events": (("recipient", "contact"),),
+}
+
+
+class ErasureError(ValueError):
+    """The request names nobody the warehouse knows, or cannot be carried out."""
+
+
+# --------------------------------------------------------------------------- normalisation
+def phone_digits_sql(column: str) -> str:
+    """A phone as national digits (`+82 10-1234-5678` → `01012345678`), null when shorter
+    than 9 digits (a placeholder, an extension)."""
+    digits = f"regexp_replace(coalesce({column}, ''), '[^0-9]', '', 'g')"
+    national = f"case when {digits} like '82%' then '0' || substr({digits}, 3) else {digits} end"
+    return f"case when length({digits}) >= 9 then {national} end"
+
+
+def email_sql(column: str) -> str:
+    return f"case when {column} like '%@%' then lower(trim({column})) end"
+
+
+def _kind_and_value_sql(column: str, kind: str) -> tuple[str, str]:
+    """(kind expression, normalised value expression) of one identifying column."""
+    if kind == "phone":
+        return "'phone'", phone_digits_sql(column)
+    if kind == "email":
+        return "'email'", email_sql(column)
+    if kind == "contact":
+        return (
+            f"case when {column} like '%@%' then 'email' else 'phone' end",
+            f"coalesce({email_sql(column)}, {phone_digits_sql(column)})",
+        )
+    return sql_literal(kind), f"nullif(trim({column}), '')"
+
+
+def token_sql(kind: str, value: str) -> str:
+    """The keyed hash of a normalised value; needs the temp table `_erasure_key` (the secret)."""
+    return f"sha256((select secret from _erasure_key) || chr(31) || {kind} || ':' || {value})"
+
+
+def with_secret(con: duckdb.DuckDBPyConnection, secret: str) -> None:
+    """The secret for token_sql, in a temp table of this connection only (never written to the
+    warehouse file)."""
+    con.execute("create or replace temp table _erasure_key (secret varchar)")
+    con.execute("insert into _erasure_key values (?)", [secret])
+
+
+# --------------------------------------------------------------------------- tables
+def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("""
+        create table if not exists raw._erasure_list (
+            token varchar not null,
+            kind varchar not null,
+            erasure_id varchar not null,
+            listed_at timestamptz not null
+        )""")
+    con.execute("""
+        create table if not exists raw._erasure_log (
+            erasure_id varchar primary key,
+            requested_as varchar not null,
+            subject_token varchar not null,
+            started_at timestamptz not null,
+            finished_at timestamptz not null,
+            customers bigint not null,
+            source_records bigint not null,
+            values_listed bigint not null,
+            rows_deleted bigint not null,
+            rows_anonymised bigint not null,
+            quarantine_rows_cleared bigint not null,
+            snapshot_rows_deleted bigint not null,
+            tables varchar not null
+        )""")
+    con.execute("""
+        create table if not exists raw._erasure_rows (
+            erasure_id varchar not null,
+            source varchar not null,
+            entity varchar not null,
+            batch_id varchar not null,
+            rows_deleted bigint not null,
+            rows_anonymised bigint not null
+        )""")
+
+
+def listed_count(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = '_erasure_list' "
+        "and table_catalog = current_database()"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("select count(*) from raw._erasure_list").fetchone()[0]
+
+
+# --------------------------------------------------------------------------- at load
+def mark_erased_rows(
+    con: duckdb.DuckDBPyConnection, entity_name: str, table: str, secret: str | None
+) -> None:
+    """Rows of `table` (the loader's `_checked`) whose identifying columns match the erasure
+    list get reason `erased_person`, whatever else is wrong with them; the loader keeps no record
+    of them in the quarantine."""
+    columns = IDENTIFYING_COLUMNS.get(entity_name)
+    if not columns or not listed_count(con):
+        return
+    if secret is None:
+        raise ErasureError(
+            "the erasure list is not empty, but this load was given no erasure secret "
+            "(GOGAEK_ERASURE_SECRET): erased people would not be recognised"
+        )
+    with_secret(con, secret)
+    for column, kind in columns:
+        kind_sql, value_sql = _kind_and_value_sql(quote(column), kind)
+        con.execute(f"""
+            update {table} set
+                _reason = {sql_literal(column + ": names a person on the erasure list")},
+                _reason_code = '{REASON_CODE}',
+                _field = {sql_literal(column)}
+            where coalesce(_reason_code, '') <> '{REASON_CODE}'
+              and {token_sql(kind_sql, value_sql)} in (select token from raw._erasure_list)""")
+    con.execute("drop table if exists _erasure_key")
+
+
+def clear_listed_rejections(
+    con: duckdb.DuckDBPyConnection, batch_id: str, secret: str | None
+) -> None:
+    """Lines of the batch a loader could not parse (kept as delivered in the quarantine) that
+    hold a listed e-mail, mobile or hashed RRN: reason `erased_person`, record and reason text
+    removed."""
+    if not listed_count(con):
+        return
+    if secret is None:
+        raise ErasureError(
+            "the erasure list is not empty, but this load was given no erasure secret "
+            "(GOGAEK_ERASURE_SECRET): erased people would not be recognised"
+        )
+    patterns = {
+        "email": VALUE_PATTERNS["email"],
+        "phone": VALUE_PATTERNS["mobile_phone"],
+        "rrn": TOKEN_PREFIX + "[0-9a-f]{64}",
+    }
+    found = " union all ".join(
+        f"select {token_sql(sql_literal(kind), normalised)} as token from ("
+        f"select unnest(regexp_extract_all(q.raw_record, {sql_literal(pattern)})) as value)"
+        for kind, pattern in patterns.items()
+        for normalised in [_kind_and_value_sql("value", kind)[1]]
+    )
+    with_secret(con, secret)
+    try:
+        con.execute(
+            f"""
+            update raw._quarantine as q
+            set reason_code = '{REASON_CODE}', field = null, raw_record = null,
+                reason = 'the line names a person on the erasure list'
+            where q.batch_id = ? and q.raw_record is not null
+              and exists (select 1 from ({found}) as found
+                          where token in (select token from raw._erasure_list))""",
+            [batch_id],
+        )
+    finally:
+        con.execute("drop table if exists _erasure_key")
+
+
+# --------------------------------------------------------------------------- the person
+@dataclass
+class Person:
+    customer_ids: list[str]
+    records: dict[str, list[str]]  # crosswalk source -> source keys
+
+    @property
+    def source_records(self) -> int:
+        return sum(len(keys) for keys in self.records.values())
+
+
+def parse_source_key(text: str) -> tuple[str, str]:
+    source, sep, key = text.partition(":")
+    if not sep or source not in SOURCES or not key.strip():
+        raise ErasureError(
+            f"a source key is <source>:<key> with source one of {', '.join(SOURCES)}, "
+            "e.g. erp_customer:C0001"
+        )
+    return source, key.strip()
+
+
+def find_person(
+    con: duckdb.DuckDBPyConnection, customer_id: str | None = None, source_key: str | None = None
+) -> Person:
+    """Every crosswalk record of the customer (or of the customer the source record belongs to;
+    a record that belongs to nobody is a person of its own)."""
+    if bool(customer_id) == bool(source_key):
+        raise ErasureError("name the person by a customer id or by a source key, not both")
+    crosswalk = "intermediate.int_identity_crosswalk"
+    try:
+        if source_key:
+            source, key = parse_source_key(source_key)
+            row = con.execute(
+                f"select customer_id from {crosswalk} where source = ? and source_key = ?",
+                [source, key],
+            ).fetchone()
+            if row is None:
+                raise ErasureError(f"no {source} record with that key in the identity crosswalk")
+            if row[0] is None:
+                return Person([], {source: [key]})
+            customer_id = row[0]
+        rows = con.execute(
+            f"select source, source_key from {crosswalk} where customer_id = ? order by 1, 2",
+            [customer_id],
+        ).fetchall()
+    except duckdb.CatalogException as error:
+        raise ErasureError(
+            "the warehouse has no identity crosswalk yet: run the daily refresh first"
+        ) from error
+    if not rows:
+        raise ErasureError("no customer with that id in the identity crosswalk")
+    records: dict[str, list[str]] = {}
+    for source, key in rows:
+        records.setdefault(source, []).append(key)
+    return Person([customer_id], records)
+
+
+def _key_table(con: duckdb.DuckDBPyConnection, person: Person) -> None:
+    con.execute("create or replace temp table _erase_keys (source varchar, source_key varchar)")
+    rows = [(s, k) for s, keys in person.records.items() for k in keys]
+    if rows:
+        con.executemany("insert into _erase_keys values (?, ?)", rows)
+
+
+def _keys(source: str) -> str:
+    return f"(select source_key from _erase_keys where source = '{source}')"
+
+
+def _collect_values(con: duckdb.DuckDBPyConnection) -> None:
+    """`_erase_values(kind, value, listed)`: the person's normalised identifying values; listed
+    ones go on the erasure list, the rest (home, work, fax numbers, caller numbers) are only
+    scrubbed."""
+    p, e = phone_digits_sql, email_sql
+    parts = [
+        f"select 'erp_customer', trim(\"고객번호\"), true from raw.erp_customers "
+        f'where trim("고객번호") in {_keys("erp_customer")}',
+        f"select 'rrn', nullif(trim(\"주민등록번호_해시\"), ''), true from raw.erp_customers "
+        f'where trim("고객번호") in {_keys("erp_customer")}',
+        f"select 'phone', {p(quote('휴대폰'))}, true from raw.erp_customers "
+        f'where trim("고객번호") in {_keys("erp_customer")}',
+        *(
+            f"select 'phone', {p(quote(c))}, false from raw.erp_customers "
+            f'where trim("고객번호") in {_keys("erp_customer")}'
+            for c in ("자택전화", "직장전화", "팩스")
+        ),
+        f"select 'email', {e(quote('이메일'))}, true from raw.erp_customers "
+        f'where trim("고객번호") in {_keys("erp_customer")}',
+        f"select 'shop_member', trim(member_id), true from raw.shop_members "
+        f"where trim(member_id) in {_keys('shop_member')}",
+        f"select 'phone', {p('mobile')}, true from raw.shop_members "
+        f"where trim(member_id) in {_keys('shop_member')}",
+        f"select 'email', {e('email')}, true from raw.shop_members "
+        f"where trim(member_id) in {_keys('shop_member')}",
+        f"select 'phone', {p('orderer_mobile')}, true from raw.shop_orders "
+        f"where trim(order_id) in {_keys('shop_guest_order')}",
+        f"select 'email', {e('orderer_email')}, true from raw.shop_orders "
+        f"where trim(order_id) in {_keys('shop_guest_order')}",
+        f"select 'phone', {p('caller_number')}, false from raw.callcenter_calls "
+        f"where call_id in {_keys('callcenter_call')}",
+        f"select 'email', {e('recipient')}, true from raw.esp_events "
+        f"where recipient in {_keys('esp_recipient')}",
+        f"select 'phone', {p('recipient')}, true from raw.esp_events "
+        f"where recipient in {_keys('esp_recipient')} and recipient not like '%@%'",
+    ]
+    con.execute(
+        "create or replace temp table _erase_values as "
+        "select kind, value, bool_or(listed) as listed from ("
+        + " union all ".join(parts)
+        + ") as found (kind, value, listed) where value is not null group by kind, value"
+    )
+
+
+# --------------------------------------------------------------------------- the erasure
+@dataclass
+class ErasureReport:
+    erasure_id: str
+    customer_ids: list[str]
+    customers: int
+    source_records: int
+    values_listed: int
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantine_rows_cleared: int = 0
+    snapshot_rows_deleted: int = 0
+
+    @property
+    def rows_deleted(self) -> int:
+        return sum(t.get("deleted", 0) for t in self.tables.values())
+
+    @property
+    def rows_anonymised(self) -> int:
+        return sum(t.get("anonymised", 0) for t in self.tables.values())
+
+    def summary(self) -> str:
+        per_table = ", ".join(
+            f"{name}: " + " ".join(f"{k} {v}" for k, v in counts.items())
+            for name, counts in self.tables.items()
+            if any(counts.values())
+        )
+        return (
+            f"erasure {self.erasure_id}: {self.source_records} source records of "
+            f"{self.customers} customer(s); raw rows deleted {self.rows_deleted}, anonymised "
+            f"{self.rows_anonymised} ({per_table or 'none'}); quarantine rows cleared "
+            f"{self.quarantine_rows_cleared}; snapshot rows deleted {self.snapshot_rows_deleted}; "
+            f"{self.values_listed} identifying values on the erasure list"
+        )
+
+
+_PHONES = "(select value from _erase_values where kind = 'phone')"
+_CALLER = phone_digits_sql("caller_number")
+_EMAILS = "(select value from _erase_values where kind = 'email')"
+
+
+def _row_hash_sql(entity_name: str) -> str:
+    """A new `_row_hash` over the anonymised row, so no hash of the delivered record stays."""
+    spec = BY_NAME[entity_name]
+    columns = ", ".join(f"coalesce({quote(spec.stored_name(c))}, '')" for c in spec.columns)
+    return f"md5(concat_ws(chr(31), {columns}))"
+
+
+# (raw table, rows of the person, action: delete or the assignments that anonymise)
+_ACTIONS: tuple[tuple[str, str, Sequence[str] | None], ...] = (
+    ("erp_customers", f'trim("고객번호") in {_keys("erp_customer")}', None),
+    ("shop_members", f"trim(member_id) in {_keys('shop_member')}", None),
+    ("shop_marketing_consents", f"trim(member_id) in {_keys('shop_member')}", None),
+    ("erp_orders", f'trim("고객번호") in {_keys("erp_customer")}', ('"고객번호" = null',)),
+    (
+        "shop_orders",
+        f"trim(member_id) in {_keys('shop_member')} or trim(order_id) in "
+        f"{_keys('shop_guest_order')} or {phone_digits_sql('orderer_mobile')} in {_PHONES} "
+        f"or {email_sql('orderer_email')} in {_EMAILS}",
+        (
+            "member_id = null",
+            "orderer_name = null",
+            "orderer_mobile = null",
+            "orderer_email = null",
+        ),
+    ),
+    (
+        "callcenter_calls",
+        f"call_id in {_keys('callcenter_call')} or {_CALLER} in {_PHONES}",
+        ("caller_number = null", "customer_name = null", "memo = null", "_unknown_fields = null"),
+    ),
+    (
+        "callcenter_tickets",
+        f"call_id in {_keys('callcenter_call')} or {_CALLER} in {_PHONES}",
+        ("caller_number = null",),
+    ),
+    (
+        "esp_events",
+        f"recipient in {_keys('esp_recipient')} or {email_sql('recipient')} in {_EMAILS} "
+        f"or (recipient not like '%@%' and {phone_digits_sql('recipient')} in {_PHONES})",
+        (f"recipient = '{ERASED}'", "_unknown_fields = null"),
+    ),
+)
+
+
+def _erase_raw(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> None:
+    for name, where, assignments in _ACTIONS:
+        spec = BY_NAME[name]
+        table = spec.raw_table
+        counts = con.execute(
+            f"select _batch_id, count(*) from {table} where {where} group by 1"
+        ).fetchall()
+        verb = "deleted" if assignments is None else "anonymised"
+        for batch_id, n in counts:
+            con.execute(
+                "insert into raw._erasure_rows values (?, ?, ?, ?, ?, ?)",
+                [
+                    report.erasure_id,
+                    spec.source,
+                    spec.entity,
+                    batch_id,
+                    n if assignments is None else 0,
+                    0 if assignments is None else n,
+                ],
+            )
+        if assignments is None:
+            con.execute(f"delete from {table} where {where}")
+        elif counts:
+            con.execute(
+                f"create or replace temp table _erase_hits as "
+                f"select rowid as id from {table} where {where}"
+            )
+            hits = "rowid in (select id from _erase_hits)"
+            con.execute(f"update {table} set {', '.join(assignments)} where {hits}")
+            # The rows now hold no personal value: hash what they hold.
+            con.execute(f"update {table} set _row_hash = {_row_hash_sql(name)} where {hits}")
+            con.execute("drop table _erase_hits")
+        report.tables[name] = {verb: sum(n for _, n in counts)}
+
+
+def _clear_quarantine(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> None:
+    """Quarantined rows holding one of the person's values keep their place but lose the
+    record and the reason text."""
+    digits = "regexp_replace(coalesce(raw_record, '') || ' ' || reason, '[^0-9]', '', 'g')"
+    text = "lower(coalesce(raw_record, '') || ' ' || reason)"
+    matches = f"""
+        exists (select 1 from _erase_values as v where
+            (v.kind = 'phone' and contains({digits}, v.value))
+            or (v.kind = 'email' and contains({text}, v.value))
+            or (v.kind in ('rrn', 'erp_customer') and regexp_matches(
+                coalesce(raw_record, '') || ' ' || reason,
+                '(^|[^0-9A-Za-z])' || regexp_escape(v.value) || '([^0-9A-Za-z]|$)'))
+            or (v.kind = 'shop_member' and entity in ('members', 'marketing_consents', 'orders')
+                and regexp_matches(coalesce(raw_record, ''),
+                                   '(^|,)' || regexp_escape(v.value) || '(,|$)')))"""
+    report.quarantine_rows_cleared = con.execute(
+        f"select count(*) from raw._quarantine where {matches}"
+    ).fetchone()[0]
+    con.execute(f"""
+        update raw._quarantine
+        set raw_record = null, reason = reason_code || ': record erased', record_hash = null
+        where {matches}""")
+
+
+def _delete_snapshots(con: duckdb.DuckDBPyConnection, person: Person) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'snapshots' "
+        "and table_name = 'snap_customers' and table_catalog = current_database()"
+    ).fetchone()[0]
+    if not exists or not person.customer_ids:
+        return 0
+    placeholders = ", ".join("?" for _ in person.customer_ids)
+    where = f"customer_id in ({placeholders})"
+    n = con.execute(
+        f"select count(*) from snapshots.snap_customers where {where}", person.customer_ids
+    ).fetchone()[0]
+    con.execute(f"delete from snapshots.snap_customers where {where}", person.customer_ids)
+    return n
+
+
+def erase(
+    con: duckdb.DuckDBPyConnection,
+    secret: str,
+    customer_id: str | None = None,
+    source_key: str | None = None,
+) -> ErasureReport:
+    """Erase one person from the warehouse in one transaction (see the module docstring). The
+    tables built from raw keep the person until the next run rebuilds them."""
+    ensure_erasure_tables(con)
+    person = find_person(con, customer_id, source_key)
+    started = datetime.now(UTC)
+    erasure_id = uuid.uuid4().hex
+    with_secret(con, secret)
+    con.execute("begin transaction")
+    try:
+        _key_table(con, person)
+        _collect_values(con)
+        listed = con.execute(
+            f"""
+            insert into raw._erasure_list
+            select distinct {token_sql("kind", "value")}, kind, ?, ?
+            from _erase_values
+            where listed and {token_sql("kind", "value")} not in
+                (select token from raw._erasure_list)""",
+            [erasure_id, started],
+        ).fetchone()[0]
+        report = ErasureReport(
+            erasure_id, person.customer_ids, len(person.customer_ids), person.source_records, listed
+        )
+        _clear_quarantine(con, report)
+        _erase_raw(con, report)
+        con.execute(
+            "delete from raw._deletions where (entity = 'members' and record_key in "
+            f"{_keys('shop_member')}) or (entity = 'marketing_consents' and "
+            f"split_part(record_key, '|', 1) in {_keys('shop_member')})"
+        )
+        report.snapshot_rows_deleted = _delete_snapshots(con, person)
+        requested_as = "customer_id" if customer_id else "source_key"
+        con.execute(
+            f"""
+            insert into raw._erasure_log values (
+                ?, ?, {token_sql("?", "?")}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                erasure_id,
+                requested_as,
+                requested_as,
+                customer_id or source_key,
+                started,
+                datetime.now(UTC),
+                report.customers,
+                report.source_records,
+                report.values_listed,
+                report.rows_deleted,
+                report.rows_anonymised,
+                report.quarantine_rows_cleared,
+                report.snapshot_rows_deleted,
+                json.dumps(report.tables, sort_keys=True),
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for temp in ("_erase_keys", "_erase_values", "_erasure_key"):
+            con.execute(f"drop table if exists {temp}")
+    return report
+
+
+def subject_token(
+    con: duckdb.DuckDBPyConnection, secret: str, requested_as: str, value: str
+) -> str:
+    """The token the erasure log keeps for a request: lets an auditor holding the secret answer
+    "was this customer erased?" without the log naming anyone."""
+    with_secret(con, secret)
+    try:
+        return con.execute(f"select {token_sql('?', '?')}", [requested_as, value]).fetchone()[0]
+    finally:
+        con.execute("drop table if exists _erasure_key")
+
+
+@dataclass(frozen=True)
+class ListedRows:
+    """What the load-time check of one raw table found."""
+
+    loaded: int  # rows in the raw table that name a listed person (should be none)
+    held: int  # rows quarantined as erased_person, all batches
+    held_last_batch: int  # of them, in the table's latest batch
+
+
+def listed_rows(con: duckdb.DuckDBPyConnection, entity_name: str, secret: str) -> ListedRows:
+    """Rows of a raw table naming a person on the erasure list, and re-deliveries held back."""
+    spec = BY_NAME[entity_name]
+    held, last = con.execute(
+        f"""
+        select count(*), count(*) filter (where batch_id = (
+            select batch_id from raw._load_batches where source = ? and entity = ?
+            order by started_at desc limit 1))
+        from raw._quarantine
+        where source = ? and entity = ? and reason_code = '{REASON_CODE}'""",
+        [spec.source, spec.entity, spec.source, spec.entity],
+    ).fetchone()
+    columns = IDENTIFYING_COLUMNS.get(entity_name, ())
+    if not columns or not listed_count(con):
+        return ListedRows(0, held, last)
+    with_secret(con, secret)
+    try:
+        matches = " or ".join(
+            f"{token_sql(*_kind_and_value_sql(quote(column), kind))} in "
+            "(select token from raw._erasure_list)"
+            for column, kind in columns
+        )
+        loaded = con.execute(f"select count(*) from {spec.raw_table} where {matches}").fetchone()[0]
+    finally:
+        con.execute("drop table if exists _erasure_key")
+    return ListedRows(loaded, held, last)
+
+
+def erase_postgres_copy(warehouse_path: str, database: str, customer_ids: Sequence[str]) -> int:
+    """The PostgreSQL copy (`make postgres`) after an erasure: the erased raw layer replaces its
+    raw tables, and the customers' SCD history there is deleted (snapshot rows deleted). The
+    marts there are rebuilt by the next `make postgres`."""
+    import psycopg2
+
+    from ingest.postgres_mirror import mirror_raw, pg_params
+
+    mirror_raw(warehouse_path, database)
+    con = psycopg2.connect(**pg_params(database))
+    try:
+        with con, con.cursor() as cursor:
+            cursor.execute("select to_regclass('snapshots.snap_customers') is not null")
+            if not cursor.fetchone()[0] or not customer_ids:
+                return 0
+            cursor.execute(
+                "delete from snapshots.snap_customers where customer_id = any(%s)",
+                [list(customer_ids)],
+            )
+            return cursor.rowcount
+    finally:
+        con.close()
