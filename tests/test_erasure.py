@@ -29,6 +29,9 @@ from ingest.raw_store import accounting_problems
 from ingest.schemas import BY_NAME, ENTITIES, ERP_CUSTOMERS
 from tests.conftest import pipeline_settings, run_everything
 
+# Runs the whole job twice around an erasure: the full tier, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 # Files of the source systems, not of the project: the landing folder and the shop database are
 # the sources' own copies (their owners erase there), the truth folder is the generator's answer.
 SOURCE_SYSTEM_FILES = ("landing", "truth", "shop.sqlite")
