@@ -83,8 +83,8 @@ customer_births as (
         customer_id,
         name_key,
         mod(cast(extract(year from birth_date) as integer), 100) * 10000
-            + cast(extract(month from birth_date) as integer) * 100
-            + cast(extract(day from birth_date) as integer) as birth_yymmdd
+        + cast(extract(month from birth_date) as integer) * 100
+        + cast(extract(day from birth_date) as integer) as birth_yymmdd
     from customer_records
     where birth_date is not null and name_key is not null
 ),
@@ -97,7 +97,7 @@ call_verified_matches as (
     from calls
     inner join customer_births
         on customer_births.name_key = calls.customer_name_match_key
-        and customer_births.birth_yymmdd = cast(calls.verified_birth_yymmdd as integer)
+            and customer_births.birth_yymmdd = cast(calls.verified_birth_yymmdd as integer)
     where calls.verified_birth_yymmdd is not null
     group by calls.call_id
 ),
