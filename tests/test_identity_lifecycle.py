@@ -24,6 +24,7 @@ import pytest
 from ingest.file_loader import load_entity_files
 from ingest.schemas import ENTITIES, ERP_CUSTOMERS, ERP_ORDER_LINES, ERP_ORDERS, ERP_PRODUCTS
 from tests.conftest import SALT, erp_customer, load_sources, write_csv, write_jsonl
+from tests.test_postgres_build import bi_role  # noqa: F401  (a throwaway BI role, a fixture)
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -45,7 +46,8 @@ def copy_project(root: Path) -> Path:
     return project
 
 
-def build(root: Path, project: Path, *args: str) -> None:
+def build(root: Path, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """`dbt build` before the CLV fit, on DuckDB unless `env` names another target."""
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -64,6 +66,7 @@ def build(root: Path, project: Path, *args: str) -> None:
             **os.environ,
             "GOGAEK_WAREHOUSE": str(root / "warehouse.duckdb"),
             "GOGAEK_DBT_TARGET": "duckdb",
+            **(env or {}),
         },
         capture_output=True,
         text=True,
@@ -485,3 +488,92 @@ def test_a_full_refresh_keeps_every_id_and_the_log(runs) -> None:
     assert refreshed["facts"] == overridden["facts"]
     assert refreshed["events"] == overridden["events"]
     assert refreshed["lookup"] == overridden["lookup"]
+
+
+@pytest.mark.postgres
+def test_the_same_merge_and_split_on_postgres(
+    tmp_path: Path,
+    pg_database,
+    bi_role,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """The bridge and the staff decisions, replayed on PostgreSQL: the same ids and log."""
+    import psycopg2
+
+    from ingest.postgres_mirror import mirror_raw, pg_params
+
+    for folder in ("erp", "callcenter", "esp"):
+        (tmp_path / "landing" / folder).mkdir(parents=True)
+    project = copy_project(tmp_path)
+    write_first_day(tmp_path / "landing", tmp_path / "shop.sqlite")
+    warehouse = load_sources(tmp_path)
+    env = {
+        "GOGAEK_DBT_TARGET": "postgres",
+        "GOGAEK_PG_DATABASE": pg_database,
+        "GOGAEK_BI_READER_ROLE": bi_role,
+    }
+    mirror_raw(str(warehouse), pg_database)
+    build(tmp_path, project, env=env)
+    add_bridge_record(tmp_path / "landing")
+    con = duckdb.connect(str(warehouse))
+    load_entity_files(con, ERP_CUSTOMERS, tmp_path / "landing", SALT)
+    con.close()
+    mirror_raw(str(warehouse), pg_database)
+    build(tmp_path, project, env=env)
+
+    pg = psycopg2.connect(**pg_params(pg_database))
+    try:
+        with pg.cursor() as cursor:
+
+            def rows(sql: str) -> list[tuple]:
+                cursor.execute(sql)
+                return cursor.fetchall()
+
+            assert rows(
+                "select customer_id from core.fct_order_lines where order_key = 'shop:6001'"
+            ) == [(KIM,)]
+            assert rows(
+                "select customer_id, frequency from marketing.mart_rfm_history "
+                "where snapshot_date = (select max(snapshot_date) from marketing.mart_rfm_history)"
+            ) == [(KIM, 2)]
+            write_overrides(project)
+            build(tmp_path, project, env=env)
+            pg.commit()
+            assert rows(
+                "select source_key, customer_id from intermediate.int_identity_crosswalk "
+                "where source in ('erp_customer', 'shop_member') order by source_key"
+            ) == [("201", KIM_SHOP), ("202", LEE), ("C1", KIM), ("C3", LEE), ("C9", KIM)]
+            assert rows(
+                "select event_type, from_customer_id, to_customer_id, id_outcome, match_rule, "
+                "decided_by, moved_record_ids, joined_record_ids from core.customer_id_events "
+                "order by changed_at, event_type, from_customer_id"
+            ) == [
+                (
+                    "merge",
+                    KIM_SHOP,
+                    KIM,
+                    "retired_into_survivor",
+                    "mobile_name",
+                    None,
+                    "shop_member:201",
+                    "erp_customer:C9",
+                ),
+                *sorted(
+                    [
+                        ("merge", LEE_SHOP, LEE, "retired_into_survivor", "manual_same",
+                         "lee.crm", "shop_member:202", None),
+                        ("split", KIM, KIM_SHOP, "restored", "manual_different", "kim.cs",
+                         "shop_member:201", None),
+                    ],
+                    key=lambda event: (event[0], event[1]),
+                ),
+            ]  # fmt: skip
+            assert rows(
+                "select customer_id, current_customer_id, is_retired "
+                "from core.customer_id_lookup where customer_id in "
+                "(select customer_id from intermediate.int_customer_id_history) order by 1"
+            ) == sorted([
+                (KIM, KIM, False), (KIM_SHOP, KIM_SHOP, False), (LEE, LEE, False),
+                (LEE_SHOP, LEE, True),
+            ])  # fmt: skip
+    finally:
+        pg.close()
