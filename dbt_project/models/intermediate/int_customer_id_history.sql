@@ -19,7 +19,8 @@
 --     (merged);
 --   * a group that inherits no id (new records, or a part split off a customer) takes the id
 --     named after its first-seen record (macro customer_id_from): the id that part had before
---     it was merged, if it was a customer of its own then (restored), else a new one.
+--     it was merged, if it was a customer of its own then (restored), else a new one (named
+--     after the record and the run if another group holds that id).
 with groups as (
     select * from {{ ref('int_customer_components') }}
 ),
@@ -118,9 +119,16 @@ assigned as (
         groups.is_split_by_decision,
         groups.match_rule,
         previous.customer_id as previous_customer_id,
-        coalesce(
-            survivors.customer_id, {{ customer_id_from('groups.group_anchor_record_id') }}
-        ) as customer_id,
+        case
+            when survivors.customer_id is not null then survivors.customer_id
+            -- rare: the id named after the record went on with another group (it joined a
+            -- customer seen before it); a new id, named after the record and this run
+            when {{ customer_id_from('groups.group_anchor_record_id') }} in (
+                select customer_id from survivors
+            ) then {{ customer_id_from("groups.group_anchor_record_id || '@" ~ invocation_id
+                ~ "'") }}
+            else {{ customer_id_from('groups.group_anchor_record_id') }}
+        end as customer_id,
         case
             when previous.customer_id is null then 'issued'
             when heirs.group_anchor_record_id = groups.group_anchor_record_id then 'merged'
