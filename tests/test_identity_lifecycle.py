@@ -512,7 +512,12 @@ def test_the_same_merge_and_split_on_postgres(
         "GOGAEK_BI_READER_ROLE": bi_role,
     }
     # what the assertions read, and what it is built from (with those models' tests)
-    only = ("--select", "+customer_id_events +customer_id_lookup +mart_rfm_history +dim_customer")
+    only = (
+        "--select",
+        "+customer_id_events +customer_id_lookup +mart_rfm_history +dim_customer",
+        "--indirect-selection",
+        "cautious",
+    )
     mirror_raw(str(warehouse), pg_database)
     build(tmp_path, project, *only, env=env)
     add_bridge_record(tmp_path / "landing")
