@@ -105,6 +105,11 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(
         "from intermediate.int_identity_crosswalk",
         "golden": "select count(*), sum(case when has_valid_mobile then 1 else 0 end) "
         "from intermediate.int_customers_golden",
+        # the id history and lookup of a first run: every record issued the id of its group
+        "customer_ids": "select count(*), count(distinct customer_id) "
+        "from intermediate.int_customer_id_history",
+        "id_lookup": "select count(*), sum(case when is_retired then 1 else 0 end) "
+        "from core.customer_id_lookup",
         "sends": "select count(*), sum(case when is_open then 1 else 0 end) "
         "from core.fct_campaign_sends",
         "calls": "select count(*), count(customer_id) from core.fct_calls",

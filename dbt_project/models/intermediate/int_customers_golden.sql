@@ -50,6 +50,15 @@ member_since as (
     group by crosswalk.customer_id
 ),
 
+-- Customer-master records (ERP customers, shop members) the customer is made of: changes when
+-- identity resolution merges or splits it, which opens a version in snap_customers.
+record_counts as (
+    select customer_id, count(*) as customer_records
+    from crosswalk
+    where source in ('erp_customer', 'shop_member')
+    group by customer_id
+),
+
 pivoted as (
     select
         customers.customer_id,
@@ -88,9 +97,11 @@ select
     suppressed_emails.suppressed_at as email_suppressed_at,
     member_since.member_since,
     'valid_first > most_recent > source_priority' as survivorship_rule,
-    pivoted.contributing_records
+    pivoted.contributing_records,
+    coalesce(record_counts.customer_records, 0) as customer_records
 from pivoted
 left join member_since on member_since.customer_id = pivoted.customer_id
+left join record_counts on record_counts.customer_id = pivoted.customer_id
 left join suppressed_emails
     on pivoted.email_status = 'suppressed' and suppressed_emails.email = pivoted.email
 left join member_consents as email_consent

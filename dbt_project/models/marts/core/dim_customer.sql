@@ -1,12 +1,20 @@
 -- One row per customer per version (SCD type 2 from the snap_customers snapshot). The current
 -- version has is_current = true; facts join on customer_id (+ a date range for history).
+-- A merge closes the retired customer's version (current_customer_id names the survivor) and
+-- opens a version of the survivor (more contributing records); a split opens the parts.
 with customer_versions as (
     select * from {{ ref('snap_customers') }}
+),
+
+id_lookup as (
+    select * from {{ ref('customer_id_lookup') }}
 )
 
 select
-    dbt_scd_id as customer_version_key,
-    customer_id,
+    customer_versions.dbt_scd_id as customer_version_key,
+    customer_versions.customer_id,
+    id_lookup.current_customer_id,
+    coalesce(id_lookup.is_retired, false) as is_retired_id,
     name as customer_name,
     mobile,
     home_phone,
@@ -37,7 +45,9 @@ select
     email_source,
     address_source,
     contributing_records,
+    customer_records,
     dbt_valid_from as valid_from,
     dbt_valid_to as valid_to,
     dbt_valid_to is null as is_current
 from customer_versions
+left join id_lookup on id_lookup.customer_id = customer_versions.customer_id
