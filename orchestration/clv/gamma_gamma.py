@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from orchestration.clv.optimise import minimise
 
 
 @dataclass(frozen=True)
@@ -69,21 +71,7 @@ def fit(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
         return -float(np.sum(_log_likelihood_terms(p, q, gamma, x, m, log_m, distinct)))
 
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-3)])
-    # A gradient method converges in a few hundred evaluations even at a million customers;
-    # restarting it from its own optimum settles the flat a/b (or p/q) ridge.
-    result = optimize.minimize(
-        negative_ll,
-        start,
-        method="L-BFGS-B",
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
-    )
-    polished = optimize.minimize(
-        negative_ll,
-        result.x,
-        method="L-BFGS-B",
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2_000},
-    )
-    best = polished if polished.fun <= result.fun else result
+    best = minimise(negative_ll, start)
     p, q, gamma = (float(v) for v in np.exp(best.x))
     return GammaGammaParams(
         p=p, q=q, gamma=gamma, log_likelihood=-float(best.fun), customers=len(x)
