@@ -17,8 +17,10 @@ What happens to each raw table (every batch):
   the recipient `erased`;
 - quarantined rows that hold one of the person's values keep their place (the batch counts
   still add up) but lose the record and the reason text.
-The SCD history (`snapshots.snap_customers`) loses the person's rows; every other table is
-rebuilt from raw by the next run (the incremental facts re-resolve rows whose customer changed).
+The histories no run rebuilds lose the person's rows: the SCD history
+(`snapshots.snap_customers`) and the customer-id history (`intermediate.int_customer_id_history`,
+counted with the snapshot rows in the log); every other table is rebuilt from raw by the next
+run (the incremental facts re-resolve rows whose customer changed).
 
 The erasure list (`raw._erasure_list`) holds, per identifying value, a keyed hash: SHA-256 over
 a secret of its own (`GOGAEK_ERASURE_SECRET`, kept outside the warehouse), the kind and the
@@ -373,7 +375,7 @@ class ErasureReport:
             f"erasure {self.erasure_id}: {self.source_records} source records of "
             f"{self.customers} customer(s); raw rows deleted {self.rows_deleted}, anonymised "
             f"{self.rows_anonymised} ({per_table or 'none'}); quarantine rows cleared "
-            f"{self.quarantine_rows_cleared}; snapshot rows deleted {self.snapshot_rows_deleted}; "
+            f"{self.quarantine_rows_cleared}; history rows deleted {self.snapshot_rows_deleted}; "
             f"{self.values_listed} identifying values on the erasure list"
         )
 
@@ -502,6 +504,28 @@ def _delete_snapshots(con: duckdb.DuckDBPyConnection, person: Person) -> int:
     return n
 
 
+def _delete_id_history(con: duckdb.DuckDBPyConnection, person: Person) -> int:
+    """The person's rows of the customer-id history (int_customer_id_history, which no run
+    rebuilds): every id their records were given, retired or current. The id lookup and the
+    audit log are built from it and lose the person at the next run."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'intermediate' "
+        "and table_name = 'int_customer_id_history' and table_catalog = current_database()"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    ids = person.customer_ids or [""]
+    placeholders = ", ".join("?" for _ in ids)
+    where = (
+        "record_id in (select source || ':' || source_key from _erase_keys) "
+        f"or customer_id in ({placeholders}) or previous_customer_id in ({placeholders})"
+    )
+    table = "intermediate.int_customer_id_history"
+    n = con.execute(f"select count(*) from {table} where {where}", [*ids, *ids]).fetchone()[0]
+    con.execute(f"delete from {table} where {where}", [*ids, *ids])
+    return n
+
+
 def erase(
     con: duckdb.DuckDBPyConnection,
     secret: str,
@@ -538,7 +562,9 @@ def erase(
             f"{_keys('shop_member')}) or (entity = 'marketing_consents' and "
             f"split_part(record_key, '|', 1) in {_keys('shop_member')})"
         )
-        report.snapshot_rows_deleted = _delete_snapshots(con, person)
+        report.snapshot_rows_deleted = _delete_snapshots(con, person) + _delete_id_history(
+            con, person
+        )
         requested_as = "customer_id" if customer_id else "source_key"
         con.execute(
             f"""
@@ -632,13 +658,26 @@ def erase_postgres_copy(warehouse_path: str, database: str, customer_ids: Sequen
     con = psycopg2.connect(**pg_params(database))
     try:
         with con, con.cursor() as cursor:
-            cursor.execute("select to_regclass('snapshots.snap_customers') is not null")
-            if not cursor.fetchone()[0] or not customer_ids:
+            deleted = 0
+            if not customer_ids:
                 return 0
-            cursor.execute(
-                "delete from snapshots.snap_customers where customer_id = any(%s)",
-                [list(customer_ids)],
-            )
-            return cursor.rowcount
+            cursor.execute("select to_regclass('snapshots.snap_customers') is not null")
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    "delete from snapshots.snap_customers where customer_id = any(%s)",
+                    [list(customer_ids)],
+                )
+                deleted += cursor.rowcount
+            cursor.execute("select to_regclass('intermediate.int_customer_id_history') is not null")
+            if cursor.fetchone()[0]:
+                # the ids the records were given: the current one names every record of it
+                cursor.execute(
+                    "delete from intermediate.int_customer_id_history where record_id in ("
+                    "select record_id from intermediate.int_customer_id_history "
+                    "where customer_id = any(%s))",
+                    [list(customer_ids)],
+                )
+                deleted += cursor.rowcount
+            return deleted
     finally:
         con.close()
