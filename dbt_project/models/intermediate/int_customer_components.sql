@@ -162,7 +162,7 @@ linking_rules as (
     inner join grouped on grouped.record_id = links.record_id
     inner join shared_keys
         on shared_keys.match_key = links.match_key
-        and shared_keys.group_label = grouped.group_label
+            and shared_keys.group_label = grouped.group_label
     inner join match_rules on match_rules.match_rule = links.match_rule
     group by links.record_id
 ),

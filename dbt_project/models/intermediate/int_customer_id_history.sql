@@ -21,7 +21,7 @@
 --     named after its first-seen record (macro customer_id_from): the id that part had before
 --     it was merged, if it was a customer of its own then (restored), else a new one (named
 --     after the record and the run if another group holds that id).
-with groups as (
+with record_groups as (
     select * from {{ ref('int_customer_components') }}
 ),
 
@@ -75,10 +75,10 @@ issued as (
 claims as (
     select
         previous.customer_id as previous_customer_id,
-        groups.group_anchor_record_id,
-        groups.anchor_rank
-    from groups
-    inner join previous on previous.record_id = groups.record_id
+        record_groups.group_anchor_record_id,
+        record_groups.anchor_rank
+    from record_groups
+    inner join previous on previous.record_id = record_groups.record_id
 ),
 
 claims_heir_first as (
@@ -114,29 +114,29 @@ survivors as (
 
 assigned as (
     select
-        groups.record_id,
-        groups.group_anchor_record_id,
-        groups.is_split_by_decision,
-        groups.match_rule,
+        record_groups.record_id,
+        record_groups.group_anchor_record_id,
+        record_groups.is_split_by_decision,
+        record_groups.match_rule,
         previous.customer_id as previous_customer_id,
         case
             when survivors.customer_id is not null then survivors.customer_id
             -- rare: the id named after the record went on with another group (it joined a
             -- customer seen before it); a new id, named after the record and this run
-            when {{ customer_id_from('groups.group_anchor_record_id') }} in (
-                select customer_id from survivors
-            ) then {{ customer_id_from("groups.group_anchor_record_id || '@" ~ invocation_id
+            when {{ customer_id_from('record_groups.group_anchor_record_id') }} in (
+                    select taken.customer_id from survivors as taken
+                ) then {{ customer_id_from("record_groups.group_anchor_record_id || '@" ~ invocation_id
                 ~ "'") }}
-            else {{ customer_id_from('groups.group_anchor_record_id') }}
+            else {{ customer_id_from('record_groups.group_anchor_record_id') }}
         end as customer_id,
         case
             when previous.customer_id is null then 'issued'
-            when heirs.group_anchor_record_id = groups.group_anchor_record_id then 'merged'
+            when heirs.group_anchor_record_id = record_groups.group_anchor_record_id then 'merged'
             else 'split'
         end as change
-    from groups
-    left join previous on previous.record_id = groups.record_id
-    left join survivors on survivors.group_anchor_record_id = groups.group_anchor_record_id
+    from record_groups
+    left join previous on previous.record_id = record_groups.record_id
+    left join survivors on survivors.group_anchor_record_id = record_groups.group_anchor_record_id
     left join heirs on heirs.previous_customer_id = previous.customer_id
 ),
 
@@ -156,11 +156,11 @@ merge_links as (
     inner join links as retired_links on retired_links.record_id = retired_side.record_id
     inner join links as other_links
         on other_links.match_key = retired_links.match_key
-        and other_links.record_id <> retired_links.record_id
+            and other_links.record_id <> retired_links.record_id
     inner join assigned as other_side
         on other_side.record_id = other_links.record_id
-        and other_side.group_anchor_record_id = retired_side.group_anchor_record_id
-        and other_side.previous_customer_id is distinct from retired_side.previous_customer_id
+            and other_side.group_anchor_record_id = retired_side.group_anchor_record_id
+            and other_side.previous_customer_id is distinct from retired_side.previous_customer_id
     inner join match_rules on match_rules.match_rule = retired_links.match_rule
     where retired_side.change = 'merged'
     group by retired_side.group_anchor_record_id, retired_side.previous_customer_id
@@ -205,10 +205,14 @@ change_decisions as (
             changed.change = 'split'
             and decision_sides.decision = 'different'
             and (
-                (decision_sides.group_a = changed.group_anchor_record_id
-                    and decision_sides.group_b = heirs.group_anchor_record_id)
-                or (decision_sides.group_b = changed.group_anchor_record_id
-                    and decision_sides.group_a = heirs.group_anchor_record_id)
+                (
+                    decision_sides.group_a = changed.group_anchor_record_id
+                    and decision_sides.group_b = heirs.group_anchor_record_id
+                )
+                or (
+                    decision_sides.group_b = changed.group_anchor_record_id
+                    and decision_sides.group_a = heirs.group_anchor_record_id
+                )
             )
         )
         or (
@@ -218,7 +222,7 @@ change_decisions as (
             and decision_sides.group_b = changed.group_anchor_record_id
             -- one record held the retired id, the other did not
             and (coalesce(decision_sides.previous_a, '') = changed.previous_customer_id)
-                <> (coalesce(decision_sides.previous_b, '') = changed.previous_customer_id)
+            <> (coalesce(decision_sides.previous_b, '') = changed.previous_customer_id)
         )
 )
 
@@ -241,7 +245,7 @@ select
 from changed
 left join merge_rules
     on merge_rules.group_anchor_record_id = changed.group_anchor_record_id
-    and merge_rules.previous_customer_id = changed.previous_customer_id
+        and merge_rules.previous_customer_id = changed.previous_customer_id
 left join change_decisions
     on change_decisions.record_id = changed.record_id
-    and change_decisions.recency = 1
+        and change_decisions.recency = 1

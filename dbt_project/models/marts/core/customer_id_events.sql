@@ -44,8 +44,8 @@ joined_records as (
     from events
     inner join id_history
         on id_history.run_id = events.run_id
-        and id_history.customer_id = events.to_customer_id
-        and id_history.change = 'issued'
+            and id_history.customer_id = events.to_customer_id
+            and id_history.change = 'issued'
     where events.event_type = 'merge'
     group by events.run_id, events.to_customer_id
 )
@@ -73,5 +73,5 @@ from events
 left join issued on issued.customer_id = events.to_customer_id
 left join joined_records
     on joined_records.run_id = events.run_id
-    and joined_records.to_customer_id = events.to_customer_id
-    and events.event_type = 'merge'
+        and joined_records.to_customer_id = events.to_customer_id
+        and events.event_type = 'merge'

@@ -11,7 +11,7 @@ resolved as (
     select * from {{ ref('int_customers_resolved') }}
 ),
 
-groups as (
+record_groups as (
     select * from {{ ref('int_customer_components') }}
 ),
 
@@ -20,7 +20,9 @@ crosswalk as (
 ),
 
 ids_in_use as (
-    select distinct customer_id from crosswalk where customer_id is not null
+    select distinct customer_id
+    from crosswalk
+    where customer_id is not null
 ),
 
 issued as (
@@ -43,11 +45,11 @@ holders_first_seen_first as (
         id_history.customer_id as held_customer_id,
         resolved.customer_id as current_customer_id,
         row_number() over (
-            partition by id_history.customer_id order by groups.anchor_rank
+            partition by id_history.customer_id order by record_groups.anchor_rank
         ) as holder_order
     from id_history
     inner join resolved on resolved.record_id = id_history.record_id
-    inner join groups on groups.record_id = id_history.record_id
+    inner join record_groups on record_groups.record_id = id_history.record_id
 ),
 
 every_id as (
@@ -71,4 +73,4 @@ left join issued on issued.customer_id = every_id.customer_id
 left join retirements on retirements.customer_id = every_id.customer_id
 left join holders_first_seen_first as holders
     on holders.held_customer_id = every_id.customer_id
-    and holders.holder_order = 1
+        and holders.holder_order = 1
