@@ -116,7 +116,7 @@ def _phones(
 def _landline(rng: np.random.Generator, area: np.ndarray, present: np.ndarray) -> Phones:
     n = len(area)
     seoul = area == PREFIX_INDEX["02"]
-    # 070 internet phones always have a 4-digit exchange (070-XXXX-XXXX); area codes have 3 or 4.
+    # 070 internet phones always have a 4-digit exchange (070-1234-5678); area codes have 3 or 4.
     internet = area == PREFIX_INDEX[INTERNET_PHONE]
     four = (rng.random(n) < np.where(seoul, 0.7, 0.5)) | internet
     mid = np.where(four, rng.integers(2000, 10000, n), rng.integers(200, 1000, n))
