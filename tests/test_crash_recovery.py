@@ -58,6 +58,10 @@ def _dagster_home(tmp_path: Path, free_slots_after: int | None = None) -> Path:
     if free_slots_after is not None:
         config["run_monitoring"]["free_slots_after_run_end_seconds"] = free_slots_after
     (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    # Create the SQLite schema here, once: a worker process and this test opening a new home
+    # at the same moment both run the migrations and one fails ("alembic_version exists").
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     return home
 
 
