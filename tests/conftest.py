@@ -36,10 +36,12 @@ def pytest_configure(config: pytest.Config) -> None:
     dbt_project.preparer.prepare(dbt_project)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), a module's tests stay on
     one worker so its module-scoped build runs once, and every test of the shared `pipeline`
-    build goes to the same worker so that build runs once per session too."""
+    build goes to the same worker so that build runs once per session too. First: xdist reads
+    the groups in its own hook of this name, after ours."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         group = "pipeline" if "pipeline" in fixtures else item.module.__name__
