@@ -33,6 +33,7 @@ from dagster_dbt import (
 from ingest.settings import Settings
 from orchestration.assets.dbt_tests import readable_manifest
 from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
+from orchestration.dbt_targets import invocation_target
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 # Dagster group of each folder below models/ (marts/<area> by its area).
@@ -103,6 +104,8 @@ def load_manifest(path: Path | None = None) -> dict[str, Any]:
 
 
 MANIFEST = load_manifest()
+# Each invocation's own folder and the parse it starts from (dbt_targets.py).
+TARGET_ROOT = Path(dbt_project.project_dir) / "target"
 
 
 def dbt_cli_resource() -> DbtCliResource:
@@ -125,13 +128,17 @@ def _dbt_build(
     # staging and marts (the reconciliations) waits for the marts.
     events: list[Any] = []
     failure: Exception | None = None
-    try:
-        for event in dbt.cli(
-            ["build", "--indirect-selection", "buildable", "--vars", dbt_vars], context=context
-        ).stream():
-            events.append(event)
-    except Exception as error:  # a failed test: what dbt built is still reported, then it fails
-        failure = error
+    target = Settings.from_env().dbt_target
+    with invocation_target(TARGET_ROOT, context.op_def.name, dbt_vars, target) as target_path:
+        try:
+            for event in dbt.cli(
+                ["build", "--indirect-selection", "buildable", "--vars", dbt_vars],
+                context=context,
+                target_path=target_path,
+            ).stream():
+                events.append(event)
+        except Exception as error:  # a failed test: what dbt built is reported, then it fails
+            failure = error
     yield from with_column_types(context, events, warehouse)
     if failure is not None:
         raise failure

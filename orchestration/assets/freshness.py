@@ -21,7 +21,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import MANIFEST, TRANSLATOR
+from ingest.settings import Settings
+from orchestration.assets.dbt import MANIFEST, TARGET_ROOT, TRANSLATOR
+from orchestration.dbt_targets import invocation_target
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 CHECK_NAME = "source_freshness"
@@ -127,17 +129,21 @@ def source_freshness_checks(
         for uid in chosen
     ]
     dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
-    invocation = dbt.cli(
-        ["source", "freshness", "--select", " ".join(select), "--vars", dbt_vars],
-        raise_on_error=False,
-    ).wait()
-    try:
-        results = {
-            r["unique_id"]: r for r in invocation.get_artifact("sources.json").get("results", [])
-        }
-    except FileNotFoundError:
-        context.log.warning("dbt source freshness wrote no sources.json")
-        results = {}
+    target = Settings.from_env().dbt_target
+    with invocation_target(TARGET_ROOT, context.op_def.name, dbt_vars, target) as target_path:
+        invocation = dbt.cli(
+            ["source", "freshness", "--select", " ".join(select), "--vars", dbt_vars],
+            raise_on_error=False,
+            target_path=target_path,
+        ).wait()
+        try:
+            results = {
+                r["unique_id"]: r
+                for r in invocation.get_artifact("sources.json").get("results", [])
+            }
+        except FileNotFoundError:
+            context.log.warning("dbt source freshness wrote no sources.json")
+            results = {}
     last_reads = _last_reads(warehouse)
     for unique_id, key in chosen.items():
         yield freshness_result(key, results.get(unique_id), last_reads.get(key.path[-1]))
