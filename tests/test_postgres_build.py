@@ -212,3 +212,15 @@ def _bi_reader_sees_served_models_only(database: str, role: str) -> None:
             assert cursor.fetchone()[0] == role
     finally:
         con.close()
+
+
+def test_the_projects_database_compiles_no_query_plans(pg_database: str) -> None:
+    """Just-in-time compilation is off in the database the project makes: on with the server
+    default, one identity model took 45 s to compile and 0.02 s to run on five records."""
+    con = psycopg2.connect(**pg_params(pg_database))
+    try:
+        with con.cursor() as cursor:
+            cursor.execute("show jit")
+            assert cursor.fetchone() == ("off",)
+    finally:
+        con.close()
