@@ -10,30 +10,36 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 
+MODULE = """
+import os
+import pytest
 
-def test_a_modules_tests_run_on_one_worker() -> None:
+@pytest.mark.parametrize("i", range(4))
+def test_one(i):
+    print(os.environ["PYTEST_XDIST_WORKER"])
+"""
+
+
+def test_a_modules_tests_run_on_one_worker(tmp_path: Path) -> None:
+    """This project's grouping hook (imported from tests/conftest.py), with the pinned pytest
+    and xdist, on two modules of four tests each."""
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n",
+        encoding="utf-8",
+    )
+    for name in ("test_a.py", "test_b.py"):
+        (tmp_path / name).write_text(MODULE, encoding="utf-8")
+    xdist = ["-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_settings.py",
-            "-k",
-            "refused or paths or defaults",
-        ],
-        cwd=PROJECT,
+        [sys.executable, "-m", "pytest", *xdist, "-v", "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(PROJECT), "PATH": str(Path(sys.executable).parent)},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    workers = re.findall(r"^\[(gw\d)\] .*PASSED tests/test_settings\.py::", done.stdout, re.M)
-    assert len(workers) == 3, done.stdout[-3000:]
-    assert len(set(workers)) == 1, done.stdout[-3000:]
+    ran = re.findall(r"^\[(gw\d)\] .*PASSED (test_[ab])\.py::", done.stdout, re.M)
+    assert len(ran) == 8, done.stdout[-3000:]
+    for module in ("test_a", "test_b"):
+        assert len({worker for worker, m in ran if m == module}) == 1, done.stdout[-3000:]
