@@ -26,6 +26,9 @@ from ingest.schemas import ENTITIES, ERP_CUSTOMERS, ERP_ORDER_LINES, ERP_ORDERS,
 from tests.conftest import SALT, erp_customer, load_sources, write_csv, write_jsonl
 from tests.test_postgres_build import bi_role  # noqa: F401  (a throwaway BI role, a fixture)
 
+# Six dbt builds of hand-written records and one on PostgreSQL: the full tier.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
