@@ -143,13 +143,15 @@
     coalesce(
         (select typos.intended_domain from {{ ref('email_typo_domains') }} as typos
          where typos.typo_domain = {{ domain }}),
-        (select
-            case
-                when max(case when domains.domain = {{ domain }} then 1 else 0 end) = 1 then null
-                when count(case when {{ near }} then 1 end) = 1
-                    then max(case when {{ near }} then domains.domain end)
-            end
-         from {{ ref('email_domains') }} as domains))
+        -- a known domain first: most addresses have one, and the distance is then never
+        -- computed (without a built-in distance it costs a scan per domain and address)
+        case when not exists (
+            select 1 from {{ ref('email_domains') }} as known where known.domain = {{ domain }}
+        ) then (
+            select case when count(*) = 1 then max(domains.domain) end
+            from {{ ref('email_domains') }} as domains
+            where {{ near }}
+        ) end)
 {%- endmacro %}
 
 {#- 'valid', 'missing', or the reason code (seed contact_reasons, contact_type email). -#}
