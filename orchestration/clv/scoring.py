@@ -100,6 +100,12 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
             for m in months
         ]
     )
+    if not np.all(np.isfinite(cumulative[-1])) or cumulative[-1].min() < 0:
+        # Say so here, with the fit, rather than as a decimal overflow in a mart.
+        raise ValueError(
+            f"BG/NBD predictions out of range ({np.nanmin(cumulative[-1]):.3g} to "
+            f"{np.nanmax(cumulative[-1]):.3g} purchases in 12 months) with {purchase_model}"
+        )
     per_month = np.diff(cumulative, axis=0)
     monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
     discount = 1 / (1 + monthly_rate) ** months[1:]
