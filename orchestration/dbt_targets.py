@@ -62,12 +62,17 @@ def prune(parent: Path, keep: int) -> list[Path]:
     """Remove all but the `keep` newest folders in `parent`; returns what it removed."""
     if not parent.is_dir():
         return []
-    folders = sorted(
-        (p for p in parent.iterdir() if p.is_dir()),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
+    folders = sorted((p for p in parent.iterdir() if p.is_dir()), key=_mtime, reverse=True)
     removed = folders[keep:]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
+
+
+def _mtime(path: Path) -> float:
+    """Modification time, 0 for a folder another process removed meanwhile (runs on other
+    data folders prune the same parent)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
