@@ -210,13 +210,20 @@ def load_sources(root: Path, salt: str = SALT) -> Path:
     return warehouse
 
 
-def dbt_build(root: Path, warehouse: Path, *args: str) -> None:
+def dbt_build(
+    root: Path,
+    warehouse: Path,
+    *args: str,
+    project: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
     """`dbt build` of everything before the CLV fit (tiny hand-written sets fit no model), with
-    no settings passed: defaults must come from the data."""
+    no settings passed: defaults must come from the data. On DuckDB unless `env` names another
+    target; `project` is a private copy of the dbt project when a test writes its seeds."""
     import subprocess
     import sys
 
-    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    project = project or Path(__file__).resolve().parents[1] / "dbt_project"
     build = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -231,12 +238,26 @@ def dbt_build(root: Path, warehouse: Path, *args: str) -> None:
             str(root / "target"),
             *args,
         ],
-        env={**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"},
+        env={
+            **os.environ,
+            "GOGAEK_WAREHOUSE": str(warehouse),
+            "GOGAEK_DBT_TARGET": "duckdb",
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert build.returncode == 0, build.stdout[-4000:]
+
+
+def expected_customer_id(record_id: str) -> str:
+    """The documented customer_id formula (README "Customer ids that stay put"), written out
+    apart from the SQL macro so tests know the answer: "C" and the first 12 hex digits of the
+    MD5 of the first-seen record's id, upper case."""
+    import hashlib
+
+    return "C" + hashlib.md5(record_id.encode()).hexdigest()[:12].upper()
 
 
 # --- one generated-and-built warehouse shared by the end-to-end and PostgreSQL tests -------

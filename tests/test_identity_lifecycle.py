@@ -10,12 +10,8 @@ the customer splits, member 201 gets its old id back. Run 4: `--full-refresh` ke
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -23,7 +19,15 @@ import pytest
 
 from ingest.file_loader import load_entity_files
 from ingest.schemas import ENTITIES, ERP_CUSTOMERS, ERP_ORDER_LINES, ERP_ORDERS, ERP_PRODUCTS
-from tests.conftest import SALT, erp_customer, load_sources, write_csv, write_jsonl
+from tests.conftest import (
+    SALT,
+    dbt_build,
+    erp_customer,
+    expected_customer_id,
+    load_sources,
+    write_csv,
+    write_jsonl,
+)
 from tests.test_postgres_build import bi_role  # noqa: F401  (a throwaway BI role, a fixture)
 
 # Six dbt builds of hand-written records and one on PostgreSQL: the full tier.
@@ -32,8 +36,7 @@ pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
-def customer_id(record_id: str) -> str:
-    return "C" + hashlib.md5(record_id.encode()).hexdigest()[:12].upper()
+customer_id = expected_customer_id
 
 
 KIM, KIM_SHOP = customer_id("erp_customer:C1"), customer_id("shop_member:201")
@@ -50,32 +53,7 @@ def copy_project(root: Path) -> Path:
 
 
 def build(root: Path, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    """`dbt build` before the CLV fit, on DuckDB unless `env` names another target."""
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--exclude",
-            "source:ml+",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(root / "target"),
-            *args,
-        ],
-        env={
-            **os.environ,
-            "GOGAEK_WAREHOUSE": str(root / "warehouse.duckdb"),
-            "GOGAEK_DBT_TARGET": "duckdb",
-            **(env or {}),
-        },
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    dbt_build(root, root / "warehouse.duckdb", *args, project=project, env=env)
 
 
 def write_first_day(landing: Path, shop: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +16,15 @@ from ingest.schemas import (
     ERP_ORDERS,
     ERP_PRODUCTS,
 )
-from tests.conftest import SALT, dbt_build, erp_customer, load_sources, write_csv, write_jsonl
+from tests.conftest import (
+    SALT,
+    dbt_build,
+    erp_customer,
+    expected_customer_id,
+    load_sources,
+    write_csv,
+    write_jsonl,
+)
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -26,8 +33,7 @@ RRN = "850302-1234567"
 BUILT: dict[str, Path] = {}  # where the module's warehouse was built
 
 
-def customer_id(anchor: str) -> str:
-    return "C" + hashlib.md5(anchor.encode()).hexdigest()[:12].upper()
+customer_id = expected_customer_id
 
 
 def write_sources(landing: Path, shop: Path) -> None:
