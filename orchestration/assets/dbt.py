@@ -18,6 +18,7 @@ materialisations (read from the warehouse once dbt has let go of it).
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,24 @@ def load_manifest(path: Path | None = None) -> dict[str, Any]:
 
 
 MANIFEST = load_manifest()
-# Each invocation's own folder and the parse it starts from (dbt_targets.py).
-TARGET_ROOT = Path(dbt_project.project_dir) / "target"
 
 
 def dbt_cli_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+@contextmanager
+def dbt_invocation(
+    name: str, warehouse: WarehouseResource, settings: SettingsResource
+) -> Iterator[tuple[str, Path]]:
+    """What one dbt call of a run gets: `--vars` with the run's business settings and the
+    warehouse file (profiles.yml reads var('warehouse_path'), so dbt opens the file the Dagster
+    resources use), and its own target folder starting from the last parse made with those vars
+    (dbt_targets.py)."""
+    dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
+    target_root = Path(dbt_project.project_dir) / "target"
+    with invocation_target(target_root, name, dbt_vars, dbt_project.target or "") as folder:
+        yield dbt_vars, folder
 
 
 def _dbt_build(
@@ -118,9 +131,6 @@ def _dbt_build(
     warehouse: WarehouseResource,
     settings: SettingsResource,
 ) -> Iterator[Any]:
-    # --vars carries the run's business settings and the warehouse file (profiles.yml reads
-    # var('warehouse_path')), so dbt opens the file the Dagster resources use.
-    dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
     # No fetch_row_counts() or fetch_column_metadata(): they open the DuckDB file while dbt
     # still holds it. The events wait until dbt has exited, then the built tables' columns are
     # read once and attached to their materialisations (dbt's log streams meanwhile).
@@ -128,8 +138,7 @@ def _dbt_build(
     # staging and marts (the reconciliations) waits for the marts.
     events: list[Any] = []
     failure: Exception | None = None
-    target = Settings.from_env().dbt_target
-    with invocation_target(TARGET_ROOT, context.op_def.name, dbt_vars, target) as target_path:
+    with dbt_invocation(context.op_def.name, warehouse, settings) as (dbt_vars, target_path):
         try:
             for event in dbt.cli(
                 ["build", "--indirect-selection", "buildable", "--vars", dbt_vars],

@@ -14,16 +14,13 @@ A delivery that changes nothing adds no row, so a master that never changes ages
 drop arrives: `last_delivery_read_at` (raw._load_batches) tells the two apart.
 """
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from ingest.settings import Settings
-from orchestration.assets.dbt import MANIFEST, TARGET_ROOT, TRANSLATOR
-from orchestration.dbt_targets import invocation_target
+from orchestration.assets.dbt import MANIFEST, TRANSLATOR, dbt_invocation
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 CHECK_NAME = "source_freshness"
@@ -128,9 +125,7 @@ def source_freshness_checks(
         f"source:{MANIFEST['sources'][uid]['source_name']}.{MANIFEST['sources'][uid]['name']}"
         for uid in chosen
     ]
-    dbt_vars = json.dumps(settings.dbt_cli_vars(warehouse.path), ensure_ascii=False)
-    target = Settings.from_env().dbt_target
-    with invocation_target(TARGET_ROOT, context.op_def.name, dbt_vars, target) as target_path:
+    with dbt_invocation(context.op_def.name, warehouse, settings) as (dbt_vars, target_path):
         invocation = dbt.cli(
             ["source", "freshness", "--select", " ".join(select), "--vars", dbt_vars],
             raise_on_error=False,
