@@ -13,6 +13,7 @@ GOGAEK_PG_DATABASE (defaults 127.0.0.1, 5432, postgres, '', gogaek), as in profi
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from psycopg2 import sql
 from ingest.raw_store import quote
 from ingest.settings import Settings
 from ingest.work_folders import remove_stale, work_folder
+
+logger = logging.getLogger(__name__)
 
 _TYPES = {
     "VARCHAR": "text",
@@ -50,7 +53,19 @@ def ensure_database(name: str) -> None:
             if cursor.fetchone() is None:
                 cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
             # Every later session (dbt, the mirror, BI readers) starts with it.
-            cursor.execute(sql.SQL("alter database {} set jit = off").format(sql.Identifier(name)))
+            try:
+                cursor.execute(
+                    sql.SQL("alter database {} set jit = off").format(sql.Identifier(name))
+                )
+            except psycopg2.errors.InsufficientPrivilege:
+                # A database a DBA made and owns: builds work, only slower; say how to fix it.
+                logger.warning(
+                    "database %s keeps just-in-time compilation on (only its owner can change "
+                    "it): dbt builds will be much slower; ask for `alter database %s set jit = "
+                    "off`",
+                    name,
+                    name,
+                )
     finally:
         con.close()
 

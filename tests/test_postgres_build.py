@@ -224,3 +224,25 @@ def test_the_projects_database_compiles_no_query_plans(pg_database: str) -> None
             assert cursor.fetchone() == ("off",)
     finally:
         con.close()
+
+
+def test_a_database_someone_else_owns_is_used_with_a_warning(
+    pg_database: str,
+    bi_role: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database a DBA created: the project's login may not change its settings. The copy and
+    the build go on (slower), and the log says what to ask for."""
+    from ingest.postgres_mirror import ensure_database
+
+    con = psycopg2.connect(**pg_params("postgres"))
+    con.autocommit = True
+    with con.cursor() as cursor:
+        cursor.execute(sql.SQL("create role {} login").format(sql.Identifier(bi_role)))
+        cursor.execute(sql.SQL("alter database {} reset jit").format(sql.Identifier(pg_database)))
+    con.close()
+    monkeypatch.setenv("GOGAEK_PG_USER", bi_role)
+    with caplog.at_level("WARNING", logger="ingest.postgres_mirror"):
+        ensure_database(pg_database)
+    assert f"database {pg_database} keeps just-in-time compilation on" in caplog.text
