@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ingest.dbt_macros import macro_sql
 from ingest.personal_data import TOKEN_PREFIX, VALUE_PATTERNS
 from ingest.raw_store import quote, sql_literal
 from ingest.schemas import BY_NAME
@@ -80,15 +81,15 @@ class ErasureError(ValueError):
 
 # --------------------------------------------------------------------------- normalisation
 def phone_digits_sql(column: str) -> str:
-    """A phone as national digits (`+82 10-1234-5678` → `01012345678`), null when shorter
-    than 9 digits (a placeholder, an extension)."""
-    digits = f"regexp_replace(coalesce({column}, ''), '[^0-9]', '', 'g')"
-    national = f"case when {digits} like '82%' then '0' || substr({digits}, 3) else {digits} end"
-    return f"case when length({digits}) >= 9 then {national} end"
+    """A phone as staging normalises it (the macro `phone_national`: `+82 10-1234-5678` →
+    `01012345678`), null when shorter than 9 digits (a placeholder, an extension)."""
+    national = macro_sql("phone_national", column)
+    return f"case when length({national}) >= 9 then {national} end"
 
 
 def email_sql(column: str) -> str:
-    return f"case when {column} like '%@%' then lower(trim({column})) end"
+    """An e-mail as staging compares it (the macro `email_normalised`), null without an @."""
+    return f"case when {column} like '%@%' then {macro_sql('email_normalised', column)} end"
 
 
 def _kind_and_value_sql(column: str, kind: str) -> tuple[str, str]:

@@ -154,9 +154,15 @@
         ) end)
 {%- endmacro %}
 
+{#- An e-mail address as compared everywhere (identity, suppressions, the erasure list): trimmed,
+    lower case. -#}
+{% macro email_normalised(column) -%}
+    lower(trim({{ column }}))
+{%- endmacro %}
+
 {#- 'valid', 'missing', or the reason code (seed contact_reasons, contact_type email). -#}
 {% macro email_verdict(column, domain_fix) -%}
-    {%- set email = "lower(trim(" ~ column ~ "))" -%}
+    {%- set email = email_normalised(column) -%}
     case
         when {{ clean_text(column) }} is null then 'missing'
         when {{ is_placeholder(column) }} or not {{ regex_match(email, '^.*[a-z0-9].*$') }}
@@ -172,7 +178,7 @@
 {#- Columns <contact> (trimmed, lower-case), _domain, _status, _invalid_reason, _suggested from
     the columns <contact>_verdict and <contact>_domain_fix. -#}
 {% macro email_columns(column, contact) -%}
-    {%- set email = "lower(trim(" ~ column ~ "))" -%}
+    {%- set email = email_normalised(column) -%}
     {%- set verdict = contact ~ "_verdict" -%}
     nullif({{ email }}, '') as {{ contact }},
     nullif(split_part({{ email }}, '@', 2), '') as {{ contact }}_domain,

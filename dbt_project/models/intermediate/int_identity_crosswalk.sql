@@ -133,7 +133,7 @@ recipients as (
 ),
 
 recipient_addresses as (
-    select recipient_raw, lower(trim(recipient_raw)) as address
+    select recipient_raw, {{ email_normalised('recipient_raw') }} as address
     from recipients
     union
     select recipient_raw, 'tel:' || {{ phone_national('recipient_raw') }} as address

@@ -34,7 +34,7 @@ select
     trim(event_id) as event_id,
     trim(campaign_id) as campaign_id,
     trim(recipient) as recipient_raw,
-    case when trim(recipient) like '%@%' then lower(trim(recipient)) end as recipient_email,
+    case when trim(recipient) like '%@%' then {{ email_normalised('recipient') }} end as recipient_email,
     case when trim(recipient) not like '%@%' then recipient_digits end as recipient_phone_digits,
     case when is_sms_recipient then 'sms' else 'email' end as recipient_channel,
     {{ contact_status('recipient_verdict') }} as recipient_status,

@@ -1,0 +1,66 @@
+"""Python steps that run before dbt (the erasure, the loaders' erasure-list check) use the dbt
+project's own macros for the rules staging applies, so a phone or an e-mail is the same value
+to both."""
+
+from __future__ import annotations
+
+import duckdb
+import jinja2
+import pytest
+
+from ingest.dbt_macros import macro_sql
+from ingest.erasure import email_sql, phone_digits_sql
+
+# Spellings real sources send for one mobile (ERP exports, shop forms, ESP SMS recipients).
+ONE_MOBILE = (
+    "010-1234-5678",
+    "01012345678",
+    "010 1234 5678",
+    "+82 10-1234-5678",
+    "+82 010-1234-5678",  # a trunk zero kept after the country code
+    "82-10-1234-5678",
+    "821012345678",
+    " 010.1234.5678 ",
+)
+
+
+def _value(expression: str, value: str | None) -> str | None:
+    return duckdb.execute(f"select {expression} from (select ?::varchar as v)", [value]).fetchone()[
+        0
+    ]
+
+
+@pytest.mark.parametrize("spelling", ONE_MOBILE)
+def test_every_spelling_of_a_mobile_is_one_erasure_key(spelling: str) -> None:
+    assert _value(phone_digits_sql("v"), spelling) == "01012345678"
+
+
+@pytest.mark.parametrize(
+    ("value", "national"),
+    [
+        ("02-123-4567", "021234567"),  # Seoul, nine digits
+        ("821-234-567", "821234567"),  # nine digits starting 82: not a country code
+        ("1012345678", "1012345678"),  # a lost leading zero stays as delivered, as in staging
+        ("없음", None),  # a placeholder
+        ("1234", None),  # an extension
+        ("", None),
+        (None, None),
+    ],
+)
+def test_numbers_that_are_no_full_mobile(value: str | None, national: str | None) -> None:
+    assert _value(phone_digits_sql("v"), value) == national
+
+
+def test_the_erasure_key_is_the_staging_normalisation() -> None:
+    # The macro staging uses, rendered: the erasure adds only its minimum length.
+    assert macro_sql("phone_national", "v") in phone_digits_sql("v")
+    assert macro_sql("email_normalised", "v") in email_sql("v")
+    assert _value(email_sql("v"), "  Kim.MJ@Naver.com ") == "kim.mj@naver.com"
+    assert _value(email_sql("v"), "kim.mj") is None
+
+
+def test_a_macro_that_needs_dbt_does_not_render_in_python() -> None:
+    with pytest.raises(jinja2.TemplateError, match="ref"):
+        macro_sql("is_placeholder", "v")
+    with pytest.raises(KeyError, match="no macro"):
+        macro_sql("no_such_macro", "v")
