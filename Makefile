@@ -48,14 +48,14 @@ generate: $(BIN)/.installed
 
 ## test: install and run the whole test suite with the linters (what CI runs)
 test: lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadgroup --no-loadscope-reorder
 
 ## test-fast: the fast tier while you edit: linters for Python, unit tests of Python and dbt,
 ## the Dagster definitions load; no warehouse builds (pytest -m "not slow")
 test-fast: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadgroup
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadgroup --no-loadscope-reorder
 
 ## ui: the Dagster UI on http://127.0.0.1:3000
 ui: $(BIN)/.installed

@@ -7,6 +7,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import EntitySpec
 
 SALT = "test-salt"
+# The module whose tests start the shared end-to-end build (see pytest_collection_modifyitems).
+FIRST_PIPELINE_MODULE = "tests.test_pipeline_end_to_end"
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -38,14 +41,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), a module's tests stay on
-    one worker so its module-scoped build runs once, and every test of the shared `pipeline`
-    build goes to the same worker so that build runs once per session too. First: xdist reads
-    the groups in its own hook of this name, after ours."""
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup --no-loadscope-reorder`), a
+    module's tests stay on one worker so its module-scoped build runs once, and modules are
+    handed out in this order: the module that makes the shared `pipeline` build, the other
+    modules that build warehouses, the modules that read the shared build (it is there by
+    then), and the quick tests last, to fill the gaps. First: xdist reads the groups in its own
+    hook of this name, after ours."""
+
+    slow, reads_pipeline = set(), set()
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        group = "pipeline" if "pipeline" in fixtures else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("slow") is not None:
+            slow.add(item.module.__name__)
+        if "pipeline" in getattr(item, "fixturenames", ()):
+            reads_pipeline.add(item.module.__name__)
+
+    def order(item: pytest.Item) -> tuple[int, str]:
+        module = item.module.__name__
+        if module == FIRST_PIPELINE_MODULE:
+            return 0, module
+        if module not in slow:
+            return 3, module
+        return (2 if module in reads_pipeline else 1), module
+
+    items.sort(key=order)  # stable: the order within a module is kept
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture
@@ -281,8 +301,9 @@ def run_everything(
     root: Path, instance_dir: Path | None = None, **resources: object
 ):  # -> dg.ExecuteInProcessResult
     """The daily_refresh job of the code location's definitions, once, in process, on the
-    folders under `root`; the Dagster instance lives in `instance_dir` when given (so a test can
-    read what Dagster wrote), else in a throwaway folder. Keyword arguments replace resources
+    folders under `root`. The Dagster instance lives in `instance_dir` when given (so a test can
+    read what Dagster wrote), else in memory: the job and its assets are what is tested, and
+    SQLite event storage on disk costs a third of a run. Keyword arguments replace resources
     (e.g. settings=SettingsResource(dbt_vars=...))."""
     import dagster as dg
 
@@ -290,20 +311,78 @@ def run_everything(
 
     defs = build_definitions(pipeline_settings(root), resources)
     job = defs.resolve_job_def("daily_refresh")
-    if instance_dir:
-        instance_dir.mkdir(parents=True, exist_ok=True)
-    with dg.instance_for_test(temp_dir=str(instance_dir) if instance_dir else None) as instance:
+    if instance_dir is None:
+        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    with dg.instance_for_test(temp_dir=str(instance_dir)) as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False)
 
 
+@dataclass(frozen=True)
+class PipelineRun:
+    """The shared build's Dagster run as its tests read it: whichever pytest-xdist worker made
+    the build, the others read its events as Dagster serialises them."""
+
+    run_id: str
+    success: bool
+    all_events: list  # list[dagster DagsterEvent]
+
+    def get_asset_materialization_events(self) -> list:
+        return [e for e in self.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
+
+    def asset_materializations_for_node(self, node_name: str) -> list:
+        return [
+            e.event_specific_data.materialization
+            for e in self.get_asset_materialization_events()
+            if e.step_key == node_name
+        ]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [
+            e.event_specific_data
+            for e in self.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
+
+
 @pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):
-    """Generated sources (400 people, 2 days) run through every asset once."""
+def pipeline(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, PipelineRun]:
+    """Generated sources (400 people, 2 days) run through every asset once per test session,
+    shared by every worker. Treat the folder as read-only: a test that writes (runs the job
+    again, publishes beside it, mirrors from it) works on a copy (`copy_pipeline`)."""
+    import dagster as dg
+    from filelock import FileLock
+
     from ingest.generator import generate
 
-    root = tmp_path_factory.mktemp("e2e")
-    generate(root, customers=400, days=2, seed=7)
-    return root, run_everything(root)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base  # the session's folder
+    root, record = shared / "e2e", shared / "e2e-run.json"
+    with FileLock(str(shared / "e2e.lock")):
+        if not record.exists():
+            generate(root, customers=400, days=2, seed=7)
+            result = run_everything(root)
+            record.write_text(
+                json.dumps(
+                    {
+                        "run_id": result.run_id,
+                        "success": result.success,
+                        "events": dg.serialize_value(list(result.all_events)),
+                    }
+                ),
+                encoding="utf-8",
+            )
+    saved = json.loads(record.read_text(encoding="utf-8"))
+    events = dg.deserialize_value(saved["events"], list)
+    return root, PipelineRun(saved["run_id"], saved["success"], events)
+
+
+def copy_pipeline(pipeline: tuple[Path, PipelineRun], destination: Path) -> Path:
+    """A private copy of the shared build's folder (sources, warehouse, serving files)."""
+    import shutil
+
+    shutil.copytree(pipeline[0], destination)
+    return destination
 
 
 @pytest.fixture

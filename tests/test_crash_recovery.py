@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from ingest.personal_data import scan_file, scan_tree
 from ingest.work_folders import remove_stale
 from orchestration.recovery import LocalRunLauncher, pool_holders
+from tests.conftest import copy_pipeline
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -176,29 +176,45 @@ MARTS = (
 )
 
 
-def _marts(warehouse: Path) -> dict[str, tuple]:
+# Raw tables and the quarantine: a run over files and shop rows already loaded adds nothing.
+RAW = (
+    "raw._quarantine",
+    "raw.erp_customers",
+    "raw.erp_orders",
+    "raw.shop_members",
+    "raw.shop_orders",
+    "raw.callcenter_calls",
+    "raw.esp_events",
+)
+
+
+def _contents(warehouse: Path) -> dict[str, tuple]:
+    """Rows and a hash of every row, per mart; rows per raw table."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {
+        marts = {
             table: con.execute(
                 f"select count(*), sum(hash(to_json(t))) from {table} as t"
             ).fetchone()
             for table in MARTS
         }
+        raw = {table: con.execute(f"select count(*) from {table}").fetchone() for table in RAW}
+        return {**marts, **raw}
     finally:
         con.close()
 
 
 def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: Path) -> None:
-    """`make demo` killed with SIGKILL while dbt builds the marts; the next `make demo` marks
+    """`make demo` killed with SIGKILL while dbt builds staging; the next `make demo` marks
     the dead run failed, takes its pool slot, waits for the orphaned dbt to let go of the
-    warehouse, and ends with the same marts and a complete publish — no one touches anything."""
-    root = tmp_path / "data"
-    shutil.copytree(pipeline[0], root)
+    warehouse, and ends with the same marts and a complete publish — no one touches anything.
+    Both runs read sources the shared build had loaded: they load nothing twice (the raw
+    tables and the quarantine keep their rows)."""
+    root = copy_pipeline(pipeline, tmp_path / "data")
     home = _dagster_home(tmp_path)
     env = _env(DAGSTER_HOME=str(home), GOGAEK_DATA_DIR=str(root), GOGAEK_RRN_SALT="e2e-salt")
     env.pop("GOGAEK_WAREHOUSE", None)
-    before = _marts(root / "warehouse.duckdb")
+    before = _contents(root / "warehouse.duckdb")
     demo = [sys.executable, "-m", "orchestration.demo"]
 
     first = subprocess.Popen(
@@ -207,7 +223,7 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
 
-            def dbt_marts_started() -> str | None:
+            def dbt_started() -> str | None:
                 for run in instance.get_runs():
                     steps = {
                         r.event_log_entry.step_key
@@ -215,11 +231,11 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
                             run.run_id, of_type=DagsterEventType.STEP_START
                         ).records
                     }
-                    if "dbt_marts" in steps:
+                    if "dbt_staging" in steps:
                         return run.run_id
                 return None
 
-            killed = _wait_for(dbt_marts_started, 600, "the first run to start dbt_marts")
+            killed = _wait_for(dbt_started, 600, "the first run to start dbt_staging")
             time.sleep(3)  # inside dbt build
             os.kill(first.pid, signal.SIGKILL)
             first.wait()
@@ -241,7 +257,7 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
         if first.poll() is None:
             first.kill()
 
-    assert _marts(root / "warehouse.duckdb") == before
+    assert _contents(root / "warehouse.duckdb") == before
     bi = duckdb.connect(str(root / "serving" / "bi.duckdb"), read_only=True)
     assert bi.execute("select distinct run_id from publish_log").fetchall() == [
         (next_run.group(1),)

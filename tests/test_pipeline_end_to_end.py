@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,7 +11,6 @@ import pytest
 
 from ingest.personal_data import RRN_ONLY, scan_database
 from quality.identity_eval import score
-from tests.conftest import run_everything
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -156,31 +154,3 @@ def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
     assert result.precision >= 0.99
     assert result.recall >= 0.93  # small sample; the 100k benchmark is in the README
     assert 0 < result.duplicate_rates["erp_customer"] < 0.06
-
-
-def test_second_run_adds_nothing(pipeline, tmp_path: Path) -> None:
-    root, _ = pipeline
-    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
-    before = (
-        con.execute("select count(*) from raw._quarantine").fetchone()[0],
-        [
-            con.execute(f"select count(*) from raw.{t}").fetchone()[0]
-            for t in ("erp_customers", "shop_members", "esp_events")
-        ],
-    )
-    facts_before = con.execute("select count(*), sum(net_amount) from core.fct_orders").fetchone()
-    con.close()
-    assert run_everything(root).success
-    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
-    after = (
-        con.execute("select count(*) from raw._quarantine").fetchone()[0],
-        [
-            con.execute(f"select count(*) from raw.{t}").fetchone()[0]
-            for t in ("erp_customers", "shop_members", "esp_events")
-        ],
-    )
-    assert after == before
-    assert con.execute("select count(*), sum(net_amount) from core.fct_orders").fetchone() == (
-        facts_before
-    )
-    con.close()

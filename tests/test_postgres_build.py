@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -45,8 +46,9 @@ def bi_role(pg_database: str) -> Iterator[str]:
 def test_whole_project_builds_on_postgres_with_the_duckdb_results(
     pipeline, pg_database, bi_role, tmp_path
 ) -> None:
-    root, _ = pipeline
-    warehouse = str(root / "warehouse.duckdb")
+    # A copy: the mirror stages its CSV files beside the warehouse it reads.
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    shutil.copy(pipeline[0] / "warehouse.duckdb", warehouse)
     copied = mirror_raw(warehouse, pg_database)
     assert copied["erp_customers"] > 0
 
