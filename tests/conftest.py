@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -345,34 +345,49 @@ class PipelineRun:
         ]
 
 
+def once_per_session(
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_id: str,
+    name: str,
+    build: Callable[[Path], str],
+) -> tuple[Path, str]:
+    """Run `build(folder)` once per test session, whichever pytest-xdist worker asks first (the
+    others wait on a file lock), and give every worker the folder and the text `build` returned
+    (what the builder knows and the folder does not say)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base  # the session's folder
+    folder, record = shared / name, shared / f"{name}.record"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not record.exists():
+            folder.mkdir()
+            record.write_text(build(folder), encoding="utf-8")
+    return folder, record.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, PipelineRun]:
     """Generated sources (400 people, 2 days) run through every asset once per test session,
     shared by every worker. Treat the folder as read-only: a test that writes (runs the job
     again, publishes beside it, mirrors from it) works on a copy (`copy_pipeline`)."""
     import dagster as dg
-    from filelock import FileLock
 
     from ingest.generator import generate
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if worker_id != "master" else base  # the session's folder
-    root, record = shared / "e2e", shared / "e2e-run.json"
-    with FileLock(str(shared / "e2e.lock")):
-        if not record.exists():
-            generate(root, customers=400, days=2, seed=7)
-            result = run_everything(root)
-            record.write_text(
-                json.dumps(
-                    {
-                        "run_id": result.run_id,
-                        "success": result.success,
-                        "events": dg.serialize_value(list(result.all_events)),
-                    }
-                ),
-                encoding="utf-8",
-            )
-    saved = json.loads(record.read_text(encoding="utf-8"))
+    def build(root: Path) -> str:
+        generate(root, customers=400, days=2, seed=7)
+        result = run_everything(root)
+        return json.dumps(
+            {
+                "run_id": result.run_id,
+                "success": result.success,
+                "events": dg.serialize_value(list(result.all_events)),
+            }
+        )
+
+    root, record = once_per_session(tmp_path_factory, worker_id, "e2e", build)
+    saved = json.loads(record)
     events = dg.deserialize_value(saved["events"], list)
     return root, PipelineRun(saved["run_id"], saved["success"], events)
 
