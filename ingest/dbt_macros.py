@@ -1,11 +1,12 @@
 """SQL expressions written by the dbt project's own macros, for Python steps that run before dbt.
 
-A rule that staging applies (how a phone number is normalised, how an e-mail is compared) is
-written once, as a macro in dbt_project/macros/. Steps that read the raw layer before any dbt
-model exists — the erasure and the loaders that keep an erased person out — need the same
-expression; they render the macro here instead of restating it. Only plain macros render: one
-that reads a model (`ref`), a variable or the adapter fails loudly, because its SQL depends on a
-dbt run.
+A rule that staging applies (how a phone number is normalised, how an e-mail is compared, which
+timestamps and dates parse) is written once, as a macro in dbt_project/macros/. Steps that read
+the raw layer before any dbt model exists — the loaders' field checks, the erasure — need the
+same expression on DuckDB; they render the macro here instead of restating it. Cross-database
+macros render their DuckDB implementation (`adapter.dispatch` picks `duckdb__<name>`, else
+`default__<name>`, as dbt does on DuckDB). A macro that reads a model (`ref`), a variable or the
+environment fails loudly: its SQL depends on a dbt run.
 """
 
 from __future__ import annotations
@@ -30,17 +31,40 @@ def _needs_dbt(name: str) -> Callable[..., str]:
     return fail
 
 
+class _DuckDBDispatch:
+    """dbt's `adapter` as far as macros use it here: `adapter.dispatch(name, package)`."""
+
+    def __init__(self) -> None:
+        self.module: jinja2.runtime.TemplateModule | None = None
+
+    def dispatch(self, name: str, _package: str | None = None) -> Callable[..., str]:
+        for candidate in (f"duckdb__{name}", f"default__{name}"):
+            if hasattr(self.module, candidate):
+                return getattr(self.module, candidate)
+        raise jinja2.TemplateError(f"no duckdb__{name} or default__{name} macro")
+
+
+def _returned(value: object) -> object:
+    # dbt's `return`: a dispatching macro's whole body is `{{ return(...) }}`, so rendering the
+    # value is what the macro gives back.
+    return value
+
+
 @cache
 def _macros() -> jinja2.runtime.TemplateModule:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    for name in ("ref", "source", "var", "env_var", "return"):
+    for name in ("ref", "source", "var", "env_var"):
         env.globals[name] = _needs_dbt(name)
+    adapter = _DuckDBDispatch()
+    env.globals["adapter"] = adapter
+    env.globals["return"] = _returned
     source = "\n".join((MACROS_DIR / f).read_text(encoding="utf-8") for f in MACRO_FILES)
-    return env.from_string(source).module
+    adapter.module = env.from_string(source).module
+    return adapter.module
 
 
 def macro_sql(name: str, *args: str) -> str:
-    """The SQL that macro `name` writes for `args` (column expressions)."""
+    """The SQL that macro `name` writes on DuckDB for `args` (column expressions)."""
     macro = getattr(_macros(), name, None)
     if macro is None:
         raise KeyError(f"no macro {name!r} in dbt_project/macros/{{{','.join(MACRO_FILES)}}}")

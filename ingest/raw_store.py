@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from ingest.schemas import DATE_FORMATS, ENTITIES, Column, EntitySpec
+from ingest.dbt_macros import macro_sql
+from ingest.schemas import ENTITIES, Column, EntitySpec
 from ingest.settings import LoadLimits
 
 # Source timestamps without an offset are Korean local time (see the dbt macro parse_timestamp).
@@ -219,15 +220,6 @@ class _Bounds:
         )
 
 
-def _parsed_timestamp(value: str) -> str:
-    # Mirrors the dbt macro parse_timestamp on DuckDB, so a value that passes here casts there.
-    return (
-        f"case when regexp_full_match({value}, '([+-][0-9]{{2}}:?[0-9]{{2}}|Z)$') "
-        f"then timezone('Asia/Seoul', try_cast({value} as timestamptz)) "
-        f"else try_cast({value} as timestamp) end"
-    )
-
-
 def _field_problems(
     column: Column, stored: str, bounds: _Bounds, watermark: bool = False
 ) -> list[tuple[str, str]]:
@@ -241,10 +233,10 @@ def _field_problems(
         problems.append((f"not {present}", "missing_required"))
     if column.kind in ("date", "timestamp"):
         if column.kind == "date":
-            formats = "[" + ", ".join(sql_literal(f) for f in DATE_FORMATS) + "]"
-            parsed, code = f"try_strptime({value}, {formats})", "bad_date"
+            # staging's own parsing (the dbt macros), so a value that passes here casts there
+            parsed, code = macro_sql("parse_date", value), "bad_date"
         else:
-            parsed, code = _parsed_timestamp(value), "bad_timestamp"
+            parsed, code = macro_sql("parse_timestamp", value, "try_cast"), "bad_timestamp"
         problems.append((f"{present} and {parsed} is null", code))
         if watermark:
             problems.append(

@@ -15,9 +15,6 @@ from typing import Literal
 Kind = Literal["text", "date", "timestamp", "int", "decimal", "rrn"]
 Format = Literal["csv", "jsonl", "sql"]
 
-# Date formats Korean ERP exports use; a value must parse with one of them.
-DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y.%m.%d")
-
 
 @dataclass(frozen=True)
 class Column:

@@ -4,6 +4,8 @@ to both."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import duckdb
 import jinja2
 import pytest
@@ -64,3 +66,36 @@ def test_a_macro_that_needs_dbt_does_not_render_in_python() -> None:
         macro_sql("is_placeholder", "v")
     with pytest.raises(KeyError, match="no macro"):
         macro_sql("no_such_macro", "v")
+
+
+@pytest.mark.parametrize(
+    ("value", "seoul"),
+    [
+        ("2026-11-19 10:00:00", datetime(2026, 11, 19, 10, 0)),  # ERP, shop: local already
+        ("2026-11-19T10:00:00+09:00", datetime(2026, 11, 19, 10, 0)),  # call center
+        ("2026-11-19T01:00:00Z", datetime(2026, 11, 19, 10, 0)),  # ESP webhooks: UTC
+        ("2026-11-19T01:00:00+0000", datetime(2026, 11, 19, 10, 0)),
+        ("2026-11-19 25:00:00", None),
+        ("어제", None),
+    ],
+)
+def test_the_loaders_read_timestamps_as_staging_does(value: str, seoul: datetime | None) -> None:
+    # The loaders' bad_timestamp and date-bound checks render staging's macro with try_cast;
+    # their earlier copy anchored the offset pattern to the whole value, so a UTC value was
+    # judged nine hours early.
+    assert _value(macro_sql("parse_timestamp", "v", "try_cast"), value) == seoul
+    assert "try_cast" not in macro_sql("parse_timestamp", "v")  # staging casts: fails loudly
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("2026-11-19", date(2026, 11, 19)),
+        ("20261119", date(2026, 11, 19)),
+        ("2026.11.19", date(2026, 11, 19)),
+        ("2026/11/19", None),
+        ("2026-02-30", None),
+    ],
+)
+def test_the_loaders_read_dates_as_staging_does(value: str, parsed: date | None) -> None:
+    assert _value(macro_sql("parse_date", "v"), value) == parsed
