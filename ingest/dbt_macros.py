@@ -19,7 +19,7 @@ import jinja2
 
 MACROS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "macros"
 # The files whose plain macros Python renders (a macro may call others in these files).
-MACRO_FILES = ("parsing.sql", "contacts.sql")
+MACRO_FILES = ("parsing.sql", "contacts.sql", "dq.sql")
 
 
 def _needs_dbt(name: str) -> Callable[..., str]:

@@ -10,33 +10,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from ingest.dbt_macros import macro_sql
 from quality.runner import SuiteOutcome
-
-# Same columns as the dbt macro ensure_dq_tables() (dbt_project/macros/dq.sql).
-COLUMNS: dict[str, str] = {
-    "run_id": "varchar",
-    "validated_at": "timestamp",
-    "suite": "varchar",
-    "expectation": "varchar",
-    "expectation_type": "varchar",
-    "table_name": "varchar",
-    "column_name": "varchar",
-    "severity": "varchar",
-    "mostly": "double",
-    "element_count": "bigint",
-    "unexpected_count": "bigint",
-    "unexpected_share": "double",
-    "observed_value": "double",
-    "success": "boolean",
-    "outcome": "varchar",
-    "engine": "varchar",
-}
 
 
 def ensure_dq_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists dq")
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    con.execute(f"create table if not exists dq.validation_results ({columns})")
+    # The table as dbt's on-run-start hook makes it: one definition, the macro's.
+    con.execute(macro_sql("ensure_dq_tables"))
 
 
 def rows(outcome: SuiteOutcome) -> pd.DataFrame:
@@ -62,20 +42,19 @@ def rows(outcome: SuiteOutcome) -> pd.DataFrame:
                 "engine": outcome.engine,
             }
             for r in outcome.rules
-        ],
-        columns=list(COLUMNS),
+        ]
     )
 
 
 def append(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> int:
     ensure_dq_schema(con)
     frame = rows(outcome)
+    if frame.empty:
+        return 0
     con.register("_dq_rows", frame)
     try:
-        con.execute(
-            f"insert into dq.validation_results ({', '.join(COLUMNS)}) "
-            f"select {', '.join(COLUMNS)} from _dq_rows"
-        )
+        # by name: a value without a column in the macro's table fails here, not silently
+        con.execute("insert into dq.validation_results by name select * from _dq_rows")
     finally:
         con.unregister("_dq_rows")
     return len(frame)

@@ -1,6 +1,7 @@
-{#- The quality history table written by the Great Expectations checks (quality/history.py,
-    same columns). Created here too, by on-run-start, so a fresh warehouse — DuckDB or a
-    PostgreSQL copy of the raw layer — builds before any validation has run. -#}
+{#- The quality history table written by the Great Expectations checks. The one definition:
+    quality/history.py renders this macro to create it before it appends; on-run-start creates
+    it too, so a fresh warehouse — DuckDB or a PostgreSQL copy of the raw layer — builds before
+    any validation has run. -#}
 {% macro ensure_dq_tables() -%}
     create schema if not exists dq;
     create table if not exists dq.validation_results (
