@@ -468,7 +468,7 @@ def _erase_raw(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> None:
 def _clear_quarantine(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> None:
     """Quarantined rows holding one of the person's values keep their place but lose the
     record and the reason text."""
-    digits = "regexp_replace(coalesce(raw_record, '') || ' ' || reason, '[^0-9]', '', 'g')"
+    digits = macro_sql("digits_only", "coalesce(raw_record, '') || ' ' || reason")
     text = "lower(coalesce(raw_record, '') || ' ' || reason)"
     matches = f"""
         exists (select 1 from _erase_values as v where
