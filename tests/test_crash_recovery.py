@@ -25,6 +25,7 @@ from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_ite
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
 from ingest.personal_data import scan_file, scan_tree
+from ingest.schemas import ENTITIES
 from ingest.work_folders import remove_stale
 from orchestration.recovery import LocalRunLauncher, pool_holders
 from tests.conftest import copy_pipeline
@@ -176,16 +177,8 @@ MARTS = (
 )
 
 
-# Raw tables and the quarantine: a run over files and shop rows already loaded adds nothing.
-RAW = (
-    "raw._quarantine",
-    "raw.erp_customers",
-    "raw.erp_orders",
-    "raw.shop_members",
-    "raw.shop_orders",
-    "raw.callcenter_calls",
-    "raw.esp_events",
-)
+# Every raw table and the quarantine: a run over files and shop rows already loaded adds nothing.
+RAW = ("raw._quarantine", *(f"raw.{spec.name}" for spec in ENTITIES))
 
 
 def _contents(warehouse: Path) -> dict[str, tuple]:

@@ -133,8 +133,9 @@ def test_pipeline_run_publishes_both_files_with_their_publish_log(pipeline) -> N
     try:
         for path, serving in ((bi, "bi"), (operational, "operational")):
             run_id, _, counts = read_publish_log(path)
-            # Published by the Dagster run.
+            # Published by the shared build's Dagster run (its folder is never run again).
             assert str(uuid.UUID(run_id)) == run_id
+            assert run_id == result.run_id
             assert set(counts) == {m.relation for m in SERVED_MODELS if m.serving == serving}
             con = duckdb.connect(str(path), read_only=True)
             try:
