@@ -75,6 +75,9 @@ def test_a_macro_that_needs_dbt_does_not_render_in_python() -> None:
         ("2026-11-19T10:00:00+09:00", datetime(2026, 11, 19, 10, 0)),  # call center
         ("2026-11-19T01:00:00Z", datetime(2026, 11, 19, 10, 0)),  # ESP webhooks: UTC
         ("2026-11-19T01:00:00+0000", datetime(2026, 11, 19, 10, 0)),
+        ("2026-11-19 01:00:00.25+00", datetime(2026, 11, 19, 10, 0, 0, 250000)),  # PostgreSQL text
+        ("2026-11-19", datetime(2026, 11, 19, 0, 0)),  # a date alone: midnight, no offset
+        ("2026-11-19 01:00:00 +09:00", None),  # space before the offset: quarantined
         ("2026-11-19 25:00:00", None),
         ("어제", None),
     ],

@@ -46,13 +46,20 @@
     local already; ISO values with an offset (call center, ESP) are converted to Asia/Seoul.
     The loaders render the DuckDB form with cast_with='try_cast' (ingest/dbt_macros.py): a value
     that gives null there is quarantined, so staging's cast never meets it. -#}
+{#- An offset after the time: Z, +09:00, +0900, or hours only (+00, as PostgreSQL writes
+    timestamptz as text). It must follow the seconds or minutes, so a date alone ('2026-11-18')
+    is not read as a date with offset -18. -#}
+{% macro utc_offset_pattern() -%}
+    :[0-9]{2}([.][0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$
+{%- endmacro %}
+
 {% macro parse_timestamp(column, cast_with='cast') -%}
     {{ return(adapter.dispatch('parse_timestamp', 'gogaek')(column, cast_with)) }}
 {%- endmacro %}
 
 {% macro default__parse_timestamp(column, cast_with='cast') -%}
     case
-        when {{ regex_match(column, '([+-][0-9]{2}:?[0-9]{2}|Z)$') }}
+        when {{ regex_match(column, utc_offset_pattern()) }}
             then ({{ cast_with }}(trim({{ column }}) as timestamptz) at time zone 'Asia/Seoul')
         else {{ cast_with }}(trim({{ column }}) as timestamp)
     end
@@ -60,7 +67,7 @@
 
 {% macro duckdb__parse_timestamp(column, cast_with='cast') -%}
     case
-        when {{ regex_match(column, '([+-][0-9]{2}:?[0-9]{2}|Z)$') }}
+        when {{ regex_match(column, utc_offset_pattern()) }}
             then timezone('Asia/Seoul', {{ cast_with }}(trim({{ column }}) as timestamptz))
         else {{ cast_with }}(trim({{ column }}) as timestamp)
     end
