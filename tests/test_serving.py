@@ -248,6 +248,23 @@ def test_a_served_table_with_personal_data_is_refused_and_nothing_is_replaced(
     assert not list(serving_dir.glob(".publish-*"))
 
 
+def test_a_file_that_serves_no_model_is_still_replaced_and_names_its_run(
+    pipeline, tmp_path
+) -> None:
+    """Every operational model set to serving none: the operational file is replaced by an
+    empty one (yesterday's lists of names and contacts do not stay behind), and its log still
+    names the run."""
+    root, _ = pipeline
+    serving_dir = tmp_path / "serving"
+    publish(root / "warehouse.duckdb", serving_dir, SERVED_MODELS, run_id="with-lists")
+    bi_only = [model for model in SERVED_MODELS if model.serving == "bi"]
+    report = publish(root / "warehouse.duckdb", serving_dir, bi_only, run_id="bi-only")
+    run_id, _, counts = read_publish_log(serving_dir / "operational.duckdb")
+    assert (run_id, counts) == ("bi-only", {})
+    assert report.files["operational"].row_counts == {}
+    assert read_publish_log(serving_dir / "bi.duckdb")[2] == report.files["bi"].row_counts
+
+
 # --- swapping under readers ------------------------------------------------------------------
 
 

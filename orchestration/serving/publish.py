@@ -123,27 +123,23 @@ def _build_file(
         con.execute("""
             create table main.publish_log (
                 run_id varchar not null, published_at timestamptz not null,
-                source_warehouse varchar not null, table_schema varchar not null,
-                table_name varchar not null, dbt_unique_id varchar not null,
-                row_count bigint not null)""")
+                source_warehouse varchar not null, table_schema varchar,
+                table_name varchar, dbt_unique_id varchar, row_count bigint)""")
+        file_row = (run_id, published_at, str(warehouse))
+        log = [
+            (*file_row, model.schema, model.name, model.unique_id, counts[model.relation])
+            for model in models
+        ]
+        # A file that serves no model (every model of its kind set to serving none) still
+        # says which run replaced it: one row without a table.
         con.executemany(
             "insert into main.publish_log values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    published_at,
-                    str(warehouse),
-                    model.schema,
-                    model.name,
-                    model.unique_id,
-                    counts[model.relation],
-                )
-                for model in models
-            ],
+            log or [(*file_row, None, None, None, None)],
         )
         con.execute(
             "comment on table main.publish_log is 'Which run published this file, "
-            "when, from which warehouse, and the row count of every table in it.'"
+            "when, from which warehouse, and the row count of every table in it (one row "
+            "without a table when the file holds none).'"
         )
         # Everything in the main file, no WAL left beside it: the rename moves one file.
         con.execute("checkpoint")
@@ -250,7 +246,7 @@ def read_publish_log(path: str | Path) -> tuple[str, datetime, dict[str, int]]:
         con.close()
     if not rows:
         raise PublishError(f"{path}: publish_log is empty")
-    return rows[0][0], rows[0][1], {table: count for _, _, table, count in rows}
+    return rows[0][0], rows[0][1], {table: count for _, _, table, count in rows if table}
 
 
 def main(argv: list[str] | None = None) -> int:
