@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.settings import Settings
+from quality.eval_inputs import require_built
 
 SOURCES = ("erp_customer", "shop_member", "callcenter_call", "esp_recipient")
 
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--json-out", help="also write the JSON to this file")
     args = parser.parse_args()
+    require_built(parser, args.warehouse, args.truth)
     con = duckdb.connect(args.warehouse, read_only=True)
     result = score(con, Path(args.truth))
     document = json.dumps(asdict(result), indent=2, ensure_ascii=False)

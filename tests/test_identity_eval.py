@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from quality.identity_eval import as_text, score
 
@@ -86,3 +89,25 @@ def test_text_and_json_reports(tmp_path: Path) -> None:
     assert "callcenter_call–erp_customer" in text
     document = json.loads(json.dumps(asdict(result), ensure_ascii=False))
     assert document["by_source_pair"][0]["sources"] == "callcenter_call–erp_customer"
+
+
+@pytest.mark.parametrize("module", ["quality.identity_eval", "quality.contact_eval"])
+def test_the_evaluations_say_what_to_run_when_nothing_is_built(tmp_path: Path, module: str) -> None:
+    command = [sys.executable, "-m", module, "--truth", str(tmp_path / "truth")]
+    missing = subprocess.run(
+        [*command, "--warehouse", str(tmp_path / "warehouse.duckdb")],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2
+    assert f"no warehouse at {tmp_path / 'warehouse.duckdb'}: run `make demo`" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
+    no_truth = subprocess.run(
+        [*command, "--warehouse", str(tmp_path / "warehouse.duckdb")],
+        capture_output=True,
+        text=True,
+    )
+    assert no_truth.returncode == 2
+    assert f"no truth folder at {tmp_path / 'truth'}" in no_truth.stderr
