@@ -93,21 +93,14 @@ def test_text_and_json_reports(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("module", ["quality.identity_eval", "quality.contact_eval"])
 def test_the_evaluations_say_what_to_run_when_nothing_is_built(tmp_path: Path, module: str) -> None:
-    command = [sys.executable, "-m", module, "--truth", str(tmp_path / "truth")]
-    missing = subprocess.run(
-        [*command, "--warehouse", str(tmp_path / "warehouse.duckdb")],
-        capture_output=True,
-        text=True,
-    )
-    assert missing.returncode == 2
-    assert f"no warehouse at {tmp_path / 'warehouse.duckdb'}: run `make demo`" in missing.stderr
-    assert "Traceback" not in missing.stderr
+    warehouse, truth = tmp_path / "warehouse.duckdb", tmp_path / "truth"
+    command = [sys.executable, "-m", module, "--warehouse", str(warehouse), "--truth", str(truth)]
 
-    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
-    no_truth = subprocess.run(
-        [*command, "--warehouse", str(tmp_path / "warehouse.duckdb")],
-        capture_output=True,
-        text=True,
-    )
-    assert no_truth.returncode == 2
-    assert f"no truth folder at {tmp_path / 'truth'}" in no_truth.stderr
+    def stderr_of_refusal() -> str:
+        run = subprocess.run(command, capture_output=True, text=True)
+        assert run.returncode == 2, run.stderr  # a usage error, not a traceback
+        return run.stderr
+
+    assert f"no warehouse at {warehouse}: run `make demo`" in stderr_of_refusal()
+    duckdb.connect(str(warehouse)).close()
+    assert f"no truth folder at {truth}" in stderr_of_refusal()
