@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ingest.cli_inputs import require_truth, require_warehouse
 from ingest.settings import Settings
 from quality.contacts import AGREES, opinions
-from quality.eval_inputs import require_built
 
 # truth source: (staging model, key column, {truth field: contact prefix or plain column})
 STAGED_CONTACTS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -169,7 +169,8 @@ def main() -> None:
     parser.add_argument("--warehouse", default=settings.warehouse_path)
     parser.add_argument("--truth", default=str(Path(settings.data_dir) / "truth"))
     args = parser.parse_args()
-    require_built(parser, args.warehouse, args.truth)
+    require_warehouse(parser, args.warehouse)
+    require_truth(parser, args.truth)
     con = duckdb.connect(args.warehouse, read_only=True)
     print(json.dumps(asdict(score(con, Path(args.truth))), indent=2, ensure_ascii=False))
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.cli_inputs import require_truth, require_warehouse
 from ingest.settings import Settings
-from quality.eval_inputs import require_built
 
 SOURCES = ("erp_customer", "shop_member", "callcenter_call", "esp_recipient")
 
@@ -157,7 +157,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--json-out", help="also write the JSON to this file")
     args = parser.parse_args()
-    require_built(parser, args.warehouse, args.truth)
+    require_warehouse(parser, args.warehouse)
+    require_truth(parser, args.truth)
     con = duckdb.connect(args.warehouse, read_only=True)
     result = score(con, Path(args.truth))
     document = json.dumps(asdict(result), indent=2, ensure_ascii=False)

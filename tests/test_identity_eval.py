@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from quality.identity_eval import as_text, score
 
@@ -89,18 +86,3 @@ def test_text_and_json_reports(tmp_path: Path) -> None:
     assert "callcenter_call–erp_customer" in text
     document = json.loads(json.dumps(asdict(result), ensure_ascii=False))
     assert document["by_source_pair"][0]["sources"] == "callcenter_call–erp_customer"
-
-
-@pytest.mark.parametrize("module", ["quality.identity_eval", "quality.contact_eval"])
-def test_the_evaluations_say_what_to_run_when_nothing_is_built(tmp_path: Path, module: str) -> None:
-    warehouse, truth = tmp_path / "warehouse.duckdb", tmp_path / "truth"
-    command = [sys.executable, "-m", module, "--warehouse", str(warehouse), "--truth", str(truth)]
-
-    def stderr_of_refusal() -> str:
-        run = subprocess.run(command, capture_output=True, text=True)
-        assert run.returncode == 2, run.stderr  # a usage error, not a traceback
-        return run.stderr
-
-    assert f"no warehouse at {warehouse}: run `make demo`" in stderr_of_refusal()
-    duckdb.connect(str(warehouse)).close()
-    assert f"no truth folder at {truth}" in stderr_of_refusal()

@@ -250,6 +250,7 @@ def read_publish_log(path: str | Path) -> tuple[str, datetime, dict[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ingest.cli_inputs import require_warehouse
     from ingest.settings import Settings
 
     settings = Settings.from_env()
@@ -263,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     args = parser.parse_args(argv)
+    require_warehouse(parser, args.warehouse)
     report = publish(args.warehouse, args.serving_dir, served_models(load_manifest(args.manifest)))
     print(f"published run {report.run_id} in {report.seconds:.1f} s")
     for published in report.files.values():
