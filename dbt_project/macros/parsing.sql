@@ -42,10 +42,6 @@
     cast(try_strptime(trim({{ column }}), ['%Y-%m-%d', '%Y%m%d', '%Y.%m.%d']) as date)
 {%- endmacro %}
 
-{#- Timestamps become Korean local time without zone: ERP and shop values carry no offset and are
-    local already; ISO values with an offset (call center, ESP) are converted to Asia/Seoul.
-    The loaders render the DuckDB form with cast_with='try_cast' (ingest/dbt_macros.py): a value
-    that gives null there is quarantined, so staging's cast never meets it. -#}
 {#- An offset after the time: Z, +09:00, +0900, or hours only (+00, as PostgreSQL writes
     timestamptz as text). It must follow the seconds or minutes, so a date alone ('2026-11-18')
     is not read as a date with offset -18. -#}
@@ -53,6 +49,10 @@
     :[0-9]{2}([.][0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$
 {%- endmacro %}
 
+{#- Timestamps become Korean local time without zone: ERP and shop values carry no offset and are
+    local already; ISO values with an offset (call center, ESP) are converted to Asia/Seoul.
+    The loaders render the DuckDB form with cast_with='try_cast' (ingest/dbt_macros.py): a value
+    that gives null there is quarantined, so staging's cast never meets it. -#}
 {% macro parse_timestamp(column, cast_with='cast') -%}
     {{ return(adapter.dispatch('parse_timestamp', 'gogaek')(column, cast_with)) }}
 {%- endmacro %}
