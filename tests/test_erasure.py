@@ -395,11 +395,13 @@ def test_erasure_log_and_accounting(erased: Erased) -> None:
 def _landed_record(root: Path, erp_key: str) -> dict[str, str]:
     """The person's record as the ERP still holds it (the source owner's copy)."""
     path = sorted((root / "landing" / "erp").glob("erp_customers_*.csv"))[-1]
-    # The header and the person's line only: the file also holds the generator's malformed
-    # lines (bytes no encoding reads, a quote never closed).
-    header, *lines = path.read_bytes().decode(ERP_CUSTOMERS.encoding, errors="replace").splitlines()
-    [line] = [line for line in lines if line.startswith(f"{erp_key},")]
-    return next(csv.DictReader(io.StringIO(f"{header}\n{line}\n")))
+    # Not the whole file through csv: it also holds the generator's malformed lines (bytes no
+    # encoding reads, a quote never closed). The header, then one record from the person's
+    # line on — a quoted memo in it may span lines, as ERP memos do.
+    text = path.read_bytes().decode(ERP_CUSTOMERS.encoding, errors="replace")
+    header = next(csv.reader(io.StringIO(text)))
+    [start] = [m.start() for m in re.finditer(rf"^{re.escape(erp_key)},", text, re.MULTILINE)]
+    return dict(zip(header, next(csv.reader(io.StringIO(text[start:]))), strict=True))
 
 
 def test_a_redelivered_person_is_quarantined_not_loaded(erased: Erased) -> None:
