@@ -23,6 +23,7 @@ ONE_MOBILE = (
     "82-10-1234-5678",
     "821012345678",
     " 010.1234.5678 ",
+    "０１０-１２３４-５６７８",  # full-width digits, as a Korean IME in full-width mode types them
 )
 
 

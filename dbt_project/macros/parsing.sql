@@ -86,8 +86,10 @@
     regexp_matches(trim({{ column }}), '{{ pattern }}')
 {%- endmacro %}
 
+{#- The digits of a value, full-width digits (typed with a Korean IME in full-width mode) read as
+    the ASCII digits they are, as the personal-data rules read an RRN. -#}
 {% macro digits_only(column) -%}
-    regexp_replace({{ column }}, '[^0-9]', '', 'g')
+    regexp_replace(translate({{ column }}, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g')
 {%- endmacro %}
 
 {#- The later of two timestamps, ignoring nulls. -#}
