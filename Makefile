@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 ## demo: generate demo sources, run the daily_refresh job through Dagster, print what loaded
 demo: $(BIN)/.installed generate manifest
+	$(BIN)/python -m orchestration.demo
+
+## refresh: run the daily_refresh job on the data folder as it is (no generated data), print
+## what loaded; like demo, it waits for a run that writes the warehouse and Ctrl-C stops it
+refresh: $(BIN)/.installed manifest
 	$(BIN)/python -m orchestration.demo
 
 ## manifest: parse the dbt project for the Dagster definitions (`dagster dev` does it itself)
@@ -50,42 +55,44 @@ generate: $(BIN)/.installed
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup --no-loadscope-reorder
 
-## test-fast: the fast tier while you edit: linters for Python, unit tests of Python and dbt,
-## the Dagster definitions load; no warehouse builds (pytest -m "not slow")
+## test-fast: the fast tier while you edit: linters and the type check of the Python, unit tests
+## of Python and dbt, the Dagster code location loaded whole; no warehouse builds (-m "not slow")
 test-fast: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadgroup --no-loadscope-reorder
 
-## ui: the Dagster UI on http://127.0.0.1:3000
+## ui: the Dagster UI and daemon on http://127.0.0.1:3000 (UI_PORT); Ctrl-C stops both
+UI_PORT ?= 3000
 ui: $(BIN)/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m orchestration.ui --host 127.0.0.1 --port $(UI_PORT)
 
-# Commands that write the DuckDB warehouse by hand: when a run holds it, say which and wait for
-# it (GOGAEK_WAREHOUSE_WAIT_SECONDS), or stop with what to do — not DuckDB's raw lock error.
+# Commands that open the DuckDB warehouse by hand take the warehouse writer's turn the runs take
+# (orchestration/warehouse_lock.py): when a run holds it, say which and wait for it
+# (GOGAEK_WAREHOUSE_WAIT_SECONDS), or stop with what to do — not DuckDB's raw lock error.
 WHEN_WAREHOUSE_FREE = $(BIN)/python -m orchestration.warehouse_lock
-DBT_IN_PROJECT = $(WHEN_WAREHOUSE_FREE) --cwd dbt_project -- $(CURDIR)/$(BIN)/dbt
+DBT_DIRS = --project-dir dbt_project --profiles-dir dbt_project
 
 ## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
-## Python CLV fit between the models it reads and the marts that read it; waits for a run that
-## holds the warehouse
+## Python CLV fit between the models it reads and the marts that read it, as one warehouse
+## writer: waits for a run that holds the warehouse, and runs wait for it
 dbt-build: $(BIN)/.installed
-	$(DBT_VARS) && $(DBT_IN_PROJECT) build --profiles-dir . --exclude "source:ml+" \
-		--vars "$$dbt_vars"
-	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m orchestration.clv --target duckdb
-	$(DBT_VARS) && $(DBT_IN_PROJECT) build --profiles-dir . --select "source:ml+" \
-		--vars "$$dbt_vars"
+	$(DBT_VARS) && $(WHEN_WAREHOUSE_FREE) -- \
+		$(BIN)/dbt build $(DBT_DIRS) --exclude "source:ml+" --vars "$$dbt_vars" \
+		--then $(BIN)/python -m orchestration.clv --target duckdb \
+		--then $(BIN)/dbt build $(DBT_DIRS) --select "source:ml+" --vars "$$dbt_vars"
 
 ## dbt-docs: generate the dbt docs catalog (waiting for a run that holds the warehouse) and
 ## serve it on http://127.0.0.1:8080
 dbt-docs: $(BIN)/.installed
-	$(DBT_VARS) && $(DBT_IN_PROJECT) docs generate --profiles-dir . --vars "$$dbt_vars"
+	$(DBT_VARS) && $(WHEN_WAREHOUSE_FREE) -- $(BIN)/dbt docs generate $(DBT_DIRS) --vars "$$dbt_vars"
 	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
 
 ## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
 postgres: export GOGAEK_DBT_TARGET = postgres
 postgres: $(BIN)/.installed
-	$(BIN)/python -m ingest.postgres_mirror
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m ingest.postgres_mirror
 	$(DBT_VARS) && cd dbt_project && \
 		../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+" --vars "$$dbt_vars"
 	$(BIN)/python -m orchestration.clv --target postgres
@@ -107,7 +114,7 @@ erase: $(BIN)/.installed manifest
 
 ## publish: publish bi.duckdb and operational.duckdb from the warehouse (outside Dagster)
 publish: $(BIN)/.installed
-	$(BIN)/python -m orchestration.serving.publish
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m orchestration.serving.publish
 
 # Superset lives in its own virtualenv: it pins SQLAlchemy 1.4 and pandas 2 (the project: 2.1, 3).
 SUPERSET_VENV := .venv-superset
@@ -137,21 +144,22 @@ dashboard-screenshots: dashboards
 ## identity-eval: precision/recall of identity resolution against the generator's truth, in all
 ## and per source pair, and the duplicate rate per source (text; JSON in data/quality)
 identity-eval: $(BIN)/.installed
-	$(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth \
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth \
 		--json-out $(GOGAEK_DATA_DIR)/quality/identity_eval.json
 
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed
-	$(BIN)/python -m quality.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m quality.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
 
 ## settings: print every setting as resolved from the environment (paths, dbt vars)
 settings: $(BIN)/.installed
 	$(BIN)/python -m ingest.settings
 
-## lint: ruff (lint and format check) on the Python, sqlfluff on the dbt SQL
+## lint: ruff (lint and format check) and mypy (types) on the Python, sqlfluff on the dbt SQL
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/sqlfluff lint --processes 2 --nocolor models tests
 
 ## install-hooks: run the linters before every commit (pre-commit, versions from requirements.lock)

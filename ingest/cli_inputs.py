@@ -1,11 +1,26 @@
 """Inputs the project's commands read, checked before they open anything: a command run before
 `make demo` says what to run, instead of DuckDB's IO error (or, for a command that writes, an
-empty warehouse it would create)."""
+empty warehouse it would create). And how a command ends on Ctrl-C: with a sentence saying what
+it left, not a traceback."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
+
+
+def run_command(main: Callable[[], int | None], on_stop: str) -> NoReturn:
+    """Run a command's `main` and exit with its status; Ctrl-C (which a terminal sends to the
+    whole command, make and its children alike) ends it with `on_stop` and status 130."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        print(f"\nStopped by Ctrl-C: {on_stop}", file=sys.stderr, flush=True)
+        status = 130
+    sys.exit(status or 0)
 
 
 def require_warehouse(parser: argparse.ArgumentParser, warehouse: str | Path) -> None:

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+from jinja2.environment import TemplateModule
 
 MACROS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "macros"
 # The files whose plain macros Python renders (a macro may call others in these files).
@@ -35,7 +36,7 @@ class _DuckDBDispatch:
     """dbt's `adapter` as far as macros use it here: `adapter.dispatch(name, package)`."""
 
     def __init__(self) -> None:
-        self.module: jinja2.runtime.TemplateModule | None = None
+        self.module: TemplateModule | None = None
 
     def dispatch(self, name: str, _package: str | None = None) -> Callable[..., str]:
         for candidate in (f"duckdb__{name}", f"default__{name}"):
@@ -51,7 +52,7 @@ def _returned(value: object) -> object:
 
 
 @cache
-def _macros() -> jinja2.runtime.TemplateModule:
+def _macros() -> TemplateModule:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     for name in ("ref", "source", "var", "env_var"):
         env.globals[name] = _needs_dbt(name)

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ingest.db_rows import one_row
 from ingest.dbt_macros import macro_sql
 from ingest.personal_data import TOKEN_PREFIX, VALUE_PATTERNS
 from ingest.raw_store import quote, sql_literal
@@ -156,14 +157,16 @@ def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def listed_count(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = '_erasure_list' "
-        "and table_catalog = current_database()"
-    ).fetchone()[0]
+    exists = one_row(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = '_erasure_list' "
+            "and table_catalog = current_database()"
+        )
+    )[0]
     if not exists:
         return 0
-    return con.execute("select count(*) from raw._erasure_list").fetchone()[0]
+    return one_row(con.execute("select count(*) from raw._erasure_list"))[0]
 
 
 # --------------------------------------------------------------------------- at load
@@ -275,6 +278,7 @@ def find_person(
             if row[0] is None:
                 return Person([], {source: [key]})
             customer_id = row[0]
+        assert customer_id is not None  # given, or the source key's (the check above)
         rows = con.execute(
             f"select source, source_key from {crosswalk} where customer_id = ? order by 1, 2",
             [customer_id],
@@ -480,9 +484,9 @@ def _clear_quarantine(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> 
             or (v.kind = 'shop_member' and entity in ('members', 'marketing_consents', 'orders')
                 and regexp_matches(coalesce(raw_record, ''),
                                    '(^|,)' || regexp_escape(v.value) || '(,|$)')))"""
-    report.quarantine_rows_cleared = con.execute(
-        f"select count(*) from raw._quarantine where {matches}"
-    ).fetchone()[0]
+    report.quarantine_rows_cleared = one_row(
+        con.execute(f"select count(*) from raw._quarantine where {matches}")
+    )[0]
     con.execute(f"""
         update raw._quarantine
         set raw_record = null, reason = reason_code || ': record erased', record_hash = null
@@ -490,17 +494,21 @@ def _clear_quarantine(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> 
 
 
 def _delete_snapshots(con: duckdb.DuckDBPyConnection, person: Person) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'snapshots' "
-        "and table_name = 'snap_customers' and table_catalog = current_database()"
-    ).fetchone()[0]
+    exists = one_row(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'snapshots' "
+            "and table_name = 'snap_customers' and table_catalog = current_database()"
+        )
+    )[0]
     if not exists or not person.customer_ids:
         return 0
     placeholders = ", ".join("?" for _ in person.customer_ids)
     where = f"customer_id in ({placeholders})"
-    n = con.execute(
-        f"select count(*) from snapshots.snap_customers where {where}", person.customer_ids
-    ).fetchone()[0]
+    n = one_row(
+        con.execute(
+            f"select count(*) from snapshots.snap_customers where {where}", person.customer_ids
+        )
+    )[0]
     con.execute(f"delete from snapshots.snap_customers where {where}", person.customer_ids)
     return n
 
@@ -509,10 +517,12 @@ def _delete_id_history(con: duckdb.DuckDBPyConnection, person: Person) -> int:
     """The person's rows of the customer-id history (int_customer_id_history, which no run
     rebuilds): every id their records were given, retired or current. The id lookup and the
     audit log are built from it and lose the person at the next run."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'intermediate' "
-        "and table_name = 'int_customer_id_history' and table_catalog = current_database()"
-    ).fetchone()[0]
+    exists = one_row(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'intermediate' "
+            "and table_name = 'int_customer_id_history' and table_catalog = current_database()"
+        )
+    )[0]
     if not exists:
         return 0
     ids = person.customer_ids or [""]
@@ -522,7 +532,7 @@ def _delete_id_history(con: duckdb.DuckDBPyConnection, person: Person) -> int:
         f"or customer_id in ({placeholders}) or previous_customer_id in ({placeholders})"
     )
     table = "intermediate.int_customer_id_history"
-    n = con.execute(f"select count(*) from {table} where {where}", [*ids, *ids]).fetchone()[0]
+    n = one_row(con.execute(f"select count(*) from {table} where {where}", [*ids, *ids]))[0]
     con.execute(f"delete from {table} where {where}", [*ids, *ids])
     return n
 
@@ -544,15 +554,17 @@ def erase(
     try:
         _key_table(con, person)
         _collect_values(con)
-        listed = con.execute(
-            f"""
+        listed = one_row(
+            con.execute(
+                f"""
             insert into raw._erasure_list
             select distinct {token_sql("kind", "value")}, kind, ?, ?
             from _erase_values
             where listed and {token_sql("kind", "value")} not in
                 (select token from raw._erasure_list)""",
-            [erasure_id, started],
-        ).fetchone()[0]
+                [erasure_id, started],
+            )
+        )[0]
         report = ErasureReport(
             erasure_id, person.customer_ids, len(person.customer_ids), person.source_records, listed
         )
@@ -605,7 +617,7 @@ def subject_token(
     "was this customer erased?" without the log naming anyone."""
     with_secret(con, secret)
     try:
-        return con.execute(f"select {token_sql('?', '?')}", [requested_as, value]).fetchone()[0]
+        return one_row(con.execute(f"select {token_sql('?', '?')}", [requested_as, value]))[0]
     finally:
         con.execute("drop table if exists _erasure_key")
 
@@ -622,15 +634,17 @@ class ListedRows:
 def listed_rows(con: duckdb.DuckDBPyConnection, entity_name: str, secret: str) -> ListedRows:
     """Rows of a raw table naming a person on the erasure list, and re-deliveries held back."""
     spec = BY_NAME[entity_name]
-    held, last = con.execute(
-        f"""
+    held, last = one_row(
+        con.execute(
+            f"""
         select count(*), count(*) filter (where batch_id = (
             select batch_id from raw._load_batches where source = ? and entity = ?
             order by started_at desc limit 1))
         from raw._quarantine
         where source = ? and entity = ? and reason_code = '{REASON_CODE}'""",
-        [spec.source, spec.entity, spec.source, spec.entity],
-    ).fetchone()
+            [spec.source, spec.entity, spec.source, spec.entity],
+        )
+    )
     columns = IDENTIFYING_COLUMNS.get(entity_name, ())
     if not columns or not listed_count(con):
         return ListedRows(0, held, last)
@@ -641,7 +655,7 @@ def listed_rows(con: duckdb.DuckDBPyConnection, entity_name: str, secret: str) -
             "(select token from raw._erasure_list)"
             for column, kind in columns
         )
-        loaded = con.execute(f"select count(*) from {spec.raw_table} where {matches}").fetchone()[0]
+        loaded = one_row(con.execute(f"select count(*) from {spec.raw_table} where {matches}"))[0]
     finally:
         con.execute("drop table if exists _erasure_key")
     return ListedRows(loaded, held, last)
@@ -663,14 +677,14 @@ def erase_postgres_copy(warehouse_path: str, database: str, customer_ids: Sequen
             if not customer_ids:
                 return 0
             cursor.execute("select to_regclass('snapshots.snap_customers') is not null")
-            if cursor.fetchone()[0]:
+            if one_row(cursor)[0]:
                 cursor.execute(
                     "delete from snapshots.snap_customers where customer_id = any(%s)",
                     [list(customer_ids)],
                 )
                 deleted += cursor.rowcount
             cursor.execute("select to_regclass('intermediate.int_customer_id_history') is not null")
-            if cursor.fetchone()[0]:
+            if one_row(cursor)[0]:
                 # the ids the records were given: the current one names every record of it
                 cursor.execute(
                     "delete from intermediate.int_customer_id_history where record_id in ("

@@ -89,7 +89,9 @@ def _shown(text: str, salt: str) -> str:
 
 
 def _escaped_bytes(value: str) -> bytes:
-    return bytes(ord(c) - 0xDC00 for c in _ESCAPED_BYTES.search(value).group(0))  # type: ignore[union-attr]
+    found = _ESCAPED_BYTES.search(value)
+    assert found is not None  # called on values _ESCAPED_BYTES was found in
+    return bytes(ord(c) - 0xDC00 for c in found.group(0))
 
 
 def _md5(text: str) -> str:
@@ -330,7 +332,23 @@ def _literal(text: str) -> str:
     return text  # numbers keep their spelling: raw holds what was delivered
 
 
-def _json_problem(record: dict[str, Any], limits: LoadLimits) -> tuple[str | None, str, str] | None:
+class _JsonRow(NamedTuple):
+    """A JSON line that is staged."""
+
+    digest: str  # md5 of the line as staged
+    values: list[str | None]  # the spec's columns
+    unknown: str | None  # fields the spec does not name, as JSON
+
+
+class _JsonRefusal(NamedTuple):
+    """A JSON line that is refused."""
+
+    field: str | None  # None: the whole line
+    reason_code: str
+    reason: str
+
+
+def _json_problem(record: dict[str, Any], limits: LoadLimits) -> _JsonRefusal | None:
     """(field, reason code, reason) for a record too deep, too large or holding characters no
     database stores; checked without recursion, so any nesting is safe to inspect."""
     stack: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in record.items()]
@@ -338,10 +356,12 @@ def _json_problem(record: dict[str, Any], limits: LoadLimits) -> tuple[str | Non
     while stack:
         field, value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            return field, "json_too_deep", f"{field}: nested deeper than {MAX_JSON_DEPTH} levels"
+            return _JsonRefusal(
+                field, "json_too_deep", f"{field}: nested deeper than {MAX_JSON_DEPTH} levels"
+            )
         if isinstance(value, str):
             if len(value) > limits.max_field_chars:
-                return (
+                return _JsonRefusal(
                     field,
                     "field_too_large",
                     (
@@ -350,7 +370,7 @@ def _json_problem(record: dict[str, Any], limits: LoadLimits) -> tuple[str | Non
                     ),
                 )
             if _BAD_CHARACTERS.search(value):
-                return (
+                return _JsonRefusal(
                     field,
                     "invalid_characters",
                     (
@@ -397,17 +417,17 @@ class _JsonShape:
 
 def _json_row(
     text: str, shape: _JsonShape, salt: str, limits: LoadLimits
-) -> tuple[str | None, str, str] | tuple[str, list[str | None], str | None]:
+) -> _JsonRow | _JsonRefusal:
     """(row hash, values, unknown fields as JSON) of one JSON line, or (field, reason code,
     reason) when it is refused."""
     if _ESCAPED_BYTES.search(text):
-        return (
+        return _JsonRefusal(
             None,
             "undecodable_bytes",
             (f"undecodable {shape.encoding} bytes {_escaped_bytes(text)!r}"),
         )
     if len(text) > limits.max_field_chars * (len(shape.names) + 1):
-        return (
+        return _JsonRefusal(
             None,
             "field_too_large",
             (
@@ -422,11 +442,15 @@ def _json_row(
     try:
         record = json.loads(text, parse_int=_literal, parse_float=_literal, parse_constant=_literal)
     except RecursionError:
-        return None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels"
+        return _JsonRefusal(None, "json_too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels")
     except json.JSONDecodeError as error:
-        return None, "malformed_json", f"malformed JSON: {error.msg} at column {error.colno}"
+        return _JsonRefusal(
+            None, "malformed_json", f"malformed JSON: {error.msg} at column {error.colno}"
+        )
     if not isinstance(record, dict):
-        return None, "not_an_object", f"expected a JSON object, found {type(record).__name__}"
+        return _JsonRefusal(
+            None, "not_an_object", f"expected a JSON object, found {type(record).__name__}"
+        )
     # A nested value shows as a brace or bracket after the first character (strings may
     # hold them too: then the walk just finds nothing).
     if escaped or len(text) > limits.max_field_chars or text.find("{", 1) > 0 or "[" in text:
@@ -441,7 +465,7 @@ def _json_row(
         if record.keys() <= shape.known
         else {k: v for k, v in record.items() if k not in shape.known}
     )
-    return (
+    return _JsonRow(
         _md5(text),
         [_as_text(record.get(n)) for n in shape.names],
         json.dumps(unknown, ensure_ascii=False, separators=(",", ":")) if unknown else None,
@@ -467,18 +491,12 @@ def _stage_jsonl(
                 continue
             result.rows_read += 1
             text = raw.decode(spec.encoding, errors="surrogateescape").strip()
-            first, second, third = _json_row(text, shape, salt, limits)
-            if isinstance(second, list):
-                rows.add(number, first, second, third)  # type: ignore[arg-type]
+            row = _json_row(text, shape, salt, limits)
+            if isinstance(row, _JsonRow):
+                rows.add(number, row.digest, row.values, row.unknown)
             else:
                 rejections.append(
-                    Rejection(
-                        number,
-                        first,
-                        second,
-                        third,  # type: ignore[arg-type]
-                        _shown(text, salt),
-                    )
+                    Rejection(number, row.field, row.reason_code, row.reason, _shown(text, salt))
                 )
     if result.rows_read == 0:
         result.status = "empty_file"

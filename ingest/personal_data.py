@@ -41,6 +41,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.db_rows import one_row
 from ingest.vocabularies import seed_rows
 
 TOKEN_PREFIX = "rrn_sha256:"
@@ -292,7 +293,7 @@ def scan_table(
         f"[1:{_RRN_CANDIDATES if kind == 'rrn' else 1}]"
         for column, kind, pattern in checks
     )
-    row = con.execute(f"select {aggregates} from {source}").fetchone()
+    row = one_row(con.execute(f"select {aggregates} from {source}"))
     for i, (column, kind, _) in enumerate(checks):
         count, values = row[2 * i], row[2 * i + 1] or []
         if kind == "rrn":  # date-valid only: order numbers can share the digit shape

@@ -21,8 +21,9 @@ import duckdb
 import psycopg2
 from psycopg2 import sql
 
+from ingest.cli_inputs import run_command
 from ingest.raw_store import quote
-from ingest.settings import Settings
+from ingest.settings import PostgresConnectParams, Settings
 from ingest.work_folders import remove_stale, work_folder
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ _TYPES = {
 }
 
 
-def pg_params(database: str | None = None) -> dict[str, str]:
+def pg_params(database: str | None = None) -> PostgresConnectParams:
     """psycopg2 connection keywords from the settings (GOGAEK_PG_*), as profiles.yml reads them."""
     return Settings.from_env().postgres.connect_params(database)
 
@@ -133,4 +134,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(
+        main, "the PostgreSQL copy of the raw layer may be partial; run `make postgres` again"
+    )

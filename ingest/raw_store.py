@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from ingest.db_rows import one_row
 from ingest.dbt_macros import macro_sql
 from ingest.schemas import ENTITIES, Column, EntitySpec
 from ingest.settings import LoadLimits
@@ -150,7 +151,7 @@ class IncomingRows:
         self, con: duckdb.DuckDBPyConnection, names: Sequence[str], with_unknown: bool = False
     ) -> None:
         self.con = con
-        fields = [("_line", pa.int64()), ("_hash", pa.string())]
+        fields: list[tuple[str, pa.DataType]] = [("_line", pa.int64()), ("_hash", pa.string())]
         fields += [(name, pa.string()) for name in names]
         if with_unknown:
             fields.append(("_unknown", pa.string()))
@@ -366,7 +367,7 @@ def publish_batch(
                       and q.source = {sql_literal(spec.source)}
                       and q.record_hash = _checked._hash)""")
         mark_erased_rows(con, spec.name, "_checked", erasure_secret)
-        staged = con.execute("select count(*) from _checked").fetchone()[0]
+        staged = one_row(con.execute("select count(*) from _checked"))[0]
         result.rows_unchanged = result.rows_read - len(rejections) - staged
         unknown_column = ", _unknown_fields" if extra_select else ""
         con.execute(
@@ -406,9 +407,9 @@ def publish_batch(
                 ],
             )
             clear_listed_rejections(con, batch_id, erasure_secret)
-        result.rows_loaded = con.execute(
-            f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id]
-        ).fetchone()[0]
+        result.rows_loaded = one_row(
+            con.execute(f"select count(*) from {spec.raw_table} where _batch_id = ?", [batch_id])
+        )[0]
         reasons = con.execute(
             "select reason_code, count(*) from raw._quarantine where batch_id = ? group by 1",
             [batch_id],
@@ -513,9 +514,11 @@ def accounting_problems(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> lis
         order by b.started_at""",
         [spec.source, spec.entity, spec.source, spec.entity, spec.source, spec.entity],
     ).fetchall()
-    orphans = con.execute(f"""
+    orphans = one_row(
+        con.execute(f"""
         select count(*) from {spec.raw_table}
-        where _batch_id not in (select batch_id from raw._load_batches)""").fetchone()[0]
+        where _batch_id not in (select batch_id from raw._load_batches)""")
+    )[0]
     problems = [
         f"batch {b} ({ref}): read {r} != loaded {lo} + quarantined {q} + unchanged {u}"
         f" (tables hold {tl} loaded, {tq} quarantined)"

@@ -403,3 +403,5 @@ ENTITIES: tuple[EntitySpec, ...] = (
 )
 
 BY_NAME: dict[str, EntitySpec] = {spec.name: spec for spec in ENTITIES}
+# The source systems, in the contract's order: what a deployment declares it has (GOGAEK_SOURCES).
+SOURCE_SYSTEMS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ENTITIES))

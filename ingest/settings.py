@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
+
+from ingest.schemas import SOURCE_SYSTEMS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -41,6 +43,16 @@ DEFAULT_ERASURE_SECRET = "gogaek-local-erasure-secret"
 ENV_PREFIX = "GOGAEK_"
 
 
+class PostgresConnectParams(TypedDict):
+    """psycopg2.connect's keywords, each a string as libpq reads it."""
+
+    host: str
+    port: str
+    user: str
+    password: str
+    dbname: str
+
+
 @dataclass(frozen=True)
 class PostgresSettings:
     host: str = "127.0.0.1"
@@ -49,7 +61,7 @@ class PostgresSettings:
     password: str = ""
     database: str = "gogaek"
 
-    def connect_params(self, database: str | None = None) -> dict[str, str]:
+    def connect_params(self, database: str | None = None) -> PostgresConnectParams:
         """Keyword arguments for psycopg2.connect."""
         return {
             "host": self.host,
@@ -181,6 +193,9 @@ class Settings:
     # (orchestration/warehouse_lock.py); 0 fails at once with what holds it.
     warehouse_wait_seconds: int = 1800
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # The source systems this company has (GOGAEK_SOURCES, comma-separated; default all four):
+    # a source it does not declare is not expected to deliver, so its freshness is not judged.
+    sources: tuple[str, ...] = SOURCE_SYSTEMS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -227,7 +242,22 @@ class Settings:
                 minimum=0,
             ),
             alerts=AlertSettings.from_env(env),
+            sources=declared_sources(env.get("GOGAEK_SOURCES")),
         )
+
+
+def declared_sources(text: str | None) -> tuple[str, ...]:
+    """GOGAEK_SOURCES as the source systems it names (all of them when unset)."""
+    if not text or not text.strip():
+        return SOURCE_SYSTEMS
+    named = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(named) - set(SOURCE_SYSTEMS))
+    if unknown or not named:
+        raise ValueError(
+            f"GOGAEK_SOURCES names the source systems this company has, comma-separated, from "
+            f"{', '.join(SOURCE_SYSTEMS)}; {', '.join(unknown) or 'nothing'} is not one of them"
+        )
+    return tuple(source for source in SOURCE_SYSTEMS if source in named)
 
 
 def _whole(name: str, text: str | None, default: int, minimum: int) -> int:
@@ -326,6 +356,7 @@ _PATH_AND_CONNECTION_NAMES = {
     "DATA_DOCS_RUNS",
     "WAREHOUSE_WAIT_SECONDS",
     "SERVING_DIR",
+    "SOURCES",
     "DBT_TARGET",
     "PG_HOST",
     "PG_PORT",

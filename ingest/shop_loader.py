@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import sqlalchemy as sa
 
+from ingest.db_rows import one_row
 from ingest.personal_data import mask_rrns
 from ingest.raw_store import (
     SOURCE_TIME_ZONE,
@@ -50,6 +51,8 @@ def _query(spec: EntitySpec, since: str | None, dialect: str) -> sa.Select:
     # Read every value as text: raw keeps what the source holds, even values its own types
     # would refuse (SQLite lets any text into a DATETIME column).
     query = sa.select(*[sa.cast(table.c[c.name], sa.String).label(c.name) for c in spec.columns])
+    if spec.watermark_column is None:
+        raise ValueError(f"{spec.name}: a shop table is read by its watermark column, none is set")
     watermark = table.c[spec.watermark_column]
     if since is not None:
         unreadable = [watermark.is_(None)]
@@ -88,10 +91,12 @@ def current_watermark(
 
 
 def full_compare_due(con: duckdb.DuckDBPyConnection, spec: EntitySpec, every_days: int) -> bool:
-    last = con.execute(
-        "select max(compared_at) from raw._full_compares where source = ? and entity = ?",
-        [spec.source, spec.entity],
-    ).fetchone()[0]
+    last = one_row(
+        con.execute(
+            "select max(compared_at) from raw._full_compares where source = ? and entity = ?",
+            [spec.source, spec.entity],
+        )
+    )[0]
     return last is None or datetime.now(UTC) - last >= timedelta(days=every_days)
 
 
@@ -163,11 +168,13 @@ def _advance_watermark(
     older loader let through included), so it never runs ahead and never falls back."""
     column = quote(spec.watermark_column or "")
     latest = _now_local() + timedelta(minutes=limits.watermark_tolerance_minutes)
-    newest = con.execute(
-        f"select max(try_cast({column} as timestamp)) from {spec.raw_table} "
-        f"where try_cast({column} as timestamp) <= ?",
-        [latest],
-    ).fetchone()[0]
+    newest = one_row(
+        con.execute(
+            f"select max(try_cast({column} as timestamp)) from {spec.raw_table} "
+            f"where try_cast({column} as timestamp) <= ?",
+            [latest],
+        )
+    )[0]
     if newest is None:
         return
     con.execute(
@@ -189,15 +196,18 @@ def _record_deletions(
     entity = [spec.source, spec.entity]
     con.execute("begin transaction")
     try:
-        restored = con.execute(
-            """
+        restored = one_row(
+            con.execute(
+                """
             update raw._deletions set restored_at = ?
             where source = ? and entity = ? and restored_at is null
               and record_key in (select record_key from _source_keys)""",
-            [now, *entity],
-        ).fetchone()[0]
-        deleted = con.execute(
-            f"""
+                [now, *entity],
+            )
+        )[0]
+        deleted = one_row(
+            con.execute(
+                f"""
             insert into raw._deletions
             select ?, ?, record_key, ?, ?, null from (
                 select distinct {record_key_sql(spec)} as record_key from {spec.raw_table}
@@ -206,8 +216,9 @@ def _record_deletions(
               and record_key not in (select record_key from _source_keys)
               and record_key not in (select record_key from raw._deletions
                                      where source = ? and entity = ? and restored_at is null)""",
-            [*entity, result.batch_id, now, *entity],
-        ).fetchone()[0]
+                [*entity, result.batch_id, now, *entity],
+            )
+        )[0]
         con.execute(
             "insert into raw._full_compares values (?, ?, ?, ?, ?, ?, ?)",
             [*entity, result.batch_id, now, result.rows_read, deleted, restored],

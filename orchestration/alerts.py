@@ -16,12 +16,14 @@ Texts pass the personal-data gate (an RRN becomes its token) before they leave t
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import urllib.request
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
 import dagster as dg
+from dagster._core.event_api import RunStatusChangeEventType
 from dagster._core.events import DagsterEventType
 from dagster._utils.error import SerializableErrorInfo
 
@@ -77,9 +79,7 @@ def _post_webhook(alert: Alert, settings: AlertSettings) -> None:
         response.read()
 
 
-def send(
-    alert: Alert, settings: AlertSettings, log: dg.DagsterLogManager | None = None
-) -> list[str]:
+def send(alert: Alert, settings: AlertSettings, log: logging.Logger | None = None) -> list[str]:
     """Send `alert` to every configured channel; the channels that took it."""
     sent, failed = [], []
     channels = [
@@ -163,7 +163,10 @@ _FAILING = {
 }
 
 
-_RUN_ENDS = (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE)
+_RUN_ENDS: tuple[RunStatusChangeEventType, ...] = (
+    DagsterEventType.RUN_SUCCESS,
+    DagsterEventType.RUN_FAILURE,
+)
 _PAGE = 200
 
 
@@ -196,7 +199,7 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str, severity: str) -> l
     for record in instance.get_records_for_run(
         run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
     ).records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data  # type: ignore[union-attr]
+        evaluation = record.event_log_entry.get_dagster_event().asset_check_evaluation_data
         if not evaluation.passed and evaluation.severity in _FAILING[severity]:
             failed.append(
                 f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} "

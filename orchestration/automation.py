@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ingest.db_rows import one_row
 from ingest.file_loader import FILE_SPECS, file_fingerprint, landed_files, unmatched_files
 from ingest.raw_store import earlier_load
 from ingest.schemas import EntitySpec
@@ -68,10 +69,12 @@ def not_yet_loaded(
             raise WarehouseBusy(str(error)) from None
         raise
     try:
-        logged = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = '_load_batches'"
-        ).fetchone()[0]
+        logged = one_row(
+            con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'raw' and table_name = '_load_batches'"
+            )
+        )[0]
         return sorted(
             path.name
             for spec, path in files

@@ -58,6 +58,7 @@ def default_resources(settings: Settings) -> dict[str, Any]:
             max_future_days=settings.load_limits.max_future_days,
             watermark_tolerance_minutes=settings.load_limits.watermark_tolerance_minutes,
             max_field_chars=settings.load_limits.max_field_chars,
+            sources=list(settings.sources),
         ),
     }
 

@@ -1,199 +1,78 @@
-"""`make demo`: run the daily refresh through Dagster on the generated sources, print a summary.
+"""`make demo` / `make refresh`: run the daily refresh through Dagster, print a summary.
 
 The run is recorded in the instance under DAGSTER_HOME, so it shows up in the Dagster UI. The
 terminal gets one line per step, warnings, failed and warned checks, and the summary; dbt's
-output and every Dagster event go to a log file whose path it prints (`<data>/logs/`).
-
-Before it starts, runs whose worker died (a killed `make demo`) are marked failed and their pool
-slots freed (orchestration.recovery). The run goes past Dagster's run queue (no daemon runs
-here), so it keeps the queue's rule itself: while another run writes the warehouse it waits,
-saying which (orchestration.run_queue); its own run carries the writer tag, so runs the queue
-holds wait for it.
+output and every Dagster event go to a log file whose path it prints (`<data>/logs/`). How it
+takes its turn as the warehouse writer, gets past a holder that died, and stops on Ctrl-C:
+orchestration.terminal_run.
 """
 
 import argparse
-import logging
-import os
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import TextIO
 
 import dagster as dg
 import duckdb
-from dagster._core.events import DagsterEventType
 
+from ingest.db_rows import one_row
 from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
-from orchestration.recovery import pool_holders, recover
-from orchestration.resources import WAREHOUSE_POOL
-from orchestration.run_queue import wait_for_writers
-
-POLL_SECONDS = 1.0
-WAIT_REPORT_SECONDS = 5.0
+from orchestration.run_queue import COMMAND_TAG
+from orchestration.terminal_run import Stopped, execute, exit_now, terminal
 
 
-def _first_line(text: str | None, limit: int = 160) -> str:
-    lines = (text or "").strip().splitlines()
-    return (lines[0] if lines else "")[:limit]
+def log_path_for(command: str) -> Path:
+    """Where a command's run log goes: `<data>/logs/<command>-<time>.log`."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path(Settings.from_env().data_dir) / "logs" / f"{command}-{stamp}.log"
 
 
-def _root_cause(event: dg.DagsterEvent) -> str:
-    error = event.step_failure_data.error if event.step_failure_data else None
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return _first_line(error.message if error else "")
-
-
-def _known_noise(message: str) -> bool:
-    """Warnings that say nothing to an operator: dagster-dbt's note that a singular dbt test
-    with no model to attach to is shown as an observation (its result is in the log file)."""
-    return message.startswith("Logging an `AssetObservation` instead of an `AssetCheckResult`")
-
-
-class Progress:
-    """Follows a run's event log: one line per finished step, warnings as they come, and who
-    holds the warehouse pool while a step waits for it."""
-
-    def __init__(self, instance: dg.DagsterInstance, run_id: str, say: Callable[[str], None]):
-        self.instance, self.run_id, self.say = instance, run_id, say
-        self.cursor: str | None = None
-        self.total: int | None = None
-        self.done = 0
-        self.started: dict[str, float] = {}
-        self.holders: list[str] = []
-        self.last_wait_check = 0.0
-
-    def _total(self) -> int | None:
-        if self.total is None:
-            run = self.instance.get_run_by_id(self.run_id)
-            if run and run.execution_plan_snapshot_id:
-                plan = self.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-                self.total = len(plan.step_keys_to_execute)
-        return self.total
-
-    def poll(self) -> None:
-        connection = self.instance.get_records_for_run(self.run_id, cursor=self.cursor)
-        self.cursor = connection.cursor
-        for record in connection.records:
-            entry = record.event_log_entry
-            event = entry.dagster_event
-            if event is None:
-                if entry.level >= logging.WARNING and not _known_noise(entry.user_message):
-                    self.say(
-                        f"  warning: {entry.step_key or 'run'}: {_first_line(entry.user_message)}"
-                    )
-                continue
-            step = event.step_key or ""
-            if event.event_type == DagsterEventType.STEP_START:
-                self.started[step] = entry.timestamp
-            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-                self.done += 1
-                took = entry.timestamp - self.started.get(step, entry.timestamp)
-                outcome = (
-                    f"ok in {took:.0f} s"
-                    if event.event_type == DagsterEventType.STEP_SUCCESS
-                    else f"FAILED after {took:.0f} s: {_root_cause(event)}"
-                )
-                self.say(f"  [{self.done}/{self._total() or '?'}] {step}: {outcome}")
-            elif event.event_type == DagsterEventType.STEP_SKIPPED:
-                self.done += 1
-                self.say(
-                    f"  [{self.done}/{self._total() or '?'}] {step}: skipped (upstream failed)"
-                )
-        if time.monotonic() - self.last_wait_check >= WAIT_REPORT_SECONDS:
-            self.last_wait_check = time.monotonic()
-            holders = pool_holders(self.instance, WAREHOUSE_POOL, self.run_id)
-            if holders and holders != self.holders:
-                self.say(
-                    f"waiting: the {WAREHOUSE_POOL} pool (one warehouse writer at a time) is "
-                    f"held by {'; '.join(holders)}"
-                )
-            self.holders = holders
-
-    def follow(self, stop: threading.Event) -> None:
-        while not stop.wait(POLL_SECONDS):
-            self.poll()
-        self.poll()
-
-
-@contextmanager
-def output_to(path: Path) -> Iterator[None]:
-    """Send this process's stdout and stderr — and its children's: dbt — to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("a", encoding="utf-8", buffering=1) as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            with redirect_stdout(log), redirect_stderr(log):
-                yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
-def _terminal() -> TextIO:
-    """The terminal, still reachable while stdout goes to the log file."""
-    return os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
-
-
-def run_daily_refresh(selection: str | None, log_path: Path) -> bool:
+def run_daily_refresh(
+    selection: str | None, log_path: Path, tags: dict[str, str] | None = None
+) -> bool:
+    """daily_refresh in process (orchestration.terminal_run): one line per step on the
+    terminal, everything else in `log_path`. Raises terminal_run.Stopped on Ctrl-C."""
     from orchestration.definitions import defs
 
-    terminal = _terminal()
+    out = terminal()
 
     def say(line: str) -> None:
-        terminal.write(line + "\n")
-        terminal.flush()
+        out.write(line + "\n")
+        out.flush()
 
     instance = dg.DagsterInstance.get()
-    for done in recover(instance):
-        say(f"recovered: {done}")
-    wait_for_writers(instance, say)
     job = defs.resolve_job_def("daily_refresh")
     started = time.perf_counter()
     run_id = str(uuid.uuid4())
     say(f"Dagster run {run_id} of job daily_refresh; every event and dbt's output: {log_path}")
-    progress = Progress(instance, run_id, say)
-    stop = threading.Event()
-    watcher = threading.Thread(target=progress.follow, args=(stop,), daemon=True)
-    watcher.start()
     try:
-        with output_to(log_path):
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_id=run_id,
-                # Everything goes to the log file; the terminal gets the progress above.
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                asset_selection=(
-                    list(dg.AssetSelection.groups(selection).resolve(defs.resolve_asset_graph()))
-                    if selection
-                    else None
-                ),
-            )
+        result = execute(
+            job,
+            instance,
+            say,
+            log_path=log_path,
+            raise_on_error=False,
+            run_id=run_id,
+            tags={COMMAND_TAG: "make demo / make refresh", **(tags or {})},
+            # Everything goes to the log file; the terminal gets the progress.
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            asset_selection=(
+                list(dg.AssetSelection.groups(selection).resolve(defs.resolve_asset_graph()))
+                if selection
+                else None
+            ),
+        )
     finally:
-        stop.set()
-        watcher.join()
-        terminal.close()
+        out.close()
     print(
         f"Dagster run {result.run_id} of job daily_refresh: "
         f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s"
     )
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:  # type: ignore[union-attr]
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed:
                 # WARN checks (e.g. order lines whose order header was quarantined) do not
                 # stop the run; ERROR ones do.
                 level = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARN"
@@ -242,7 +121,7 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
         return
     print("\nMarts (schema.table: rows):")
     for schema, table in marts:
-        rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        rows = one_row(con.execute(f'select count(*) from "{schema}"."{table}"'))[0]
         print(f"  {schema + '.' + table:45} {rows:>9,}")
     symbol = resolve_dbt_vars()["currency_symbol"]
     scoring = con.execute(
@@ -251,9 +130,11 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
     if scoring:
         how = "set by rfm_as_of_date" if scoring[2] else "the last day of loaded activity"
         print(f"\nScoring date {scoring[0]} ({how})")
-    purchases = con.execute("""
+    purchases = one_row(
+        con.execute("""
         select count(*) filter (where is_purchase), count(distinct customer_id)
-        from core.fct_purchases""").fetchone()
+        from core.fct_purchases""")
+    )
     held = con.execute("""
         select exception_code, count(*) from intermediate.int_order_line_exceptions
         group by 1 order by 1""").fetchall()
@@ -262,12 +143,16 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
         "customers; order lines held with a reason (int_order_line_exceptions): "
         + (", ".join(f"{code} {n:,}" for code, n in held) or "none")
     )
-    if ("marketing", "mart_customer_ltv_summary") in marts:
-        row = con.execute("""
+    row = (
+        con.execute("""
             select customers, formula_ltv_total, formula_ltv_per_customer, predicted_clv_12m,
                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, gamma_gamma_p, gamma_gamma_q,
                    gamma_gamma_gamma
             from marketing.mart_customer_ltv_summary""").fetchone()
+        if ("marketing", "mart_customer_ltv_summary") in marts
+        else None
+    )
+    if row is not None:
         print(
             f"LTV (the CRM practice's formula): {row[0]:,} customers, {symbol}{row[1]:,.0f} "
             f"in all, {symbol}{row[2]:,.0f} per customer; predicted 12-month CLV "
@@ -335,8 +220,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Run daily_refresh in-process and summarise.")
     parser.add_argument("--group", help="only this asset group (e.g. ingest, for benchmarks)")
     settings = Settings.from_env()
-    log_path = Path(settings.data_dir) / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    ok = run_daily_refresh(parser.parse_args().group, log_path)
+    log_path = log_path_for("demo")
+    try:
+        ok = run_daily_refresh(parser.parse_args().group, log_path)
+    except Stopped as stopped:
+        exit_now(stopped.exit_code)
     print_summary(settings.warehouse_path)
     print("\nWarehouse:", settings.warehouse_path)
     print_serving(settings.serving_dir)

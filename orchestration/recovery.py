@@ -33,10 +33,12 @@ def run_worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, floa
     records = instance.get_records_for_run(
         run_id, of_type=DagsterEventType.RUN_START, limit=1
     ).records
-    if not records or records[0].event_log_entry.dagster_event is None:
+    if not records:
         return None
     entry = records[0].event_log_entry
-    pid = entry.dagster_event.pid  # type: ignore[union-attr]
+    if entry.dagster_event is None:
+        return None
+    pid = entry.dagster_event.pid
     return (pid, entry.timestamp) if pid else None
 
 
@@ -122,10 +124,10 @@ def recover(instance: dg.DagsterInstance) -> list[Recovered]:
     if storage.supports_global_concurrency_limits:
         held = storage.get_concurrency_run_ids() - {r.run_id for r in done}
         for run_id in held:
-            run = instance.get_run_by_id(run_id)
-            if run is None or run.is_finished:
+            held_by = instance.get_run_by_id(run_id)
+            if held_by is None or held_by.is_finished:
                 storage.free_concurrency_slots_for_run(run_id)
-                done.append(Recovered(run_id, run.job_name if run else "?", None, True))
+                done.append(Recovered(run_id, held_by.job_name if held_by else "?", None, True))
     return done
 
 

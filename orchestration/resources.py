@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from ingest.raw_store import ensure_raw_schema
+from ingest.schemas import SOURCE_SYSTEMS
 from ingest.settings import LoadLimits, resolve_dbt_vars
 from quality.history import ensure_dq_schema
 
@@ -102,6 +103,11 @@ class IngestSettingsResource(dg.ConfigurableResource):
     max_future_days: int = _LIMITS.max_future_days
     watermark_tolerance_minutes: int = _LIMITS.watermark_tolerance_minutes
     max_field_chars: int = _LIMITS.max_field_chars
+    sources: list[str] = Field(
+        default=list(SOURCE_SYSTEMS),
+        description="the source systems this company has (GOGAEK_SOURCES): the freshness of "
+        "one it does not declare is not judged",
+    )
 
     @property
     def shop_overlap(self) -> timedelta:

@@ -14,15 +14,19 @@ queued runs wait for it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 import dagster as dg
 from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
 
+from orchestration.recovery import recover
 from orchestration.resources import WAREHOUSE_POOL
 
 WAREHOUSE_WRITE_TAG = {"gogaek/writes_warehouse": "true"}
+# A command run by hand as a warehouse writer (`make dbt-build`) records itself under this tag.
+COMMAND_TAG = "gogaek/command"
 _IN_PROGRESS = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
@@ -49,32 +53,43 @@ class WarehouseRunCoordinator(QueuedRunCoordinator):
         return super().submit_run(context)
 
 
-def writers_in_progress(instance: dg.DagsterInstance, run_id: str | None = None) -> list[str]:
+def writer_runs(instance: dg.DagsterInstance, run_id: str | None = None) -> list[dg.RunRecord]:
     """Runs tagged as warehouse writers that are starting or going (other than `run_id`)."""
-    out = []
-    for record in instance.get_run_records(
-        filters=dg.RunsFilter(statuses=_IN_PROGRESS, tags=WAREHOUSE_WRITE_TAG)
-    ):
-        run = record.dagster_run
-        if run.run_id == run_id:
-            continue
-        since = (
-            time.strftime("%H:%M:%S", time.localtime(record.start_time))
-            if record.start_time
-            else "not yet"
+    return [
+        record
+        for record in instance.get_run_records(
+            filters=dg.RunsFilter(statuses=_IN_PROGRESS, tags=WAREHOUSE_WRITE_TAG)
         )
-        launched_by = (
-            f"schedule {run.tags['dagster/schedule_name']}"
-            if "dagster/schedule_name" in run.tags
-            else f"sensor {run.tags['dagster/sensor_name']}"
-            if "dagster/sensor_name" in run.tags
-            else "the UI or a command"
-        )
-        out.append(
-            f"run {run.run_id} ({run.job_name}, {run.status.value}, started {since}, "
-            f"launched by {launched_by})"
-        )
-    return out
+        if record.dagster_run.run_id != run_id
+    ]
+
+
+def describe_writer(record: dg.RunRecord) -> str:
+    """`run <id> (<job>, <status>, started <time>, launched by <who>)`."""
+    run = record.dagster_run
+    since = (
+        time.strftime("%H:%M:%S", time.localtime(record.start_time))
+        if record.start_time
+        else "not yet"
+    )
+    launched_by = (
+        f"schedule {run.tags['dagster/schedule_name']}"
+        if "dagster/schedule_name" in run.tags
+        else f"sensor {run.tags['dagster/sensor_name']}"
+        if "dagster/sensor_name" in run.tags
+        else f"`{run.tags[COMMAND_TAG]}`"
+        if COMMAND_TAG in run.tags
+        else "the UI or a command"
+    )
+    return (
+        f"run {run.run_id} ({run.job_name}, {run.status.value}, started {since}, "
+        f"launched by {launched_by})"
+    )
+
+
+def writers_in_progress(instance: dg.DagsterInstance, run_id: str | None = None) -> list[str]:
+    """The writer runs in progress (other than `run_id`), each as a phrase."""
+    return [describe_writer(record) for record in writer_runs(instance, run_id)]
 
 
 def wait_for_writers(
@@ -82,18 +97,27 @@ def wait_for_writers(
     say: Callable[[str], None],
     poll_seconds: float = 2.0,
     timeout_seconds: float | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Wait while another run writes the warehouse, saying which whenever that changes."""
+    """Wait while another run writes the warehouse, saying which whenever that changes. A
+    writer whose worker died is recovered (marked failed) at the next look, so a killed run is
+    waited for a few seconds, not forever. Returns early when `stop` is set."""
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    stop = stop or threading.Event()
     said: list[str] = []
-    while holders := writers_in_progress(instance):
+    while not stop.is_set():
+        for done in recover(instance):
+            say(f"recovered: {done}")
+        holders = writers_in_progress(instance)
+        if not holders:
+            return
         if holders != said:
             say(
                 "waiting: one warehouse writer at a time, and "
                 + "; ".join(holders)
-                + " is writing it; this run starts when it ends"
+                + " is writing it; this run starts when it ends (Ctrl-C stops waiting)"
             )
             said = holders
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError(f"still writing after {timeout_seconds} s: {'; '.join(holders)}")
-        time.sleep(poll_seconds)
+        stop.wait(poll_seconds)

@@ -1,17 +1,25 @@
-"""Run a command that writes the warehouse once no other process holds it.
+"""Run a command that writes the warehouse by hand (`make dbt-build`, `make dbt-docs`) as one
+warehouse writer among the runs, for its whole duration.
 
-DuckDB allows one writer per file: while a Dagster run (or `make demo`) writes the warehouse,
-`dbt build` or `dbt docs generate` started by hand die with DuckDB's "Could not set lock on
-file ... Conflicting lock is held in ... (PID n)". This wrapper probes the lock first and says
-who holds it — the Dagster run (id, job, worker process) when the holder is a run's process,
-else the process and its command line — then waits for it to let go (checking every few
-seconds, up to GOGAEK_WAREHOUSE_WAIT_SECONDS) and runs the command, or, when the wait is 0 or
-runs out, stops with a sentence saying what holds the warehouse and what to do.
+DuckDB allows one writer per file, and Dagster runs take turns through the run queue (runs
+tagged `gogaek/writes_warehouse`, one in progress) and the `duckdb_warehouse` pool. A command
+started by hand takes the same turn: it waits while a writer run is in progress or another
+process holds the file (naming which: the Dagster run, or the process and its command line;
+runs whose worker died are recovered), then runs as a Dagster run of its own — job
+`warehouse_command`, tagged as a writer with the command line, its one step in the warehouse
+pool — so the queue holds the nightly schedule, a sensor's run or a UI launch until it ends,
+and `make demo` waits for it. It waits up to GOGAEK_WAREHOUSE_WAIT_SECONDS, or stops at once
+(wait 0) with a sentence saying what holds the warehouse and what to do. Ctrl-C stops it
+within seconds, the command and the wait alike (orchestration.terminal_run).
 
     python -m orchestration.warehouse_lock [--wait-seconds N] [--cwd DIR] -- dbt build ...
+        [--then <next command> ...]
 
-The Makefile's dbt targets go through it. Exit status: the command's own; 75 (EX_TEMPFAIL)
-when the warehouse stayed held.
+Commands joined by `--then` run one after another in the same turn (`make dbt-build`: dbt,
+the CLV fit, the marts that read it), so no run slips in between them.
+
+Exit status: the command's own; 75 (EX_TEMPFAIL) when the warehouse stayed held; 130 or 143
+when stopped by Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,15 +27,23 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from ingest.settings import Settings
+from orchestration.recovery import recover
+from orchestration.resources import WAREHOUSE_POOL
+from orchestration.run_queue import COMMAND_TAG, WAREHOUSE_WRITE_TAG, describe_writer, writer_runs
+from orchestration.terminal_run import Signals, Stopped, execute, exit_now, signal_name
 
 EXIT_HELD = 75  # EX_TEMPFAIL: try again later
 _LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
@@ -44,8 +60,11 @@ class Holder:
     command: str = ""
     run_id: str | None = None
     job: str | None = None
+    dagster: bool = False  # a writer run in the instance: `command` is its description
 
     def describe(self) -> str:
+        if self.dagster:
+            return f"Dagster {self.command}"
         process = f"process {self.pid}" if self.pid else "another process"
         if self.command:
             process += f" ({self.command})"
@@ -153,7 +172,6 @@ def identify(message: str) -> Holder:
 def held_sentence(
     warehouse: Path, holder: Holder, command: Sequence[str], bi_file: Path | None = None
 ) -> str:
-    what = " ".join([Path(command[0]).name, *command[1:3]])
     advice = (
         f"Wait for the run to finish (Dagster UI: http://127.0.0.1:3000/runs/{holder.run_id}), "
         if holder.run_id
@@ -161,27 +179,43 @@ def held_sentence(
     )
     return (
         f"The warehouse {warehouse} is held by {holder.describe()}: DuckDB lets one process "
-        f"write it at a time, so `{what}` cannot open it now. {advice}then run the command "
-        "again (or let it wait longer: GOGAEK_WAREHOUSE_WAIT_SECONDS)."
+        f"write it at a time, so `{short_command(command)}` cannot open it now. {advice}then run "
+        "the command again (or let it wait longer: GOGAEK_WAREHOUSE_WAIT_SECONDS)."
         + (f" To read the marts meanwhile, open the published {bi_file}." if bi_file else "")
     )
 
 
+def short_command(command: Sequence[str]) -> str:
+    return " ".join([Path(command[0]).name, *command[1:3]])
+
+
+def current_holder(instance: dg.DagsterInstance, warehouse: Path) -> Holder | None:
+    """A writer run in progress (after recovering dead ones), else a process holding the file."""
+    recover(instance)
+    runs = writer_runs(instance)
+    if runs:
+        run = runs[0].dagster_run
+        return Holder(None, describe_writer(runs[0]), run.run_id, run.job_name, dagster=True)
+    message = probe(warehouse)
+    return identify(message) if message is not None else None
+
+
 def wait_for_warehouse(
+    instance: dg.DagsterInstance,
     warehouse: Path,
     command: Sequence[str],
     wait_seconds: float,
     poll_seconds: float = 5.0,
     say: Callable[[str], None] = lambda text: print(text, file=sys.stderr, flush=True),
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> Holder | None:
-    """None once the warehouse is free; the holder when it is still held after the wait."""
-    deadline = clock() + wait_seconds
+    """None once no run writes the warehouse and no process holds it; the holder when one still
+    does after the wait. Returns None at once when `stop` is set (the caller checks it)."""
+    stop = stop or threading.Event()
+    deadline = time.monotonic() + wait_seconds
     announced: Holder | None = None
-    while (message := probe(warehouse)) is not None:
-        holder = identify(message)
-        if clock() >= deadline:
+    while not stop.is_set() and (holder := current_holder(instance, warehouse)) is not None:
+        if time.monotonic() >= deadline:
             return holder
         if holder != announced:
             say(
@@ -190,16 +224,78 @@ def wait_for_warehouse(
                 "Ctrl-C stops)."
             )
             announced = holder
-        sleep(min(poll_seconds, max(deadline - clock(), 0.0)))
-    if announced is not None:
-        say(f"The warehouse is free: running {' '.join([Path(command[0]).name, *command[1:3]])}.")
+        stop.wait(min(poll_seconds, max(deadline - time.monotonic(), 0.0)))
+    if announced is not None and not stop.is_set():
+        say(f"The warehouse is free: running {short_command(command)}.")
     return None
+
+
+THEN = "--then"
+
+
+def split_commands(words: Sequence[str]) -> list[list[str]]:
+    """`a b --then c d` → [[a, b], [c, d]]: commands run one after another in one turn."""
+    commands: list[list[str]] = [[]]
+    for word in words:
+        if word == THEN:
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    return [command for command in commands if command]
+
+
+def command_job(
+    commands: Sequence[Sequence[str]], cwd: str | None, exit_codes: list[int]
+) -> dg.JobDefinition:
+    """A one-step job that runs `commands` one after another (their output straight to the
+    terminal), stopping at the first that fails, in the warehouse pool; each exit code lands in
+    `exit_codes`."""
+
+    @dg.op(name="run_command", pool=WAREHOUSE_POOL)
+    def run_command() -> None:
+        for command in commands:
+            code = subprocess.run(list(command), cwd=cwd, check=False).returncode
+            exit_codes.append(code)
+            if code != 0:
+                raise dg.Failure(description=f"`{short_command(command)}` exited with {code}")
+
+    @dg.job(
+        name="warehouse_command",
+        tags={
+            **WAREHOUSE_WRITE_TAG,
+            COMMAND_TAG: " && ".join(shlex.join(command) for command in commands)[:200],
+        },
+        description="Commands run by hand that write the warehouse (make dbt-build, "
+        "make dbt-docs, make publish), recorded as one warehouse writer.",
+    )
+    def warehouse_command() -> None:
+        run_command()
+
+    return warehouse_command
+
+
+def run_as_writer(
+    instance: dg.DagsterInstance, commands: Sequence[Sequence[str]], cwd: str | None
+) -> int:
+    """Run `commands` as one Dagster run that writes the warehouse; the exit code of the last
+    one that ran (the first that failed)."""
+    exit_codes: list[int] = []
+    execute(
+        command_job(commands, cwd, exit_codes),
+        instance,
+        lambda text: print(text, file=sys.stderr, flush=True),
+        report_steps=False,  # one step: the commands' own output says it all
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    return exit_codes[-1] if exit_codes else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(
-        description="Run a command once no other process holds the warehouse."
+        description="Run a command that writes the warehouse once no run or process holds it, "
+        "as a warehouse writer itself."
     )
     parser.add_argument("--warehouse", default=settings.warehouse_path)
     parser.add_argument(
@@ -209,23 +305,42 @@ def main(argv: list[str] | None = None) -> int:
         help="how long to wait for the holder (0: fail at once)",
     )
     parser.add_argument("--poll-seconds", type=float, default=5.0)
-    parser.add_argument("--cwd", help="folder to run the command in (paths resolve here first)")
+    parser.add_argument("--cwd", help="folder to run the command in")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    commands = split_commands(args.command[1:] if args.command[:1] == ["--"] else args.command)
+    command = commands[0] if commands else []
     if not command:
         parser.error("no command given (python -m orchestration.warehouse_lock -- dbt build)")
+    if not os.environ.get("DAGSTER_HOME"):
+        parser.error("DAGSTER_HOME is not set: run this through make (it sets the project's)")
     warehouse = Path(args.warehouse)
-    holder = wait_for_warehouse(warehouse, command, args.wait_seconds, args.poll_seconds)
-    if holder is not None:
-        bi_file = Path(settings.serving_dir) / "bi.duckdb"
-        print(held_sentence(warehouse, holder, command, bi_file), file=sys.stderr)
-        return EXIT_HELD
-    sys.stdout.flush()
-    if args.cwd:
-        os.chdir(args.cwd)
-    os.execvp(command[0], command)
-    return 0  # not reached
+    with dg.DagsterInstance.get() as instance:
+        try:
+            with Signals().caught() as signals:
+                holder = wait_for_warehouse(
+                    instance,
+                    warehouse,
+                    command,
+                    args.wait_seconds,
+                    args.poll_seconds,
+                    stop=signals.received,
+                )
+                if signals.received.is_set():
+                    print(
+                        f"Stopped by {signal_name(signals.signum)} while waiting: "
+                        f"`{short_command(command)}` did not start.",
+                        file=sys.stderr,
+                    )
+                    raise Stopped(signals.signum)
+            if holder is not None:
+                bi_file = Path(settings.serving_dir) / "bi.duckdb"
+                print(held_sentence(warehouse, holder, command, bi_file), file=sys.stderr)
+                return EXIT_HELD
+            return run_as_writer(instance, commands, args.cwd)
+        except Stopped as stopped:
+            exit_now(stopped.exit_code)
+            return stopped.exit_code  # not reached
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingest.cli_inputs import require_truth, require_warehouse
+from ingest.cli_inputs import require_truth, require_warehouse, run_command
 from ingest.settings import Settings
 from quality.contacts import AGREES, opinions
 
@@ -115,14 +115,14 @@ def score(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> ContactScore:
     flagged = both["verdict"].notna() & (both["verdict"] != "valid")
     invalid = both["status"] == "invalid"
     valid = both["status"] == "valid"
-    per_field = {}
+    per_field: dict[str, dict[str, float]] = {}
     for name, group in both.groupby("field"):
         g_flag, g_invalid, g_valid = (
             flagged[group.index],
             invalid[group.index],
             valid[group.index],
         )
-        per_field[name] = {
+        per_field[str(name)] = {  # the field's name: its group key, a string
             "invalid": int(g_invalid.sum()),
             "recall_invalid": _ratio(g_flag & g_invalid, g_invalid),
             "valid": int(g_valid.sum()),
@@ -176,4 +176,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "the evaluation wrote nothing")

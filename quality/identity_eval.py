@@ -22,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.cli_inputs import require_truth, require_warehouse
+from ingest.cli_inputs import require_truth, require_warehouse, run_command
+from ingest.db_rows import one_row
 from ingest.settings import Settings
 
 SOURCES = ("erp_customer", "shop_member", "callcenter_call", "esp_recipient")
@@ -97,7 +98,7 @@ def score(
         inner join read_csv('{truth_dir / "identity.csv"}', all_varchar = true) as truth
             on truth.source = crosswalk.source and truth.source_key = crosswalk.source_key
         where crosswalk.source in ({sources})""")
-    records = con.execute("select count(*) from _identity_pairs").fetchone()[0]
+    records = one_row(con.execute("select count(*) from _identity_pairs"))[0]
     true = _pairs_by_source_pair(con, "person_id")
     predicted = _pairs_by_source_pair(con, "customer_id")
     correct = _pairs_by_source_pair(con, "customer_id, person_id")
@@ -169,4 +170,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "the evaluation's JSON report was not written")

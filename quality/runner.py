@@ -27,6 +27,8 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context import AbstractDataContext
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from ingest.personal_data import IDENTIFIER_COLUMN, mask
 from ingest.settings import Settings
@@ -81,17 +83,19 @@ class SuiteOutcome:
         return any(r.outcome == "blocked" for r in self.rules)
 
 
-def gx_context(root: Path | None) -> Any:
+def gx_context(root: Path | None) -> AbstractDataContext:
     """The file context under `root` (its Data Docs site readable offline); an ephemeral one
     (nothing stored, no docs) for None."""
+    context: AbstractDataContext
     if root is None:
         context = gx.get_context(mode="ephemeral")
     else:
         root.mkdir(parents=True, exist_ok=True)
-        context = gx.get_context(mode="file", project_root_dir=str(root))
-        data_docs.configure(context, Path(context.root_directory))
+        file_context = gx.get_context(mode="file", project_root_dir=str(root))
+        data_docs.configure(file_context, Path(file_context.root_directory))
+        context = file_context
     context.enable_analytics(False)
-    context.variables.progress_bars = {"globally": False}
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
@@ -207,10 +211,14 @@ class SuiteRunner:
         )
         finished = time.perf_counter()
         ((identifier, validation),) = result.run_results.items()
-        by_rule = {r.expectation_config.meta["rule"]: r for r in validation.results}
+        by_rule = {
+            config.meta["rule"]: (config, r)
+            for r in validation.results
+            if (config := r.expectation_config) is not None  # always set in a checkpoint's run
+        }
         outcomes = []
         for rule in rules:
-            found = by_rule[rule.name]
+            config, found = by_rule[rule.name]
             stats = found.result or {}
             limit = threshold(suite, rule)
             if found.exception_info and found.exception_info.get("raised_exception"):
@@ -226,7 +234,7 @@ class SuiteRunner:
                     rule=rule,
                     severity=limit.severity,
                     mostly=limit.mostly,
-                    expectation_type=found.expectation_config.type,
+                    expectation_type=config.type,
                     success=bool(found.success),
                     element_count=count,
                     unexpected_count=unexpected,
@@ -236,10 +244,9 @@ class SuiteRunner:
                 )
             )
         docs_url = None
-        if self.root is not None:
-            data_docs.prune(
-                self.context, Path(self.context.root_directory), suite.name, self.keep_runs
-            )
+        project_dir = self.context.root_directory  # a file context's: None without a root
+        if project_dir is not None:
+            data_docs.prune(self.context, Path(project_dir), suite.name, self.keep_runs)
         if self.build_docs:
             # This validation's page and the site index (the whole site is not re-rendered).
             self.context.build_data_docs(resource_identifiers=[identifier])

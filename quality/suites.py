@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict
 
 import great_expectations as gx
 import pandas as pd
@@ -116,29 +116,38 @@ def check_thresholds_cover(suites: list[Suite]) -> None:
         raise ValueError(f"{THRESHOLDS_FILE}: " + "; ".join(problems))
 
 
+class _ColumnKwargs(TypedDict, total=False):
+    """The keywords every rule's expectation takes; `mostly` only below GE's default of 1."""
+
+    column: Required[str]
+    meta: Required[dict[str, Any]]
+    mostly: float
+
+
 def expectation(suite: Suite, rule: Rule) -> gx.expectations.Expectation:
     limit = threshold(suite, rule)
-    common: dict[str, Any] = {
+    common: _ColumnKwargs = {
         "column": rule.column,
         "meta": {"rule": rule.name, "severity": limit.severity, "description": rule.description},
     }
-    mostly = {"mostly": limit.mostly} if limit.mostly < 1.0 else {}
+    if limit.mostly < 1.0:
+        common["mostly"] = limit.mostly
     e = gx.expectations
     match rule.kind:
         case "not_null":
-            return e.ExpectColumnValuesToNotBeNull(**common, **mostly)
+            return e.ExpectColumnValuesToNotBeNull(**common)
         case "unique":
-            return e.ExpectColumnValuesToBeUnique(**common, **mostly)
+            return e.ExpectColumnValuesToBeUnique(**common)
         case "in_set":
-            return e.ExpectColumnValuesToBeInSet(**common, value_set=list(rule.values), **mostly)
+            return e.ExpectColumnValuesToBeInSet(**common, value_set=list(rule.values))
         case "not_in_set":
-            return e.ExpectColumnValuesToNotBeInSet(**common, value_set=list(rule.values), **mostly)
+            return e.ExpectColumnValuesToNotBeInSet(**common, value_set=list(rule.values))
         case "between":
             return e.ExpectColumnValuesToBeBetween(
-                **common, min_value=limit.min_value, max_value=limit.max_value, **mostly
+                **common, min_value=limit.min_value, max_value=limit.max_value
             )
         case "regex":
-            return e.ExpectColumnValuesToMatchRegex(**common, regex=rule.regex, **mostly)
+            return e.ExpectColumnValuesToMatchRegex(**common, regex=rule.regex)
     raise ValueError(rule.kind)
 
 

@@ -236,10 +236,12 @@ def dbt_build(
     *args: str,
     project: Path | None = None,
     env: dict[str, str] | None = None,
+    before_clv: bool = True,
 ) -> None:
-    """`dbt build` of everything before the CLV fit (tiny hand-written sets fit no model), with
-    no settings passed: defaults must come from the data. On DuckDB unless `env` names another
-    target; `project` is a private copy of the dbt project when a test writes its seeds."""
+    """`dbt build` of everything before the CLV fit (tiny hand-written sets fit no model; with
+    `before_clv=False`, what `args` selects, the CLV fit's tables being there), with no settings
+    passed: defaults must come from the data. On DuckDB unless `env` names another target;
+    `project` is a private copy of the dbt project when a test writes its seeds."""
     import subprocess
     import sys
 
@@ -248,8 +250,7 @@ def dbt_build(
         [
             str(Path(sys.executable).parent / "dbt"),
             "build",
-            "--exclude",
-            "source:ml+",
+            *(("--exclude", "source:ml+") if before_clv else ()),
             "--project-dir",
             str(project),
             "--profiles-dir",

@@ -1,4 +1,7 @@
-"""Every dbt unit test of the project, on an empty warehouse (the fast tier).
+"""Every dbt unit test of the project, on an empty warehouse (the fast tier), under a
+deployment whose every business setting differs from the defaults: a unit test's expected rows
+are worked out with the settings it pins (`overrides: vars`), so a company's own settings (a
+shop selling in pounds, a shorter RFM window) never fail its runs.
 
 dbt reads the column types of a unit test's inputs from the warehouse, so the relations must
 exist: the raw tables come from the source contract (ingest.schemas), the CLV tables from the
@@ -16,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.raw_store import ensure_raw_schema
-from ingest.settings import Settings, dbt_cli_vars
+from ingest.settings import Settings, dbt_cli_vars, dbt_var_defaults, env_name
 from orchestration.dbt_project import dbt_project
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -32,7 +35,40 @@ def declared_ml_tables() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
+# Every setting unlike its default, each plausible for some company.
+UNLIKE_THE_DEFAULTS = {
+    "currency_code": "GBP",
+    "currency_symbol": "£",
+    "currency_decimals": "2",
+    "identity_max_rounds": "12",
+    "calendar_start": "2015-01-01",
+    "calendar_end": "2030-12-31",
+    "rfm_as_of_date": "2026-06-30",
+    "rfm_window_days": "180",
+    "rfm_history_months": "6",
+    "default_margin_rate": "0.25",
+    "ltv_tenure_years": "3",
+    "ltv_discount_rate": "0.07",
+    "clv_backtest_holdout_days": "90",
+    "churn_complaint_days": "30",
+    "churn_high_p_alive": "0.2",
+    "churn_medium_p_alive": "0.5",
+    "churn_overdue_ratio": "3.0",
+    "churn_lapsed_gap_quantile": "0.8",
+    "attribution_days": "3",
+    "anniversary_as_of_date": "2026-03-01",
+    "anniversary_days": "14",
+    "affinity_min_baskets": "5",
+}
+
+
+def test_the_deployment_below_changes_every_setting() -> None:
+    defaults = dbt_var_defaults()
+    assert set(UNLIKE_THE_DEFAULTS) == set(defaults)
+    assert all(str(defaults[name]) != value for name, value in UNLIKE_THE_DEFAULTS.items())
+
+
+def test_every_dbt_unit_test_passes_whatever_the_settings(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     ensure_raw_schema(con)
@@ -41,7 +77,11 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
         con.execute(f"create table ml.{table} ({', '.join(f'{c} {t}' for c, t in columns)})")
     con.close()
 
-    env = {**os.environ, "GOGAEK_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "GOGAEK_DATA_DIR": str(tmp_path),
+        **{env_name(name): value for name, value in UNLIKE_THE_DEFAULTS.items()},
+    }
     dbt_vars = dbt_cli_vars(Settings.from_env(env), environ=env)
     build = subprocess.run(
         [

@@ -27,7 +27,8 @@ from ingest.file_loader import load_entity_files
 from ingest.personal_data import is_duckdb_file, text_columns
 from ingest.raw_store import accounting_problems
 from ingest.schemas import BY_NAME, ENTITIES, ERP_CUSTOMERS
-from tests.conftest import PipelineRun, copy_pipeline, pipeline_settings, run_everything
+from tests.conftest import PipelineRun, copy_pipeline, pipeline_settings
+from tests.journeys import make, project_copy, user_env
 
 # Runs the whole job around an erasure: the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -266,17 +267,17 @@ class Erased:
     traces_before: list[str]
     before: Path
     first_run: PipelineRun  # the shared build's run
-    erase_run: dg.ExecuteInProcessResult
-    rebuild_run: dg.ExecuteInProcessResult
+    status: int  # of `make erase`
+    output: str  # what `make erase` printed
 
 
 @pytest.fixture(scope="module")
 def erased(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Erased:
-    """A copy of the shared build (every asset run once on generated sources); one customer
-    erased by the erase_person job; every asset run again (the rebuild the sensor starts)."""
-    from orchestration.definitions import build_definitions
-
-    root = copy_pipeline(pipeline, tmp_path_factory.mktemp("erasure") / "data")
+    """A copy of the project holding a copy of the shared build (every asset run once on
+    generated sources); one customer erased by `make erase CUSTOMER=…`, as a user runs it: the
+    erase_person job, then the rebuild and republish of every table and file."""
+    project = project_copy(tmp_path_factory.mktemp("erasure") / "gogaek")
+    root = copy_pipeline(pipeline, project / "data")
     first_run = pipeline[1]
     assert first_run.success
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
@@ -291,13 +292,13 @@ def erased(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Erased:
     # The warehouse as it was, outside the data folder: what an earlier PostgreSQL copy held.
     before = tmp_path_factory.mktemp("before") / "warehouse.duckdb"
     shutil.copy(root / "warehouse.duckdb", before)
-    defs = build_definitions(pipeline_settings(root))
-    erase_run = defs.resolve_job_def("erase_person").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        run_config={"ops": {"erase_person": {"config": {"customer_id": customer_id}}}},
+    status, output = make(
+        project,
+        "erase",
+        f"CUSTOMER={customer_id}",
+        env=user_env(project, GOGAEK_RRN_SALT=pipeline_settings(root).rrn_salt),
     )
-    rebuild_run = run_everything(root)
+    # The command's own files (its run log, the Dagster instance) are the project's too.
     return Erased(
         root,
         customer_id,
@@ -308,9 +309,17 @@ def erased(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Erased:
         traces_before,
         before,
         first_run,
-        erase_run,
-        rebuild_run,
+        status,
+        output,
     )
+
+
+def _printed_failed_checks(output: str) -> set[tuple[str, str]]:
+    """The checks a command's run printed as failed (`check FAILED|WARN: <asset> <check>`)."""
+    return {
+        (asset, check)
+        for asset, check in re.findall(r"^  check (?:FAILED|WARN): (\S+) (\S+)$", output, re.M)
+    }
 
 
 def _failed_checks(run: dg.ExecuteInProcessResult | PipelineRun) -> set[tuple[str, str]]:
@@ -336,10 +345,30 @@ def test_the_scan_finds_the_person_before_erasure(erased: Erased) -> None:
         assert table in places, table
 
 
+def test_make_erase_exits_0_having_rebuilt_and_republished(erased: Erased) -> None:
+    assert erased.status == 0, erased.output[-6000:]
+    assert "Traceback" not in erased.output
+    assert re.search(r"Dagster run \S+ of job erase_person: SUCCESS", erased.output)
+    rebuilt = re.search(r"Dagster run (\S+) of job daily_refresh: SUCCESS", erased.output)
+    assert rebuilt, erased.output[-6000:]
+    # The served files were published again, by the rebuild.
+    for served in ("bi.duckdb", "operational.duckdb"):
+        con = duckdb.connect(str(erased.root / "serving" / served), read_only=True)
+        try:
+            assert con.execute("select run_id from publish_log").fetchone() == (rebuilt[1],)
+        finally:
+            con.close()
+
+
 def test_erasure_removes_every_trace(erased: Erased) -> None:
-    assert erased.erase_run.success
-    assert erased.rebuild_run.success
+    assert erased.status == 0
+    # Everything the project writes: the data folder (warehouse, served files, quality
+    # results, run logs) and the Dagster instance of the runs (event logs, compute logs).
     assert traces(erased.root, erased.needles) == []
+    # The erase_person run's config names the customer id asked for (as the erasure log does,
+    # by design: the id resolves to nobody any more); nothing else of the person is there.
+    contact = Needles(erased.needles.texts - {erased.customer_id}, erased.needles.phones)
+    assert traces(erased.root.parent / ".dagster", contact) == []
 
 
 def test_monthly_revenue_is_unchanged(erased: Erased) -> None:
@@ -389,7 +418,7 @@ def test_erasure_log_and_accounting(erased: Erased) -> None:
         con.close()
     # The erasure makes no check fail that passed before (batch accounting, relationships, the
     # quality rules): orders without a customer are what the models already expect.
-    assert _failed_checks(erased.rebuild_run) <= _failed_checks(erased.first_run)
+    assert _printed_failed_checks(erased.output) <= _failed_checks(erased.first_run)
 
 
 def _landed_record(root: Path, erp_key: str) -> dict[str, str]:

@@ -234,7 +234,7 @@ def test_demo_prints_a_line_per_step_and_sends_the_rest_to_its_log(
     else — dbt's output, a child process's, every Dagster event — goes to the log file."""
     import re
 
-    from orchestration.demo import Progress, output_to
+    from orchestration.terminal_run import Progress, output_to
 
     log = tmp_path / "logs" / "demo.log"
     lines: list[str] = []

@@ -96,3 +96,11 @@ def test_the_readme_documents_every_setting() -> None:
     settings = readme[readme.index("## Settings") :]
     missing = [name for name in dbt_var_defaults() if f"`{name}`" not in settings]
     assert missing == []
+
+
+def test_a_deployment_declares_the_source_systems_it_has() -> None:
+    assert Settings.from_env({}).sources == ("erp", "shop", "callcenter", "esp")
+    assert Settings.from_env({"GOGAEK_SOURCES": " Shop "}).sources == ("shop",)
+    assert Settings.from_env({"GOGAEK_SOURCES": "esp,erp"}).sources == ("erp", "esp")
+    with pytest.raises(ValueError, match=r"GOGAEK_SOURCES .* pos is not one of them"):
+        Settings.from_env({"GOGAEK_SOURCES": "shop,pos"})

@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,11 +49,19 @@ def _holder(warehouse: Path, seconds: float, run_id: str | None = None) -> Itera
         process.wait()
 
 
-def _wrapped(warehouse: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def _wrapped(
+    warehouse: Path, *options: str, seconds: float = 0
+) -> subprocess.CompletedProcess[str]:
+    """The wrapper around a command that writes the warehouse (after `seconds`)."""
     write = (
-        f"import duckdb; duckdb.connect({str(warehouse)!r}).execute('create table t as select 1')"
+        f"import duckdb, time; time.sleep({seconds}); "
+        f"duckdb.connect({str(warehouse)!r}).execute('create table t as select 1')"
     )
-    env = {**os.environ, "GOGAEK_SERVING_DIR": str(warehouse.parent / "serving")}
+    env = {
+        **os.environ,
+        "GOGAEK_SERVING_DIR": str(warehouse.parent / "serving"),
+        "DAGSTER_HOME": str(_dagster_home(warehouse)),
+    }
     wrapper = [*WRAPPER, str(warehouse)]
     command = [sys.executable, "-c", write + "; print('wrote the warehouse')"]
     return subprocess.run(
@@ -62,6 +71,13 @@ def _wrapped(warehouse: Path, *options: str) -> subprocess.CompletedProcess[str]
         timeout=120,
         env=env,
     )
+
+
+def _dagster_home(warehouse: Path) -> Path:
+    home = warehouse.parent / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
 
 
 @pytest.fixture
@@ -140,7 +156,7 @@ def test_a_run_started_in_process_is_named_from_the_dagster_instance(
 
 
 def test_the_command_waits_for_the_holder_then_runs(warehouse: Path) -> None:
-    with _holder(warehouse, 3) as pid:  # lets go after three seconds
+    with _holder(warehouse, 12) as pid:  # lets go after twelve seconds
         result = _wrapped(warehouse, "--wait-seconds", "60", "--poll-seconds", "0.5")
     assert result.returncode == 0, result.stderr
     assert "wrote the warehouse" in result.stdout
@@ -170,6 +186,35 @@ def test_a_free_or_missing_warehouse_runs_the_command_at_once(
     missing = tmp_path / "new" / "warehouse.duckdb"
     missing.parent.mkdir()
     assert probe(missing) is None and not missing.exists()
+
+
+def test_the_command_runs_as_a_warehouse_writer_that_runs_wait_for(warehouse: Path) -> None:
+    """While the command works, the instance lists it as a writing run in progress (so the run
+    queue holds writing runs and `make demo` waits, naming it); afterwards it is a finished run
+    of job warehouse_command."""
+    import threading
+
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.run_queue import writers_in_progress
+
+    outcome: list[subprocess.CompletedProcess[str]] = []
+    worker = threading.Thread(target=lambda: outcome.append(_wrapped(warehouse, seconds=4)))
+    worker.start()
+    seen: list[str] = []
+    with dg.DagsterInstance.from_ref(
+        InstanceRef.from_dir(str(_dagster_home(warehouse)))
+    ) as dagster:
+        while worker.is_alive() and not seen:
+            seen = writers_in_progress(dagster)
+            time.sleep(0.2)
+        worker.join()
+        runs = dagster.get_runs()
+    assert outcome[0].returncode == 0, outcome[0].stderr
+    assert len(seen) == 1 and "(warehouse_command, STARTED" in seen[0], seen
+    assert "launched by `" in seen[0] and "python -c" in seen[0]
+    assert [(r.job_name, r.status.value) for r in runs] == [("warehouse_command", "SUCCESS")]
 
 
 def test_the_wait_is_a_setting() -> None:

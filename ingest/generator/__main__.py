@@ -7,6 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from ingest.cli_inputs import run_command
+
 from . import DEFAULT_END_DATE, generate
 
 
@@ -81,4 +83,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(
+        main, "the generated sources may be incomplete; run `make generate` (or `make demo`) again"
+    )

@@ -7,8 +7,8 @@ defects. Text is only rendered slice by slice, when a file chunk is written, to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Self
+from dataclasses import Field, dataclass, fields, replace
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -50,18 +50,21 @@ DUMMY_NUMBERS = ((0, 0), (1111, 1111), (1234, 5678), (0, 1234))
 class Arrays:
     """A dataclass whose fields are equally long arrays: subset and copy in one call."""
 
+    # Every subclass is a @dataclass: what `fields` reads (declared for the type checker).
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     def take(self, idx: Index) -> Self:
-        return type(self)(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})  # type: ignore[arg-type]
+        return type(self)(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
     def copy(self) -> Self:
-        return type(self)(**{f.name: getattr(self, f.name).copy() for f in fields(self)})  # type: ignore[arg-type]
+        return type(self)(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
     def assign(self, idx: np.ndarray, other: Arrays) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in fields(self):
             getattr(self, f.name)[idx] = getattr(other, f.name)
 
     def __len__(self) -> int:
-        return len(getattr(self, fields(self)[0].name))  # type: ignore[arg-type]
+        return len(getattr(self, fields(self)[0].name))
 
 
 def status_and_defect(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -192,7 +192,7 @@ def with_column_types(
     for event in events:
         node = nodes_by_output.get(getattr(event, "output_name", None) or "")
         columns = types.get((node["schema"], node["alias"])) if node else None
-        if columns:
+        if node and columns:
             described = node.get("columns") or {}
             schema = dg.TableSchema(
                 columns=[

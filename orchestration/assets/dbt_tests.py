@@ -49,7 +49,7 @@ def base_name(node: Mapping[str, Any]) -> str:
         return node["name"]
     kwargs = _kwargs(node)
     column = kwargs.get("column_name")
-    parts = [kind]
+    parts: list[object] = [kind]  # manifest values, joined as text
     if kind == "relationships":
         parts += [column, "to", _relation_name(kwargs.get("to"))]
     elif kind == "unique_combination":

@@ -12,6 +12,11 @@ orders ended years ago, loaded an hour ago, is fresh: the feed is alive. The bus
 decide the scoring date instead (var `rfm_as_of_date`, model int_scoring_date), not freshness.
 A delivery that changes nothing adds no row, so a master that never changes ages although its
 drop arrives: `last_delivery_read_at` (raw._load_batches) tells the two apart.
+
+Freshness exists to catch a feed that stopped. A source system the company does not have (not
+in GOGAEK_SOURCES: a business with only a shop) is not judged: its checks pass with status
+`not declared`. A declared source whose tables no delivery has ever reached passes with status
+`never delivered` (nothing stopped; the landing-file checks say when files arrive unread).
 """
 
 from collections.abc import Iterator, Mapping
@@ -21,7 +26,12 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import MANIFEST, TRANSLATOR, dbt_invocation
-from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
+from orchestration.resources import (
+    WAREHOUSE_POOL,
+    IngestSettingsResource,
+    SettingsResource,
+    WarehouseResource,
+)
 
 CHECK_NAME = "source_freshness"
 
@@ -66,6 +76,16 @@ def _last_reads(warehouse: WarehouseResource) -> dict[str, str]:
             "select source || '_' || entity, max(finished_at) from raw._load_batches group by 1"
         ).fetchall()
     return {table: str(at) for table, at in rows}
+
+
+def not_judged(key: dg.AssetKey, status: str, why: str) -> dg.AssetCheckResult:
+    """A source that is not expected to deliver: shown as such, not as a failure."""
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=True,
+        metadata={"status": status, "why": why},
+    )
 
 
 def freshness_result(
@@ -116,14 +136,36 @@ def source_freshness_checks(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     settings: SettingsResource,
+    ingest_settings: IngestSettingsResource,
 ) -> Iterator[dg.AssetCheckResult]:
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     chosen = {
         unique_id: key for unique_id, (key, _) in FRESHNESS_SOURCES.items() if key in selected
     }
+    last_reads = _last_reads(warehouse)
+    judged: dict[str, dg.AssetKey] = {}
+    for unique_id, key in chosen.items():
+        source = MANIFEST["sources"][unique_id]["source_name"]
+        if source not in ingest_settings.sources:
+            yield not_judged(
+                key,
+                "not declared",
+                f"source system {source} is not among this company's sources "
+                f"(GOGAEK_SOURCES: {', '.join(ingest_settings.sources)})",
+            )
+        elif key.path[-1] not in last_reads:
+            yield not_judged(
+                key,
+                "never delivered",
+                f"no delivery of {key.path[-1]} has been read yet: there is no feed to go stale",
+            )
+        else:
+            judged[unique_id] = key
+    if not judged:
+        return
     select = [
         f"source:{MANIFEST['sources'][uid]['source_name']}.{MANIFEST['sources'][uid]['name']}"
-        for uid in chosen
+        for uid in judged
     ]
     with dbt_invocation(context.op_def.name, warehouse, settings) as (dbt_vars, target_path):
         invocation = dbt.cli(
@@ -139,8 +181,7 @@ def source_freshness_checks(
         except FileNotFoundError:
             context.log.warning("dbt source freshness wrote no sources.json")
             results = {}
-    last_reads = _last_reads(warehouse)
-    for unique_id, key in chosen.items():
+    for unique_id, key in judged.items():
         yield freshness_result(key, results.get(unique_id), last_reads.get(key.path[-1]))
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from ingest.db_rows import one_row
 from ingest.erasure import IDENTIFYING_COLUMNS, listed_rows
 from ingest.file_loader import load_entity_files, unmatched_files
 from ingest.personal_data import RRN_ONLY, scan_table
@@ -101,7 +102,7 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                 ingest_settings.limits,
                 ingest_settings.erasure_secret,
             )
-            rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
+            rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
         ignored = unmatched_files(landing.root, spec)
         if ignored:
             context.log.warning(
@@ -147,7 +148,7 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                     full_compare=full,
                     erasure_secret=ingest_settings.erasure_secret,
                 )
-                rows = con.execute(f"select count(*) from {spec.raw_table}").fetchone()[0]
+                rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
         finally:
             engine.dispose()
         context.log.info(
@@ -175,10 +176,12 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
     def _accounted(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             problems = accounting_problems(con, spec)
-            batches = con.execute(
-                "select count(*) from raw._load_batches where source = ? and entity = ?",
-                [spec.source, spec.entity],
-            ).fetchone()[0]
+            batches = one_row(
+                con.execute(
+                    "select count(*) from raw._load_batches where source = ? and entity = ?",
+                    [spec.source, spec.entity],
+                )
+            )[0]
         return dg.AssetCheckResult(
             passed=not problems,
             metadata={
@@ -298,7 +301,7 @@ deletion_markers = dg.AssetSpec(
     "Staging hides a record while a marker newer than its latest version applies.",
 )
 
-ingest_assets = [
+ingest_assets: list[dg.AssetsDefinition | dg.AssetSpec] = [
     *(build_shop_asset(s) if s.format == "sql" else build_file_asset(s) for s in ENTITIES),
     deletion_markers,
 ]

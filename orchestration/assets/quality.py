@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from ingest.db_rows import one_row
 from ingest.postgres_mirror import pg_params
 from orchestration.charts import line_chart, markdown_image
 from orchestration.resources import WAREHOUSE_POOL, QualityResource, WarehouseResource
@@ -169,7 +170,7 @@ def data_docs(
             from dq.validation_results where run_id = ? group by suite order by suite""",
             [context.run.run_id],
         ).fetchall()
-        history_rows = con.execute("select count(*) from dq.validation_results").fetchone()[0]
+        history_rows = one_row(con.execute("select count(*) from dq.validation_results"))[0]
         suites_over_runs = history.suite_trend(con, TREND_RUNS)
     lines = ["| suite | rules | passed | warn | blocked |", "|---|---|---|---|---|"]
     lines += [f"| {s} | {r} | {p} | {w} | {b} |" for s, r, p, w, b in summary]
@@ -201,8 +202,8 @@ def suite_trend_markdown(trend: pd.DataFrame) -> str:
     )
     lines = ["| run (UTC) | " + " | ".join(wide.columns) + " |"]
     lines.append("|---" * (len(wide.columns) + 1) + "|")
-    for (at, _), row in wide.iterrows():
-        cells = ["—" if pd.isna(v) else f"{v:.0%}" for v in row]
+    for (at, _), shares in zip(wide.index, wide.to_numpy(), strict=True):
+        cells = ["—" if pd.isna(v) else f"{v:.0%}" for v in shares]
         lines.append(f"| {at:%Y-%m-%d %H:%M} | " + " | ".join(cells) + " |")
     return (
         markdown_image(svg, "rules passing per suite over the last runs")
@@ -222,4 +223,4 @@ validation_history = dg.AssetSpec(
     "success, run id, time), appended by every gx_ check; dbt reads it as source dq.",
 )
 
-quality_assets = [data_docs, validation_history]
+quality_assets: list[dg.AssetsDefinition | dg.AssetSpec] = [data_docs, validation_history]

@@ -14,6 +14,7 @@ import uuid
 import duckdb
 import psycopg2
 
+from ingest.cli_inputs import run_command
 from ingest.postgres_mirror import pg_params
 from ingest.settings import Settings, resolve_dbt_vars
 from orchestration.clv import scoring, store
@@ -39,15 +40,15 @@ def main() -> None:
         finally:
             con.close()
     else:
-        con = psycopg2.connect(**pg_params())
+        pg = psycopg2.connect(**pg_params())
         try:
-            summary = store.read_summary_postgres(con)
+            summary = store.read_summary_postgres(pg)
             result = scoring.score(summary, rates)
-            days, as_of_date = store.read_purchase_days_postgres(con)
+            days, as_of_date = store.read_purchase_days_postgres(pg)
             table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
-            store.write_postgres(con, result, as_of_date, run_id, table)
+            store.write_postgres(pg, result, as_of_date, run_id, table)
         finally:
-            con.close()
+            pg.close()
     p, g = result.bgnbd, result.gamma_gamma
     print(
         f"BG/NBD on {p.customers:,} customers: r={p.r:.4g} alpha={p.alpha:.4g} a={p.a:.4g} "
@@ -64,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "the CLV fit did not finish; run it again (`make dbt-build`)")

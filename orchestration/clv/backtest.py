@@ -95,9 +95,9 @@ def run(
     histories = summary.groupby(["repeat_purchases", "recency_weeks", "age_weeks"]).size()
     index = histories.index.to_frame(index=False)
     params = bgnbd.fit(
-        index["repeat_purchases"],
-        index["recency_weeks"],
-        index["age_weeks"],
+        index["repeat_purchases"].to_numpy(),
+        index["recency_weeks"].to_numpy(),
+        index["age_weeks"].to_numpy(),
         weights=histories.to_numpy(),
     )
     horizon = (holdout_end - calibration_end).days / DAYS_PER_WEEK

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -172,7 +173,7 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
 
 
 def backtest_table(
-    purchase_days: pd.DataFrame, as_of_date: object, settings: ClvSettings
+    purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSettings
 ) -> tuple[pd.DataFrame, backtest.Backtest | None, str | None]:
     """The back-test of the scoring date's data: (ml.clv_backtest rows, result, why none).
 

@@ -9,13 +9,14 @@ ml.clv_backtest (the calibration/holdout comparison, one row per frequency group
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
 import psycopg2
 from psycopg2 import sql
 
+from ingest.db_rows import one_row
 from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
 
 SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
@@ -51,7 +52,7 @@ _PG_TYPES = {
 
 
 def _stamped(
-    result: ClvResult, as_of_date: object, run_id: str, backtest: pd.DataFrame
+    result: ClvResult, as_of_date: date, run_id: str, backtest: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
     fitted_at = datetime.now(UTC)
     as_of_date = pd.Timestamp(as_of_date).date()  # a DATE column, whatever the driver returned
@@ -71,15 +72,15 @@ def read_summary_duckdb(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(_SUMMARY_QUERY).df()
 
 
-def read_purchase_days_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, object]:
+def read_purchase_days_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, date]:
     """(purchase days up to the scoring date, the scoring date)."""
-    return con.execute(_PURCHASE_DAYS_QUERY).df(), con.execute(_AS_OF_QUERY).fetchone()[0]
+    return con.execute(_PURCHASE_DAYS_QUERY).df(), one_row(con.execute(_AS_OF_QUERY))[0]
 
 
 def write_duckdb(
     con: duckdb.DuckDBPyConnection,
     result: ClvResult,
-    as_of_date: object,
+    as_of_date: date,
     run_id: str,
     backtest: pd.DataFrame,
 ) -> None:
@@ -100,25 +101,25 @@ def write_duckdb(
 def read_summary_postgres(con: psycopg2.extensions.connection) -> pd.DataFrame:
     with con.cursor() as cursor:
         cursor.execute(_SUMMARY_QUERY)
-        columns = [d[0] for d in cursor.description]
+        columns = [d[0] for d in cursor.description or ()]  # a select always has one
         frame = pd.DataFrame(cursor.fetchall(), columns=columns)
     numeric = [c for c in SUMMARY_COLUMNS if c != "customer_id"]
     frame[numeric] = frame[numeric].astype(float)
     return frame
 
 
-def read_purchase_days_postgres(con: psycopg2.extensions.connection) -> tuple[pd.DataFrame, object]:
+def read_purchase_days_postgres(con: psycopg2.extensions.connection) -> tuple[pd.DataFrame, date]:
     with con.cursor() as cursor:
         cursor.execute(_PURCHASE_DAYS_QUERY)
         days = pd.DataFrame(cursor.fetchall(), columns=["customer_id", "purchase_date"])
         cursor.execute(_AS_OF_QUERY)
-        return days, cursor.fetchone()[0]
+        return days, one_row(cursor)[0]
 
 
 def write_postgres(
     con: psycopg2.extensions.connection,
     result: ClvResult,
-    as_of_date: object,
+    as_of_date: date,
     run_id: str,
     backtest: pd.DataFrame,
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 Serving = Literal["bi", "operational"]
 SERVINGS: tuple[Serving, ...] = ("bi", "operational")
@@ -34,12 +34,16 @@ def serving_of(node: dict[str, Any]) -> str | None:
     return (node.get("config", {}).get("meta") or {}).get("serving")
 
 
+def _is_served(serving: str | None) -> TypeGuard[Serving]:
+    return serving in SERVINGS
+
+
 def served_models(manifest: dict[str, Any]) -> list[ServedModel]:
     """Enabled models whose meta.serving is bi or operational, in schema/name order."""
     models = []
     for unique_id, node in manifest["nodes"].items():
         serving = serving_of(node)
-        if node["resource_type"] != "model" or serving not in SERVINGS:
+        if node["resource_type"] != "model" or not _is_served(serving):
             continue
         if not node.get("config", {}).get("enabled", True):
             continue

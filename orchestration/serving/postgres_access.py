@@ -16,6 +16,7 @@ import sys
 import psycopg2
 from psycopg2 import sql
 
+from ingest.cli_inputs import run_command
 from ingest.postgres_mirror import pg_params
 from ingest.settings import Settings
 
@@ -65,4 +66,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(
+        main,
+        "the bi_reader role may not have its password yet; run `make postgres-bi-reader` again",
+    )

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.cli_inputs import run_command
+from ingest.db_rows import one_row
 from ingest.personal_data import Finding, scan_table
 from ingest.raw_store import quote, sql_literal
 from ingest.work_folders import remove_stale, work_folder
@@ -118,7 +120,7 @@ def _build_file(
                     con.execute(
                         f"comment on column {table}.{quote(column)} is {sql_literal(description)}"
                     )
-            counts[model.relation] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            counts[model.relation] = one_row(con.execute(f"select count(*) from {table}"))[0]
         con.execute("detach warehouse")
         con.execute("""
             create table main.publish_log (
@@ -160,11 +162,13 @@ def _portable_columns(con: duckdb.DuckDBPyConnection, model: ServedModel) -> lis
     wide = [name for name, data_type in columns if data_type in PORTABLE_TYPES]
     ranges: dict[str, tuple[int | None, int | None]] = {}
     if any(PORTABLE_TYPES[t] is None for _, t in columns if t in PORTABLE_TYPES):
-        row = con.execute(
-            "select "
-            + ", ".join(f"min({quote(n)}), max({quote(n)})" for n in wide)
-            + f" from warehouse.{quote(model.schema)}.{quote(model.name)}"
-        ).fetchone()
+        row = one_row(
+            con.execute(
+                "select "
+                + ", ".join(f"min({quote(n)}), max({quote(n)})" for n in wide)
+                + f" from warehouse.{quote(model.schema)}.{quote(model.name)}"
+            )
+        )
         ranges = {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(wide)}
     select = []
     for name, data_type in columns:
@@ -265,7 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     require_warehouse(parser, args.warehouse)
-    report = publish(args.warehouse, args.serving_dir, served_models(load_manifest(args.manifest)))
+    try:
+        report = publish(
+            args.warehouse, args.serving_dir, served_models(load_manifest(args.manifest))
+        )
+    except PublishError as error:
+        print(f"not published: {error}", file=sys.stderr)
+        return 1
     print(f"published run {report.run_id} in {report.seconds:.1f} s")
     for published in report.files.values():
         print(
@@ -278,4 +288,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "nothing was published: the served files are those of the last publish")

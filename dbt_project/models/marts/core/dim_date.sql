@@ -28,20 +28,26 @@ with dated as (
     select as_of_date as first_day, as_of_date as last_day from {{ ref('int_scoring_date') }}
 ),
 
+data_span as (
+    -- one row, whatever the settings: the bounds below read it once
+    select min(first_day) as first_day, max(last_day) as last_day
+    from dated
+),
+
 bounds as (
     select
         {% if var('calendar_start', none) -%}
         cast('{{ var("calendar_start") }}' as date)
         {%- else -%}
-        cast({{ dbt.date_trunc('year', 'coalesce(min(first_day), current_date)') }} as date)
+        cast({{ dbt.date_trunc('year', 'coalesce(first_day, current_date)') }} as date)
         {%- endif %} as first_day,
         {% if var('calendar_end', none) -%}
         cast('{{ var("calendar_end") }}' as date)
         {%- else -%}
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 2, dbt.date_trunc('year',
-            'coalesce(max(last_day), current_date)'))) }} as date)
+            'coalesce(last_day, current_date)'))) }} as date)
         {%- endif %} as last_day
-    from dated
+    from data_span
 ),
 
 days as (

@@ -1,0 +1,190 @@
+"""A shop that sells in pounds, dollars or yen builds green, and its amounts keep their decimals
+through the marts and the BI file.
+
+The currency is a deployment setting (GOGAEK_CURRENCY_CODE, _SYMBOL, _DECIMALS): every build of
+the project, its unit tests included, must pass under it. A hand-written base whose prices have
+cents (12.34, 19.99) is built with the whole dbt project once with the defaults (won, no
+decimals), then for each currency the marts are built again under its settings (dbt build of
+the marts with their tests and unit tests) and published; computed amounts round to the
+currency's decimals, and the BI file carries the same figures.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.schemas import ENTITIES, ERP_CUSTOMERS, ERP_ORDER_LINES, ERP_ORDERS, ERP_PRODUCTS
+from ingest.settings import Settings, dbt_cli_vars
+from orchestration.dbt_project import dbt_project
+from tests.conftest import dbt_build, erp_customer, load_sources, write_csv
+from tests.test_dbt_unit_tests import declared_ml_tables
+
+pytestmark = pytest.mark.slow
+
+# Two customers fit no CLV model: the test that every buyer has a prediction cannot hold here.
+NO_FIT = ("--exclude", "assert_ltv_covers_every_buyer")
+# (code, symbol, decimals) as a deployment sets them.
+CURRENCIES = [("KRW", "₩", 0), ("GBP", "£", 2), ("USD", "$", 2), ("JPY", "¥", 0)]
+# Booked gross sales per month of the base below, exact: 3 × 12.34 in October, 19.99 in November.
+GROSS = {202610: Decimal("37.02"), 202611: Decimal("19.99")}
+
+
+def write_sources(root: Path) -> None:
+    landing = root / "landing"
+    for folder in ("erp", "callcenter", "esp"):
+        (landing / folder).mkdir(parents=True)
+    day = "20261118"
+    write_csv(
+        landing / "erp" / f"erp_customers_{day}.csv",
+        ERP_CUSTOMERS,
+        [
+            erp_customer(고객번호="C1"),
+            erp_customer(
+                고객번호="C2", 고객명="박철수", 휴대폰="010-5555-6666", 이메일="cs@daum.net"
+            ),
+        ],
+    )
+    product = {"카테고리": "식품", "사용여부": "Y", "품목구분": ""}
+    write_csv(
+        landing / "erp" / f"erp_products_{day}.csv",
+        ERP_PRODUCTS,
+        [
+            {**product, "상품코드": "P1", "상품명": "tea", "판매가": "12.34", "원가": "6.17"},
+            {**product, "상품코드": "P2", "상품명": "mug", "판매가": "19.99", "원가": "9.99"},
+        ],
+    )
+    order = {"판매채널": "매장", "주문상태": "정상", "원주문번호": ""}
+    write_csv(
+        landing / "erp" / f"erp_orders_{day}.csv",
+        ERP_ORDERS,
+        [
+            {
+                **order,
+                "주문번호": "O1",
+                "고객번호": "C1",
+                "주문일자": "2026-10-01",
+                "총금액": "37.02",
+            },
+            {
+                **order,
+                "주문번호": "O2",
+                "고객번호": "C2",
+                "주문일자": "2026-11-03",
+                "총금액": "19.99",
+            },
+        ],
+    )
+    line = {"행번호": "1", "원행번호": ""}
+    write_csv(
+        landing / "erp" / f"erp_order_lines_{day}.csv",
+        ERP_ORDER_LINES,
+        [
+            {
+                **line,
+                "주문번호": "O1",
+                "상품코드": "P1",
+                "수량": "3",
+                "단가": "12.34",
+                "금액": "37.02",
+            },
+            {
+                **line,
+                "주문번호": "O2",
+                "상품코드": "P2",
+                "수량": "1",
+                "단가": "19.99",
+                "금액": "19.99",
+            },
+        ],
+    )
+    with sqlite3.connect(root / "shop.sqlite") as db:  # a shop database with no rows yet
+        for spec in (s for s in ENTITIES if s.format == "sql"):
+            db.execute(f"create table {spec.location} ({', '.join(spec.column_names)})")
+
+
+def currency_env(code: str, symbol: str, decimals: int) -> dict[str, str]:
+    return {
+        "GOGAEK_CURRENCY_CODE": code,
+        "GOGAEK_CURRENCY_SYMBOL": symbol,
+        "GOGAEK_CURRENCY_DECIMALS": str(decimals),
+    }
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-written base loaded and its models built once with the defaults; the CLV fit's
+    tables are there but empty (two customers fit no model)."""
+    root = tmp_path_factory.mktemp("currency")
+    write_sources(root)
+    warehouse = load_sources(root)
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema ml")
+    for table, columns in declared_ml_tables().items():
+        con.execute(f"create table ml.{table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    con.close()
+    # Models only: the tests run below, under each currency.
+    dbt_build(root, warehouse, "--exclude-resource-type", "test", "unit_test", before_clv=False)
+    return root
+
+
+@pytest.mark.parametrize(("code", "symbol", "decimals"), CURRENCIES)
+def test_amounts_keep_the_currencys_decimals_through_marts_and_bi_file(
+    base: Path, tmp_path: Path, code: str, symbol: str, decimals: int
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(base / "warehouse.duckdb", warehouse)
+    # The marts with their tests and unit tests, under the currency's settings.
+    # The settings reach dbt as the project's commands pass them: resolved, with --vars.
+    env = {"GOGAEK_WAREHOUSE": str(warehouse), **currency_env(code, symbol, decimals)}
+    dbt_vars = json.dumps(dbt_cli_vars(Settings.from_env(env), environ=env))
+    dbt_build(
+        tmp_path, warehouse, "--select", "marts", *NO_FIT, "--vars", dbt_vars, before_clv=False
+    )
+    expected = {
+        month: amount.quantize(Decimal(1).scaleb(-decimals)) for month, amount in GROSS.items()
+    }
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        lines = con.execute("select sum(net_amount) from core.fct_order_lines").fetchone()
+        in_marts = dict(
+            con.execute(
+                "select year_month, gross_sales "
+                "from marketing.mart_kpi_monthly where gross_sales <> 0"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    # Facts keep what the source wrote; marts show the currency's decimals.
+    assert lines == (Decimal("57.01"),)
+    assert in_marts == expected
+    published = subprocess.run(
+        [
+            *(sys.executable, "-m", "orchestration.serving.publish"),
+            *("--warehouse", str(warehouse), "--serving-dir", str(tmp_path / "serving")),
+            *("--manifest", str(Path(dbt_project.manifest_path))),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert published.returncode == 0, published.stdout + published.stderr
+    bi = duckdb.connect(str(tmp_path / "serving" / "bi.duckdb"), read_only=True)
+    try:
+        in_bi = dict(
+            bi.execute(
+                "select year_month, gross_sales "
+                "from marketing.mart_kpi_monthly where gross_sales <> 0"
+            ).fetchall()
+        )
+    finally:
+        bi.close()
+    assert in_bi == expected
