@@ -21,6 +21,7 @@ import smtplib
 import urllib.request
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 import dagster as dg
 from dagster._core.event_api import RunStatusChangeEventType
@@ -57,6 +58,11 @@ def _send_email(alert: Alert, settings: AlertSettings) -> None:
     message["Subject"] = alert.subject
     message["From"] = settings.email_from
     message["To"] = ", ".join(settings.email_to)
+    # RFC 5322 requires both; mail servers and spam filters reject or bin messages without.
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(
+        idstring=alert.run_id[:8] or None, domain=settings.email_from.rpartition("@")[2] or None
+    )
     message.set_content(f"{alert.text}\n\n{alert.url}\n")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=_TIMEOUT_SECONDS) as smtp:
         if settings.smtp_starttls:

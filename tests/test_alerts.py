@@ -4,11 +4,14 @@ one alert per channel, failed checks one per run, nothing leaves without a chann
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default as email_policy
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -133,6 +136,11 @@ def test_a_failing_run_sends_exactly_one_alert(channels: tuple[_Inbox, list[dict
     assert len(inbox.messages) == 1 and len(posts) == 1
     mail = inbox.messages[0]
     assert mail["Subject"] == "[gogaek] run of induced_failure failed"
+    # The headers every mail server expects, as the standard library reads them.
+    sent_at = parsedate_to_datetime(mail["Date"])
+    assert sent_at.tzinfo is not None
+    assert abs((datetime.now(UTC) - sent_at).total_seconds()) < 300
+    assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", mail["Message-ID"]), mail["Message-ID"]
     assert mail["To"] == "ops@example.com, dba@example.com"
     body = mail.get_content()
     assert failed.run_id in body and "load_the_erp_export" in body
