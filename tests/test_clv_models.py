@@ -177,6 +177,32 @@ def test_scoring_refuses_an_empty_base() -> None:
         scoring.score(empty, scoring.ClvSettings(annual_discount_rate=0.1, default_margin_rate=0.1))
 
 
+def test_a_shop_where_nobody_bought_twice_gets_empty_predictions_and_the_reason() -> None:
+    """A new shop: three customers, one purchase each. Nothing identifies dropout or spend, so
+    nothing is fitted — the tables are empty and typed, and the result says why."""
+    once = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "repeat_purchases": [0.0, 0.0, 0.0],
+            "recency_weeks": [0.0, 0.0, 0.0],
+            "age_weeks": [3.0, 2.0, 1.0],
+            "avg_repeat_value": [None, None, None],
+            "revenue_to_date": [10000.0, 25000.0, 5000.0],
+            "gross_margin_to_date": [1000.0, 2500.0, 500.0],
+        }
+    )
+    rates = scoring.ClvSettings(annual_discount_rate=0.1, default_margin_rate=0.1)
+    with pytest.raises(scoring.NotFittable, match="none of the 3 customers has a repeat"):
+        scoring.score(once, rates)
+    result = scoring.score_if_possible(once, rates)
+    assert result.bgnbd is None and result.gamma_gamma is None
+    assert result.why_empty and "need repeat purchases" in result.why_empty
+    assert list(result.predictions.columns) == scoring.PREDICTION_COLUMNS
+    assert result.predictions.empty and result.fit.empty
+    assert result.predictions["p_alive"].dtype == "float64"
+    assert str(result.predictions["customer_id"].dtype) == "str"  # VARCHAR in the warehouse
+
+
 def test_backtest_reproduces_the_papers_calibration_and_holdout_comparison() -> None:
     """CDNOW transactions (2,357 customers, 1997-01 to 1998-06): calibration to 1997-09-30,
     holdout the following 39 weeks, as in Fader, Hardie & Lee (2005), figures 2-4."""

@@ -9,6 +9,7 @@ value marts (mart_customer_ltv, mart_clv_backtest, ...) read as the dbt source `
 from collections.abc import Iterator
 
 import dagster as dg
+import pandas as pd
 
 from orchestration.charts import line_chart, markdown_image
 from orchestration.clv import backtest, scoring, store
@@ -89,18 +90,29 @@ def clv_models(
     rates = scoring.ClvSettings.from_dbt_vars(dbt_vars)
     with warehouse.connect() as con:
         summary = store.read_summary_duckdb(con)
-        result = scoring.score(summary, rates)
+        result = scoring.score_if_possible(summary, rates)
         purchase_days, as_of_date = store.read_purchase_days_duckdb(con)
         table, tested, why_not = scoring.backtest_table(purchase_days, as_of_date, rates)
         store.write_duckdb(con, result, as_of_date, context.run.run_id, table)
     if why_not:
         context.log.warning(f"CLV back-test skipped: {why_not}")
+    p, g = result.bgnbd, result.gamma_gamma
+    if p is None or g is None:
+        # A new shop: RFM, the KPIs and the formula LTV are built all the same; the
+        # predictions stay empty until there are repeat purchases to learn from.
+        context.log.warning(f"CLV not fitted, its tables are empty: {result.why_empty}")
+        why = {"why_empty": result.why_empty or "not fitted"}
+        yield dg.MaterializeResult(
+            asset_key=PREDICTIONS_KEY, metadata={"dagster/row_count": 0, **why}
+        )
+        yield dg.MaterializeResult(asset_key=FIT_KEY, metadata=why)
+        yield backtest_result(table, tested, why_not)
+        return
     if result.observed_order_values:
         context.log.warning(
-            f"Gamma-Gamma q = {result.gamma_gamma.q:.3f} ≤ 1: the fitted spend has no finite "
+            f"Gamma-Gamma q = {g.q:.3f} ≤ 1: the fitted spend has no finite "
             "mean, so expected order values are the customers' observed means"
         )
-    p, g = result.bgnbd, result.gamma_gamma
     predictions = result.predictions
     currency = dbt_vars["currency_code"]
     yield dg.MaterializeResult(
@@ -146,7 +158,13 @@ def clv_models(
             else "Gamma-Gamma",
         },
     )
-    yield dg.MaterializeResult(
+    yield backtest_result(table, tested, why_not)
+
+
+def backtest_result(
+    table: pd.DataFrame, tested: backtest.Backtest | None, why_not: str | None
+) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
         asset_key=BACKTEST_KEY,
         metadata={
             "dagster/row_count": len(table),

@@ -33,7 +33,7 @@ def main() -> None:
         con = duckdb.connect(args.warehouse)
         try:
             summary = store.read_summary_duckdb(con)
-            result = scoring.score(summary, rates)
+            result = scoring.score_if_possible(summary, rates)
             days, as_of_date = store.read_purchase_days_duckdb(con)
             table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
             store.write_duckdb(con, result, as_of_date, run_id, table)
@@ -43,13 +43,16 @@ def main() -> None:
         pg = psycopg2.connect(**pg_params())
         try:
             summary = store.read_summary_postgres(pg)
-            result = scoring.score(summary, rates)
+            result = scoring.score_if_possible(summary, rates)
             days, as_of_date = store.read_purchase_days_postgres(pg)
             table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
             store.write_postgres(pg, result, as_of_date, run_id, table)
         finally:
             pg.close()
     p, g = result.bgnbd, result.gamma_gamma
+    if p is None or g is None:
+        print(f"CLV not fitted, its tables are empty: {result.why_empty}")
+        return
     print(
         f"BG/NBD on {p.customers:,} customers: r={p.r:.4g} alpha={p.alpha:.4g} a={p.a:.4g} "
         f"b={p.b:.4g} LL={p.log_likelihood:.1f}; Gamma-Gamma on {g.customers:,}: "

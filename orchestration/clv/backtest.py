@@ -173,7 +173,7 @@ TABLE_COLUMNS = (
 def as_table_empty() -> pd.DataFrame:
     """ml.clv_backtest with no rows (history too short), typed like a filled one."""
     frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
-    frame["label"] = frame["label"].astype("object")
+    frame["label"] = pd.Series(dtype="str")  # an empty object column would become INTEGER
     for column in ("frequency_group", "customers"):
         frame[column] = frame[column].astype("int64")
     for column in ("calibration_end", "holdout_end"):

@@ -51,15 +51,55 @@ class ClvSettings:
         )
 
 
+PREDICTION_COLUMNS = [
+    "customer_id",
+    "p_alive",
+    "expected_purchases_12m",
+    "expected_order_value",
+    "predicted_revenue_12m",
+    "margin_rate",
+    "predicted_margin_12m",
+    "predicted_clv_12m",
+]
+FIT_COLUMNS = ["model", "parameter", "value", "log_likelihood", "customers_fitted"]
+
+
+class NotFittable(ValueError):
+    """The purchase history cannot identify the models yet (a new shop: nobody has bought
+    twice). Not an error of the run: the CLV tables stay empty and say why."""
+
+
 @dataclass(frozen=True)
 class ClvResult:
     predictions: pd.DataFrame
     fit: pd.DataFrame
-    bgnbd: bgnbd.BgNbdParams
-    gamma_gamma: gamma_gamma.GammaGammaParams
+    # None when nothing could be fitted (`why_empty` says why; the tables have no rows).
+    bgnbd: bgnbd.BgNbdParams | None
+    gamma_gamma: gamma_gamma.GammaGammaParams | None
     # True when Gamma-Gamma's q ≤ 1 (the fitted spend has no finite mean: a few huge repeat
     # purchases) and order values are the observed means instead.
     observed_order_values: bool = False
+    why_empty: str | None = None
+
+
+def not_fitted(why: str) -> ClvResult:
+    """A result with no rows, typed like a fitted one, and the reason."""
+    # Text columns as "str": an empty object column would reach DuckDB as INTEGER.
+    predictions = pd.DataFrame({c: pd.Series(dtype="float64") for c in PREDICTION_COLUMNS})
+    predictions["customer_id"] = pd.Series(dtype="str")
+    fit = pd.DataFrame({c: pd.Series(dtype="float64") for c in FIT_COLUMNS})
+    fit["model"] = pd.Series(dtype="str")
+    fit["parameter"] = pd.Series(dtype="str")
+    fit["customers_fitted"] = fit["customers_fitted"].astype("Int64")
+    return ClvResult(predictions, fit, None, None, why_empty=why)
+
+
+def score_if_possible(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
+    """`score`, or an empty result saying why when the history cannot be fitted yet."""
+    try:
+        return score(summary, settings)
+    except NotFittable as why:
+        return not_fitted(str(why))
 
 
 def fit_bgnbd_on_histories(summary: pd.DataFrame) -> bgnbd.BgNbdParams:
@@ -82,11 +122,18 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
     if missing:
         raise ValueError(f"purchase summary lacks columns {missing}")
     if summary.empty:
-        raise ValueError("no customer has a purchase up to the scoring date: nothing to fit")
+        raise NotFittable("no customer has a purchase up to the scoring date: nothing to fit")
     x = summary["repeat_purchases"].to_numpy(dtype=float)
     t_x = summary["recency_weeks"].to_numpy(dtype=float)
     big_t = summary["age_weeks"].to_numpy(dtype=float)
     spend = summary["avg_repeat_value"].fillna(0).to_numpy(dtype=float)
+    if not ((x > 0) & (spend > 0)).any():
+        # BG/NBD learns dropout and Gamma-Gamma spend from repeat purchases; with none the
+        # likelihood has no maximum to find.
+        raise NotFittable(
+            f"none of the {len(x):,} customers has a repeat purchase of positive value yet: "
+            "BG/NBD and Gamma-Gamma need repeat purchases to fit"
+        )
 
     purchase_model = fit_bgnbd_on_histories(summary)
     spend_model = gamma_gamma.fit(x, spend)
@@ -160,7 +207,7 @@ def score(summary: pd.DataFrame, settings: ClvSettings) -> ClvResult:
                 ("default_margin_rate", settings.default_margin_rate),
             )
         ],
-        columns=["model", "parameter", "value", "log_likelihood", "customers_fitted"],
+        columns=FIT_COLUMNS,
     )
     fit["customers_fitted"] = fit["customers_fitted"].astype("Int64")
     return ClvResult(
