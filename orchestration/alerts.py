@@ -111,18 +111,21 @@ def _run_url(settings: AlertSettings, run_id: str) -> str:
     return f"{settings.ui_url}/runs/{run_id}"
 
 
-def _root_cause(error: SerializableErrorInfo | None) -> str:
+def innermost_line(error: SerializableErrorInfo | None, default: str = "", limit: int = 160) -> str:
     """The first line of the innermost error (the op's own exception, not Dagster's wrapper)."""
     while error is not None and error.cause is not None:
         error = error.cause
     lines = error.message.strip().splitlines() if error else []
-    return (lines[0] if lines else "failed")[:_MAX_DETAIL_CHARS]
+    return (lines[0] if lines else default)[:limit]
 
 
 def run_failure_alert(context: dg.RunFailureSensorContext, settings: AlertSettings) -> Alert:
     run = context.dagster_run
     steps = [
-        f"- step {event.step_key}: {_root_cause(event.step_failure_data.error)}"
+        "- step {}: {}".format(
+            event.step_key,
+            innermost_line(event.step_failure_data.error, "failed", _MAX_DETAIL_CHARS),
+        )
         for event in context.get_step_failure_events()
     ]
     reason = (context.failure_event.message or "the run failed").strip()[:_MAX_DETAIL_CHARS]

@@ -36,7 +36,8 @@ from typing import Any, TextIO
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
-from orchestration.recovery import pool_holders, recover, run_worker_pid, worker_alive
+from orchestration.alerts import innermost_line
+from orchestration.recovery import pool_holders, proc_stat, recover
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.run_queue import wait_for_writers
 
@@ -55,11 +56,8 @@ def _first_line(text: str | None, limit: int = 160) -> str:
 
 
 def root_cause(event: dg.DagsterEvent) -> str:
-    """The innermost error message of a failed step, first line."""
-    error = event.step_failure_data.error if event.step_failure_data else None
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return _first_line(error.message if error else "")
+    """The innermost error message of a failed step, first line (the alerts' rule)."""
+    return innermost_line(event.step_failure_data.error if event.step_failure_data else None)
 
 
 def _known_noise(message: str) -> bool:
@@ -133,29 +131,17 @@ class Progress:
             self.check_holders()
 
     def check_holders(self) -> None:
-        """Say who holds the pool when that changes; recover holders whose worker died."""
+        """Recover holders whose worker died (recover() leaves live ones alone); say who holds
+        the pool when that changes."""
+        for done in recover(self.instance):
+            self.say(f"recovered: {done}; this run goes on")
         holders = pool_holders(self.instance, WAREHOUSE_POOL, self.run_id)
-        if holders and self._holder_died():
-            for done in recover(self.instance):
-                self.say(f"recovered: {done}; this run goes on")
-            holders = pool_holders(self.instance, WAREHOUSE_POOL, self.run_id)
         if holders and holders != self.holders:
             self.say(
                 f"waiting: the {WAREHOUSE_POOL} pool (one warehouse writer at a time) is "
                 f"held by {'; '.join(holders)}"
             )
         self.holders = holders
-
-    def _holder_died(self) -> bool:
-        storage = self.instance.event_log_storage
-        for slot in storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots:
-            if slot.run_id == self.run_id:
-                continue
-            run = self.instance.get_run_by_id(slot.run_id)
-            worker = run_worker_pid(self.instance, slot.run_id)
-            if run is None or run.is_finished or (worker and not worker_alive(*worker)):
-                return True
-        return False
 
     def follow(self, stop: threading.Event) -> None:
         while not stop.wait(POLL_SECONDS):
@@ -194,13 +180,8 @@ def _children() -> dict[int, list[int]]:
     """Parent process id → its children, from /proc (empty where there is none)."""
     out: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        out.setdefault(int(fields[1]), []).append(int(entry.name))
+        if entry.name.isdigit() and (fields := proc_stat(int(entry.name))) is not None:
+            out.setdefault(int(fields[1]), []).append(int(entry.name))
     return out
 
 
@@ -237,10 +218,8 @@ def _exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie child has ended; it only waits to be reaped
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    fields = proc_stat(pid)  # a zombie child has ended; it only waits to be reaped
+    return fields is not None and fields[0] != "Z"
 
 
 class Stopped(Exception):
@@ -303,9 +282,7 @@ def execute(
     stop cleanly on Ctrl-C or SIGTERM (raises Stopped once the run is marked canceled)."""
     run_id = str(execute_kwargs.pop("run_id", None) or uuid.uuid4())
     with Signals().caught() as signals:
-        for done in recover(instance):
-            say(f"recovered: {done}")
-        wait_for_writers(instance, say, stop=signals.received)
+        wait_for_writers(instance, say, stop=signals.received)  # recovers dead runs first
         if signals.received.is_set():
             say(f"Stopped by {signal_name(signals.signum)} while waiting: nothing was started.")
             raise Stopped(signals.signum)

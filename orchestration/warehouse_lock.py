@@ -40,7 +40,7 @@ import dagster as dg
 import duckdb
 
 from ingest.settings import Settings
-from orchestration.recovery import recover
+from orchestration.recovery import proc_stat, recover
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.run_queue import COMMAND_TAG, WAREHOUSE_WRITE_TAG, describe_writer, writer_runs
 from orchestration.terminal_run import Signals, Stopped, execute, exit_now, signal_name
@@ -96,9 +96,8 @@ def _command_line(pid: int) -> str:
 
 
 def _parent(pid: int) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+    fields = proc_stat(pid)
+    if fields is None:
         return None
     parent = int(fields[1])
     return parent if parent > 1 else None
