@@ -262,6 +262,15 @@ def _field_problems(
                     "bad_number",
                 )
             )
+        # A comma only between groups of three digits ("1,234,000"). Anywhere else it is a
+        # decimal comma ("12,34" from a European export) or a typo: quarantined, never 1234.
+        problems.append(
+            (
+                f"{present} and contains({value}, ',') and not regexp_full_match(trim({value}), "
+                r"'[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?')",
+                "bad_number",
+            )
+        )
         problems.append(
             (
                 f"{present} and abs(try_cast({number} as double)) > "

@@ -207,6 +207,18 @@ CORPUS: list[tuple[str, tuple[str, EntitySpec], object, str | None]] = [
         {**GOOD_ORDER, "주문번호": "O9", "총금액": "12만원"},
         "총금액",
     ),
+    (  # a decimal comma (a European export): not 1234, and not 12.34 by guess
+        "bad_number",
+        ("erp/erp_orders_20261118.csv", ERP_ORDERS),
+        {**GOOD_ORDER, "주문번호": "O9", "총금액": "12,34"},
+        "총금액",
+    ),
+    (  # a comma that groups no thousands
+        "bad_number",
+        ("callcenter/calls_20261118.jsonl", CALLCENTER_CALLS),
+        {**GOOD_CALL, "call_id": "K9", "duration_sec": "1,20"},
+        "duration_sec",
+    ),
     (
         "wrong_field_count",
         ("callcenter/tickets_20261118.csv", CALLCENTER_TICKETS),
