@@ -20,6 +20,7 @@ from ingest.db_rows import one_row
 from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
 from orchestration.run_queue import COMMAND_TAG
 from orchestration.terminal_run import Stopped, execute, exit_now, terminal
+from orchestration.warehouse_lock import identify, probe
 
 
 def log_path_for(command: str) -> Path:
@@ -81,6 +82,24 @@ def run_daily_refresh(
                     f"{evaluation.check_name}"
                 )
     return result.success
+
+
+def print_summary_if_free(warehouse_path: str) -> bool:
+    """The summary, unless the next writer (a waiting run, `make dbt-build`) took the
+    warehouse the moment this run let go: then a sentence saying so, not DuckDB's lock error."""
+    try:
+        print_summary(warehouse_path)
+    except duckdb.IOException:
+        message = probe(Path(warehouse_path))
+        if message is None:
+            raise
+        print(
+            f"\nThe run is over; its summary is skipped: the warehouse is now held by "
+            f"{identify(message).describe()}, which took its turn when this run let go. The "
+            "Dagster UI (`make ui`) shows this run; the BI file below holds what it published."
+        )
+        return False
+    return True
 
 
 def print_summary(warehouse_path: str) -> None:
@@ -225,7 +244,7 @@ def main() -> int:
         ok = run_daily_refresh(parser.parse_args().group, log_path)
     except Stopped as stopped:
         exit_now(stopped.exit_code)
-    print_summary(settings.warehouse_path)
+    print_summary_if_free(settings.warehouse_path)
     print("\nWarehouse:", settings.warehouse_path)
     print_serving(settings.serving_dir)
     print(f"Full log of this run (dbt's output, every Dagster event): {log_path}")

@@ -53,6 +53,13 @@ def _wrapped(
     warehouse: Path, *options: str, seconds: float = 0
 ) -> subprocess.CompletedProcess[str]:
     """The wrapper around a command that writes the warehouse (after `seconds`)."""
+    wrapper, env = _wrapper_command(warehouse, *options, seconds=seconds)
+    return subprocess.run(wrapper, capture_output=True, text=True, timeout=120, env=env)
+
+
+def _wrapper_command(
+    warehouse: Path, *options: str, seconds: float = 0
+) -> tuple[list[str], dict[str, str]]:
     write = (
         f"import duckdb, time; time.sleep({seconds}); "
         f"duckdb.connect({str(warehouse)!r}).execute('create table t as select 1')"
@@ -64,13 +71,7 @@ def _wrapped(
     }
     wrapper = [*WRAPPER, str(warehouse)]
     command = [sys.executable, "-c", write + "; print('wrote the warehouse')"]
-    return subprocess.run(
-        [*wrapper, *options, "--", *command],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return [*wrapper, *options, "--", *command], env
 
 
 def _dagster_home(warehouse: Path) -> Path:
@@ -156,12 +157,19 @@ def test_a_run_started_in_process_is_named_from_the_dagster_instance(
 
 
 def test_the_command_waits_for_the_holder_then_runs(warehouse: Path) -> None:
-    with _holder(warehouse, 12) as pid:  # lets go after twelve seconds
-        result = _wrapped(warehouse, "--wait-seconds", "60", "--poll-seconds", "0.5")
-    assert result.returncode == 0, result.stderr
-    assert "wrote the warehouse" in result.stdout
-    assert f"is held by process {pid}" in result.stderr and "Waiting" in result.stderr
-    assert "The warehouse is free" in result.stderr
+    wrapper, env = _wrapper_command(warehouse, "--wait-seconds", "120", "--poll-seconds", "0.5")
+    with _holder(warehouse, 300) as pid:
+        waiting = subprocess.Popen(
+            wrapper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()  # the holder lets go once the command says it waits
+    stdout, stderr = waiting.communicate(timeout=120)
+    stderr = said + stderr
+    assert waiting.returncode == 0, stderr
+    assert "wrote the warehouse" in stdout
+    assert f"is held by process {pid}" in stderr and "Waiting" in stderr
+    assert "The warehouse is free" in stderr
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("select * from t").fetchall() == [(1,)]
     con.close()
