@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.clv import backtest, bgnbd, gamma_gamma, scoring
+from orchestration.clv import backtest, bgnbd, gamma_gamma, reliability, scoring
 
 
 def _cdnow(name: str) -> pd.DataFrame:
@@ -203,9 +203,7 @@ def test_a_shop_where_nobody_bought_twice_gets_empty_predictions_and_the_reason(
     assert str(result.predictions["customer_id"].dtype) == "str"  # VARCHAR in the warehouse
 
 
-def test_backtest_reproduces_the_papers_calibration_and_holdout_comparison() -> None:
-    """CDNOW transactions (2,357 customers, 1997-01 to 1998-06): calibration to 1997-09-30,
-    holdout the following 39 weeks, as in Fader, Hardie & Lee (2005), figures 2-4."""
+def _cdnow_days() -> pd.DataFrame:
     path = Path(
         str(metadata.distribution("lifetimes").locate_file("lifetimes/datasets/CDNOW_sample.txt"))
     )
@@ -216,13 +214,22 @@ def test_backtest_reproduces_the_papers_calibration_and_holdout_comparison() -> 
         dtype={2: str},
         names=["master_id", "customer_id", "date", "cds", "dollars"],
     )
-    days = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": raw["customer_id"],
             "purchase_date": pd.to_datetime(raw["date"], format="%Y%m%d"),
         }
     )
-    result = backtest.run(days, pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30"))
+
+
+def _cdnow_backtest() -> backtest.Backtest:
+    return backtest.run(_cdnow_days(), pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30"))
+
+
+def test_backtest_reproduces_the_papers_calibration_and_holdout_comparison() -> None:
+    """CDNOW transactions (2,357 customers, 1997-01 to 1998-06): calibration to 1997-09-30,
+    holdout the following 39 weeks, as in Fader, Hardie & Lee (2005), figures 2-4."""
+    result = _cdnow_backtest()
     # The calibration fit is the paper's: the calibration summary is built as the paper's.
     assert (
         _significant(result.params.r),
@@ -272,3 +279,64 @@ def test_a_base_without_dropouts_gets_finite_predictions() -> None:
     assert np.all(np.isfinite(expected))
     # A year holds at most as many purchases as a customer's own pace, plus slack.
     assert expected.min() > 0 and expected.max() < 2 * (x / np.maximum(big_t, 1)).max() * 52 + 5
+
+
+def _with_p_alive(params: bgnbd.BgNbdParams, histories: pd.DataFrame) -> scoring.ClvResult:
+    """A fit's result as far as the verdict reads it: the parameters and each P(alive)."""
+    p_alive = bgnbd.probability_alive(
+        params,
+        histories["repeat_purchases"].to_numpy(dtype=float),
+        histories["recency_weeks"].to_numpy(dtype=float),
+        histories["age_weeks"].to_numpy(dtype=float),
+    )
+    predictions = pd.DataFrame({"customer_id": range(len(p_alive)), "p_alive": p_alive})
+    return scoring.ClvResult(predictions, pd.DataFrame(), params, None)
+
+
+def test_a_fit_that_sees_dropout_and_a_back_test_within_bounds_is_reliable(
+    cdnow_fit: bgnbd.BgNbdParams,
+) -> None:
+    """CDNOW: a = 0.793, b = 2.43 (a quarter of the customers drop out after a purchase); the
+    back-test misses the holdout by −12.1%, within ±20%."""
+    histories = _cdnow("cdnow_customers_summary.csv").rename(
+        columns={"frequency": "repeat_purchases", "recency": "recency_weeks", "T": "age_weeks"}
+    )
+    tested = _cdnow_backtest()
+    verdict = reliability.assess(_with_p_alive(cdnow_fit, histories), tested, 20.0)
+    assert verdict.is_reliable, verdict.reason
+    assert verdict.lowest_p_alive is not None and verdict.lowest_p_alive < 0.5
+    assert verdict.dropout_rate == pytest.approx(0.793 / (0.793 + 2.43), abs=0.001)
+    assert verdict.backtest_error_pct == pytest.approx(-12.15, abs=0.01)
+    # The same back-test is beyond a tighter bound, and says by how much.
+    strict = reliability.assess(_with_p_alive(cdnow_fit, histories), tested, 10.0)
+    assert not strict.is_reliable
+    assert strict.reason.startswith("back-test error -12.1% beyond ±10% (predicted 1653.4")
+
+
+def test_a_fit_that_sees_no_dropout_is_flagged_with_the_figure() -> None:
+    """The demo-like base where nobody seems to drop out: the fit lands at a ≈ 0, P(alive) near
+    1 for every customer (customers silent for a year included); not reliable, and not
+    back-tested either."""
+    fixture = Path(__file__).parent / "fixtures" / "clv_histories_without_dropout.csv"
+    histories = pd.read_csv(fixture)
+    params = bgnbd.fit(
+        histories["repeat_purchases"].to_numpy(dtype=float),
+        histories["recency_weeks"].to_numpy(dtype=float),
+        histories["age_weeks"].to_numpy(dtype=float),
+        weights=histories["customers"].to_numpy(dtype=float),
+    )
+    verdict = reliability.assess(_with_p_alive(params, histories), None, 20.0, "history too short")
+    assert not verdict.is_reliable
+    assert verdict.lowest_p_alive is not None and verdict.lowest_p_alive >= 0.5
+    assert "the fit sees no dropout" in verdict.reason
+    assert "not back-tested: history too short" in verdict.reason
+    table = verdict.as_table()
+    assert table.columns.tolist() == reliability.COLUMNS
+    assert table["is_reliable"].tolist() == [False]
+
+
+def test_no_fit_is_no_reliable_prediction() -> None:
+    verdict = reliability.assess(scoring.not_fitted("nobody bought twice"), None, 20.0, "short")
+    assert not verdict.is_reliable
+    assert verdict.reason.startswith("not fitted: nobody bought twice")
+    assert verdict.lowest_p_alive is None and verdict.dropout_rate is None

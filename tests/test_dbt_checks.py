@@ -235,6 +235,22 @@ def test_a_run_reports_every_test_column_types_freshness_and_pictures(pipeline) 
     assert {"actual", "predicted"} <= set(legend)
     assert len(list(svg.iter("{http://www.w3.org/2000/svg}polyline"))) == 2
 
+    # The CLV verdict: a warning check with its figures, the table the marts read, the marts.
+    [verdict] = [e for e in evaluations if e.check_name == "clv_predictions_reliable"]
+    assert verdict.severity == dg.AssetCheckSeverity.WARN
+    assert verdict.metadata["reason"].value
+    reliability = _metadata_of(result, "ml/clv_reliability")
+    assert reliability["is_reliable"].value == verdict.passed
+    con = duckdb.connect(str(pipeline[0] / "warehouse.duckdb"), read_only=True)
+    try:
+        flags = con.execute(
+            "select distinct clv_is_reliable from marketing.mart_churn_risk "
+            "union all select distinct clv_is_reliable from marketing.mart_customer_ltv"
+        ).fetchall()
+    finally:
+        con.close()
+    assert set(flags) == {(verdict.passed,)}
+
     # Contact quality over runs: per rule and per suite.
     mobile = by_key[("staging/erp/stg_erp__customers", "gx_mobile_valid")]
     trend = mobile.metadata["trend"].value

@@ -43,6 +43,7 @@ def test_dbt_sources_declare_every_raw_table_and_column(tmp_path: Path, monkeypa
         ("ml", "clv_predictions"),
         ("ml", "clv_model_fit"),
         ("ml", "clv_backtest"),
+        ("ml", "clv_reliability"),
     }
     for spec in ENTITIES:
         source = sources[("raw", spec.name)]

@@ -50,6 +50,7 @@ UNLIKE_THE_DEFAULTS = {
     "ltv_tenure_years": "3",
     "ltv_discount_rate": "0.07",
     "clv_backtest_holdout_days": "90",
+    "clv_backtest_max_error_pct": "35.0",
     "churn_complaint_days": "30",
     "churn_high_p_alive": "0.2",
     "churn_medium_p_alive": "0.5",
@@ -110,3 +111,11 @@ def test_every_dbt_unit_test_passes_whatever_the_settings(tmp_path: Path) -> Non
     declared = json.loads(Path(dbt_project.manifest_path).read_text())["unit_tests"]
     assert len(unit_tests) == len(declared) >= 20
     assert {r["status"] for r in unit_tests} == {"pass"}
+
+
+def test_unit_test_names_fit_a_postgres_relation_name() -> None:
+    """dbt names a temporary relation after each unit test; PostgreSQL refuses names longer
+    than 63 bytes, so a long name fails the PostgreSQL build only."""
+    declared = json.loads(Path(dbt_project.manifest_path).read_text())["unit_tests"]
+    too_long = [u["name"] for u in declared.values() if len(u["name"].encode()) > 63]
+    assert not too_long

@@ -2,8 +2,9 @@
 back-test.
 
 Sits between two dbt steps: it reads intermediate.int_customer_purchase_summary and
-core.fct_purchases and writes ml.clv_predictions, ml.clv_model_fit and ml.clv_backtest, which the
-value marts (mart_customer_ltv, mart_clv_backtest, ...) read as the dbt source `ml`.
+core.fct_purchases and writes ml.clv_predictions, ml.clv_model_fit, ml.clv_backtest and
+ml.clv_reliability, which the value marts (mart_customer_ltv, mart_clv_backtest, ...) read as the
+dbt source `ml`.
 """
 
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.charts import line_chart, markdown_image
-from orchestration.clv import backtest, scoring, store
+from orchestration.clv import backtest, fitting, reliability, scoring, store
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 # The fit serves the value marts (LTV, value grid, churn): it sits in their group.
@@ -21,6 +22,7 @@ CLV_OWNERS = ["team:marketing"]  # as the marketing marts (dbt meta.owner)
 PREDICTIONS_KEY = dg.AssetKey(["ml", "clv_predictions"])
 FIT_KEY = dg.AssetKey(["ml", "clv_model_fit"])
 BACKTEST_KEY = dg.AssetKey(["ml", "clv_backtest"])
+RELIABILITY_KEY = dg.AssetKey(["ml", "clv_reliability"])
 SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customer_purchase_summary"])
 PURCHASES_KEY = dg.AssetKey(["marts", "core", "fct_purchases"])
 
@@ -40,6 +42,21 @@ def backtest_chart(tested: backtest.Backtest) -> str:
         y_label="mean holdout repeat purchases",
     )
     return markdown_image(svg, "CLV back-test: actual and predicted per calibration group")
+
+
+RELIABILITY_CHECK = "clv_predictions_reliable"
+
+
+def reliability_check(verdict: reliability.Reliability) -> dg.AssetCheckResult:
+    """Warns, with the figures, when the predictions cannot be trusted (the fit sees no
+    dropout, or the back-test misses by more than var clv_backtest_max_error_pct)."""
+    return dg.AssetCheckResult(
+        asset_key=PREDICTIONS_KEY,
+        check_name=RELIABILITY_CHECK,
+        passed=verdict.is_reliable,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=verdict.metadata(),
+    )
 
 
 def _sig(value: float, digits: int = 6) -> float:
@@ -80,20 +97,46 @@ def _sig(value: float, digits: int = 6) -> float:
             "purchases in those days against the actual ones, per "
             "calibration frequency (0-6, 7+) and in total.",
         ),
+        dg.AssetSpec(
+            RELIABILITY_KEY,
+            deps=[SUMMARY_KEY, PURCHASES_KEY],
+            group_name=CLV_GROUP,
+            owners=CLV_OWNERS,
+            kinds={"python", "duckdb"},
+            description="One row: whether the predictions can be trusted, and why not "
+            "(the fit sees no dropout, or the back-test misses by more than var "
+            "clv_backtest_max_error_pct), with the figures. The marts read it as "
+            "clv_is_reliable.",
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            RELIABILITY_CHECK,
+            asset=PREDICTIONS_KEY,
+            description="The predictions can be trusted: the fit sees dropout (some customer "
+            "is more likely gone than alive) and the back-test error is within var "
+            "clv_backtest_max_error_pct. Warns with the figures otherwise; the marts carry "
+            "the verdict (clv_is_reliable).",
+        )
     ],
     pool=WAREHOUSE_POOL,
 )
 def clv_models(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     dbt_vars = settings.resolved()
     rates = scoring.ClvSettings.from_dbt_vars(dbt_vars)
     with warehouse.connect() as con:
         summary = store.read_summary_duckdb(con)
-        result = scoring.score_if_possible(summary, rates)
         purchase_days, as_of_date = store.read_purchase_days_duckdb(con)
-        table, tested, why_not = scoring.backtest_table(purchase_days, as_of_date, rates)
-        store.write_duckdb(con, result, as_of_date, context.run.run_id, table)
+        fitted = fitting.fit(summary, purchase_days, as_of_date, rates)
+        store.write_duckdb(con, fitted, context.run.run_id)
+    result, table, tested, why_not = (
+        fitted.result,
+        fitted.backtest_table,
+        fitted.tested,
+        fitted.why_not_tested,
+    )
     if why_not:
         context.log.warning(f"CLV back-test skipped: {why_not}")
     p, g = result.bgnbd, result.gamma_gamma
@@ -105,8 +148,10 @@ def clv_models(
         yield dg.MaterializeResult(
             asset_key=PREDICTIONS_KEY, metadata={"dagster/row_count": 0, **why}
         )
+        yield reliability_check(fitted.verdict)
         yield dg.MaterializeResult(asset_key=FIT_KEY, metadata=why)
         yield backtest_result(table, tested, why_not)
+        yield reliability_result(fitted.verdict)
         return
     if result.observed_order_values:
         context.log.warning(
@@ -129,8 +174,10 @@ def clv_models(
             f"predicted_clv_12m_total_{currency.lower()}": round(
                 float(predictions["predicted_clv_12m"].sum()), 2
             ),
+            "is_reliable": fitted.verdict.is_reliable,
         },
     )
+    yield reliability_check(fitted.verdict)
     yield dg.MaterializeResult(
         asset_key=FIT_KEY,
         metadata={
@@ -159,6 +206,13 @@ def clv_models(
         },
     )
     yield backtest_result(table, tested, why_not)
+    yield reliability_result(fitted.verdict)
+
+
+def reliability_result(verdict: reliability.Reliability) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        asset_key=RELIABILITY_KEY, metadata={"dagster/row_count": 1, **verdict.metadata()}
+    )
 
 
 def backtest_result(

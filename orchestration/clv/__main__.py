@@ -17,7 +17,7 @@ import psycopg2
 from ingest.cli_inputs import run_command
 from ingest.postgres_mirror import pg_params
 from ingest.settings import Settings, resolve_dbt_vars
-from orchestration.clv import scoring, store
+from orchestration.clv import fitting, scoring, store
 
 
 def main() -> None:
@@ -33,22 +33,21 @@ def main() -> None:
         con = duckdb.connect(args.warehouse)
         try:
             summary = store.read_summary_duckdb(con)
-            result = scoring.score_if_possible(summary, rates)
             days, as_of_date = store.read_purchase_days_duckdb(con)
-            table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
-            store.write_duckdb(con, result, as_of_date, run_id, table)
+            fitted = fitting.fit(summary, days, as_of_date, rates)
+            store.write_duckdb(con, fitted, run_id)
         finally:
             con.close()
     else:
         pg = psycopg2.connect(**pg_params())
         try:
             summary = store.read_summary_postgres(pg)
-            result = scoring.score_if_possible(summary, rates)
             days, as_of_date = store.read_purchase_days_postgres(pg)
-            table, tested, why_not = scoring.backtest_table(days, as_of_date, rates)
-            store.write_postgres(pg, result, as_of_date, run_id, table)
+            fitted = fitting.fit(summary, days, as_of_date, rates)
+            store.write_postgres(pg, fitted, run_id)
         finally:
             pg.close()
+    result = fitted.result
     p, g = result.bgnbd, result.gamma_gamma
     if p is None or g is None:
         print(f"CLV not fitted, its tables are empty: {result.why_empty}")
@@ -58,13 +57,20 @@ def main() -> None:
         f"b={p.b:.4g} LL={p.log_likelihood:.1f}; Gamma-Gamma on {g.customers:,}: "
         f"p={g.p:.4g} q={g.q:.4g} gamma={g.gamma:.4g}"
     )
+    tested = fitted.tested
     if tested:
         print(
             f"Back-test: {tested.actual_total:,.0f} repeat purchases in the holdout, "
             f"{tested.predicted_total:,.0f} predicted ({tested.total_error_pct:+.1f}%)"
         )
     else:
-        print(f"Back-test skipped: {why_not}")
+        print(f"Back-test skipped: {fitted.why_not_tested}")
+    verdict = fitted.verdict
+    print(
+        "Predictions reliable."
+        if verdict.is_reliable
+        else f"Predictions NOT reliable: {verdict.reason}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ class ClvSettings:
     default_margin_rate: float
 
     backtest_holdout_days: int = 182
+    # Beyond this back-test error (either way, in %) the predictions are flagged unreliable.
+    max_backtest_error_pct: float = 20.0
 
     @classmethod
     def from_dbt_vars(cls, dbt_vars: Mapping[str, Any]) -> ClvSettings:
@@ -48,6 +50,7 @@ class ClvSettings:
             annual_discount_rate=float(dbt_vars["ltv_discount_rate"]),
             default_margin_rate=float(dbt_vars["default_margin_rate"]),
             backtest_holdout_days=int(dbt_vars["clv_backtest_holdout_days"]),
+            max_backtest_error_pct=float(dbt_vars["clv_backtest_max_error_pct"]),
         )
 
 

@@ -1,9 +1,10 @@
 """Read the purchase summary from the warehouse and write the CLV tables (schema ml).
 
 DuckDB is the embedded default; PostgreSQL is the `postgres` dbt target's warehouse. Both get
-the same three tables, replaced in one transaction so dbt never sees half a fit:
-ml.clv_predictions (one row per customer), ml.clv_model_fit (one row per parameter) and
-ml.clv_backtest (the calibration/holdout comparison, one row per frequency group and a total).
+the same four tables, replaced in one transaction so dbt never sees half a fit:
+ml.clv_predictions (one row per customer), ml.clv_model_fit (one row per parameter),
+ml.clv_backtest (the calibration/holdout comparison, one row per frequency group and a total)
+and ml.clv_reliability (one row: whether the predictions can be trusted, and why not).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import psycopg2
 from psycopg2 import sql
 
 from ingest.db_rows import one_row
-from orchestration.clv.scoring import SUMMARY_COLUMNS, ClvResult
+from orchestration.clv.fitting import Fitted
+from orchestration.clv.scoring import SUMMARY_COLUMNS
 
 SUMMARY_TABLE = "intermediate.int_customer_purchase_summary"
 # Ordered: the fits sum over customers, and floating-point sums depend on their order — the same
@@ -48,18 +50,20 @@ _PG_TYPES = {
     "customers": "bigint",
     "calibration_end": "timestamp",
     "holdout_end": "timestamp",
+    "is_reliable": "boolean",
+    "reason": "text",
 }
 
 
-def _stamped(
-    result: ClvResult, as_of_date: date, run_id: str, backtest: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
+def _stamped(fitted: Fitted, run_id: str) -> dict[str, pd.DataFrame]:
     fitted_at = datetime.now(UTC)
-    as_of_date = pd.Timestamp(as_of_date).date()  # a DATE column, whatever the driver returned
+    # A DATE column, whatever the driver returned.
+    as_of_date = pd.Timestamp(fitted.as_of_date).date()
     tables = {
-        "clv_predictions": result.predictions.copy(),
-        "clv_model_fit": result.fit.copy(),
-        "clv_backtest": backtest.copy(),
+        "clv_predictions": fitted.result.predictions.copy(),
+        "clv_model_fit": fitted.result.fit.copy(),
+        "clv_backtest": fitted.backtest_table.copy(),
+        "clv_reliability": fitted.verdict.as_table(),
     }
     for frame in tables.values():
         frame["as_of_date"] = as_of_date
@@ -77,14 +81,8 @@ def read_purchase_days_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFr
     return con.execute(_PURCHASE_DAYS_QUERY).df(), one_row(con.execute(_AS_OF_QUERY))[0]
 
 
-def write_duckdb(
-    con: duckdb.DuckDBPyConnection,
-    result: ClvResult,
-    as_of_date: date,
-    run_id: str,
-    backtest: pd.DataFrame,
-) -> None:
-    tables = _stamped(result, as_of_date, run_id, backtest)
+def write_duckdb(con: duckdb.DuckDBPyConnection, fitted: Fitted, run_id: str) -> None:
+    tables = _stamped(fitted, run_id)
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists ml")
@@ -116,14 +114,8 @@ def read_purchase_days_postgres(con: psycopg2.extensions.connection) -> tuple[pd
         return days, one_row(cursor)[0]
 
 
-def write_postgres(
-    con: psycopg2.extensions.connection,
-    result: ClvResult,
-    as_of_date: date,
-    run_id: str,
-    backtest: pd.DataFrame,
-) -> None:
-    tables = _stamped(result, as_of_date, run_id, backtest)
+def write_postgres(con: psycopg2.extensions.connection, fitted: Fitted, run_id: str) -> None:
+    tables = _stamped(fitted, run_id)
     with con, con.cursor() as cursor:
         cursor.execute("create schema if not exists ml")
         for name, frame in tables.items():

@@ -6,9 +6,9 @@
 --   cancelled with the whole order.
 --   Shop return claims: one credit line per claimed item, negative units at the item's price.
 --   A shop order returned without a completed return claim: every unit not cancelled.
--- line_type comes from the product master (stg_erp__products, 품목구분); a code the master
--- does not know is merchandise. is_credit marks money going back: every line of a credit
--- document, and a negative quantity anywhere. Lines whose document is missing (its header was
+-- line_type comes from int_product_line_types (the product master's 품목구분, else the code
+-- patterns a data team declared, else merchandise). is_credit marks money going back: every
+-- line of a credit document, and a negative quantity anywhere. Lines whose document is missing (its header was
 -- quarantined at load) are held in int_order_line_exceptions, not here.
 with documents as (
     select * from {{ ref('int_order_documents') }}
@@ -35,7 +35,7 @@ shop_claim_items as (
 ),
 
 products as (
-    select * from {{ ref('stg_erp__products') }}
+    select * from {{ ref('int_product_line_types') }}
 ),
 
 completed_claim_units as (
@@ -78,6 +78,7 @@ lines as (
         'erp:' || erp_lines.erp_order_no || ':' || cast(erp_lines.line_no as {{ dbt.type_string() }})
             as line_key,
         'erp:' || erp_lines.erp_order_no as order_key,
+        erp_lines.line_no as line_number,
         erp_lines.product_code,
         erp_lines.quantity,
         erp_lines.unit_price,
@@ -97,6 +98,7 @@ lines as (
     select
         order_key || ':' || cast(shop_order_item_id as {{ dbt.type_string() }}) as line_key,
         order_key,
+        shop_order_item_id as line_number,
         product_code,
         quantity,
         unit_price,
@@ -113,6 +115,7 @@ lines as (
         'shop:' || cast(shop_orders.shop_order_id as {{ dbt.type_string() }}) || ':{{ line_type }}'
             as line_key,
         'shop:' || cast(shop_orders.shop_order_id as {{ dbt.type_string() }}) as order_key,
+        cast(null as bigint) as line_number,
         cast(null as {{ dbt.type_string() }}) as product_code,
         1 as quantity,
         shop_orders.{{ fee }} * {{ sign }} as unit_price,
@@ -135,6 +138,7 @@ lines as (
         'shop-claim:' || cast(shop_claims.shop_claim_id as {{ dbt.type_string() }}) || ':'
         || cast(shop_claim_items.shop_claim_item_id as {{ dbt.type_string() }}) as line_key,
         'shop-claim:' || cast(shop_claims.shop_claim_id as {{ dbt.type_string() }}) as order_key,
+        shop_claim_items.shop_claim_item_id as line_number,
         shop_items.product_code,
         -shop_claim_items.quantity as quantity,
         shop_items.unit_price,
@@ -156,6 +160,7 @@ lines as (
         || cast(shop_item_units.shop_order_item_id as {{ dbt.type_string() }}) as line_key,
         'shop-return:' || cast(shop_item_units.shop_order_id as {{ dbt.type_string() }})
             as order_key,
+        shop_item_units.shop_order_item_id as line_number,
         shop_item_units.product_code,
         -(shop_item_units.quantity - shop_item_units.cancelled_quantity) as quantity,
         shop_item_units.unit_price,
@@ -175,6 +180,7 @@ lines as (
 select
     lines.line_key,
     lines.order_key,
+    cast(lines.line_number as bigint) as line_number,
     documents.source,
     documents.document_type,
     documents.order_status,

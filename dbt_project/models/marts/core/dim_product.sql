@@ -1,17 +1,19 @@
--- One row per product code: the ERP product master, plus codes seen only in shop orders (taken
--- as merchandise). line_type says what a line of the product is (seed item_types).
+-- One row per product code: the ERP product master, plus codes seen only on order lines (a
+-- shop's items, ERP lines of codes the master lacks). line_type says what a line of the
+-- product is (int_product_line_types: the master's item type, else a declared code pattern,
+-- else merchandise).
 with erp_products as (
     select * from {{ ref('stg_erp__products') }}
 ),
 
-shop_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+line_types as (
+    select * from {{ ref('int_product_line_types') }}
 ),
 
-shop_only_products as (
-    select distinct shop_items.product_code
-    from shop_items
-    left join erp_products on erp_products.product_code = shop_items.product_code
+line_only_products as (
+    select line_types.product_code, line_types.line_type
+    from line_types
+    left join erp_products on erp_products.product_code = line_types.product_code
     where erp_products.product_code is null
 )
 
@@ -41,6 +43,6 @@ select
     cast(null as numeric) as margin_rate,
     true as is_active,
     cast(null as {{ dbt.type_string() }}) as item_type,
-    'merchandise' as line_type,
+    line_type,
     false as in_erp_master
-from shop_only_products
+from line_only_products

@@ -7,7 +7,8 @@
 --              order books nothing yet); summed by order_date this is revenue as booked,
 --              returns on the day they happened
 --   returned   on a sale line: what later credit lines took back (tied to it by
---              int_order_line_returns_allocated)
+--              int_order_line_returns_allocated; a credit taking back units of several sale
+--              lines shares its amount among them by units)
 --   net        on a sale line: booked − returned; on a credit line: only the part tied to no
 --              sale (else 0, as its sale line carries it). Summed by order_date this is revenue
 --              with every return moved to the sale it reverses; both sums are equal in total.
@@ -55,13 +56,19 @@ booked as (
 
 returns_per_sale_line as (
     select
-        allocations.sale_line_key,
-        sum(allocations.credit_quantity) as returned_quantity,
-        -sum(booked.amount) as returned_amount
+        sale_line_key,
+        sum(allocated_quantity) as returned_quantity,
+        -sum(allocated_amount) as returned_amount
     from allocations
-    inner join booked on booked.line_key = allocations.line_key
-    where allocations.sale_line_key is not null and allocations.exception_code is null
-    group by allocations.sale_line_key
+    where sale_line_key is not null and exception_code is null
+    group by sale_line_key
+),
+
+-- One row per credit line: the sale line it takes back (the latest, when several) and how.
+credit_ties as (
+    select line_key, sale_line_key, match_rule
+    from allocations
+    where coalesce(allocation_rank, 1) = 1
 ),
 
 staged as (
@@ -72,11 +79,11 @@ staged as (
         end as booked_amount,
         coalesce(returns_per_sale_line.returned_quantity, 0) as returned_quantity,
         coalesce(returns_per_sale_line.returned_amount, 0) as returned_amount,
-        allocations.sale_line_key as returns_line_key,
-        allocations.match_rule as return_match_rule
+        credit_ties.sale_line_key as returns_line_key,
+        credit_ties.match_rule as return_match_rule
     from booked
     left join returns_per_sale_line on returns_per_sale_line.sale_line_key = booked.line_key
-    left join allocations on allocations.line_key = booked.line_key
+    left join credit_ties on credit_ties.line_key = booked.line_key
 ),
 
 netted as (

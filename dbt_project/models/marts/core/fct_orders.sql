@@ -1,8 +1,14 @@
 -- One row per order document of either source: sales (ERP slips, shop orders of members and
 -- guests) and credit documents (ERP 반품 slips, shop return claims, credit notes). Amounts are
 -- the sums of the document's lines in fct_order_lines (gross, cancelled, booked, returned, net;
--- see there), in total and per line type; net_margin is the merchandise margin. Whether a
+-- see there), in total and per line type; lines held as exceptions (held_line_count; a claim
+-- stating a refund beyond its lines and its order's payment is held whole) are in none of them,
+-- whatever document_amount the source states; net_margin is the merchandise margin. Whether a
 -- sale counts as a purchase is decided in one place, fct_purchases.
+-- customer_value_amount / _margin: the merchandise net and margin that are a customer's value:
+-- a credit the data holds no sale for (return_match_rule unallocated: goods mostly bought
+-- before the data starts) is revenue given back, not value the customer lost in the window.
+{%- set unseen_sale_return = "coalesce(return_match_rule = 'unallocated', false)" %}
 with documents as (
     select * from {{ ref('int_order_documents') }}
 ),
@@ -13,6 +19,12 @@ lines as (
 
 crosswalk as (
     select * from {{ ref('int_identity_crosswalk') }}
+),
+
+held_lines as (
+    select order_key, cast(count(*) as bigint) as held_line_count
+    from {{ ref('int_order_line_exceptions') }}
+    group by order_key
 ),
 
 line_totals as (
@@ -30,7 +42,12 @@ line_totals as (
         {%- endfor %}
         sum(case when line_type = 'merchandise' then booked_amount else 0 end)
             as merchandise_booked_amount,
-        sum(net_margin) as net_margin
+        sum(net_margin) as net_margin,
+        sum(case when line_type = 'merchandise' and not {{ unseen_sale_return }}
+                then net_amount
+            else 0
+        end) as customer_value_amount,
+        sum(case when not {{ unseen_sale_return }} then net_margin end) as customer_value_margin
     from lines
     group by order_key
 )
@@ -50,14 +67,17 @@ select
     documents.original_order_key,
     documents.document_amount,
     coalesce(line_totals.line_count, 0) as line_count,
+    coalesce(held_lines.held_line_count, 0) as held_line_count,
     {%- for column in ['gross_amount', 'cancelled_amount', 'booked_amount', 'returned_amount',
                        'net_amount', 'merchandise_booked_amount', 'merchandise_net_amount',
                        'shipping_net_amount', 'fee_net_amount', 'discount_net_amount',
-                       'adjustment_net_amount', 'donation_net_amount', 'net_margin'] %}
+                       'adjustment_net_amount', 'donation_net_amount', 'net_margin',
+                       'customer_value_amount', 'customer_value_margin'] %}
     cast(coalesce(line_totals.{{ column }}, 0) as {{ amount_type() }}) as {{ column }}{{ "," if not loop.last }}  -- noqa: LT02
 {%- endfor %}
 from documents
 left join line_totals on line_totals.order_key = documents.order_key
+left join held_lines on held_lines.order_key = documents.order_key
 left join crosswalk
     on crosswalk.source = documents.customer_source
         and crosswalk.source_key = documents.customer_source_key

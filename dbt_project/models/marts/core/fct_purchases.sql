@@ -5,15 +5,15 @@
 -- One row per customer and day with merchandise activity.
 --   A purchase order is a sale document (ERP 정상 slip, paid shop order of a member or of a
 --   guest the identity rules tied to a customer) whose merchandise is still worth more than
---   zero after its cancellations and returns (fct_order_lines.net_amount): a sale cancelled or
+--   zero after its cancellations and returns (fct_orders.customer_value_amount): a sale cancelled or
 --   returned in full, and a ₩0 order (gift, sample, test order), is no purchase.
 --   A purchase is a customer-day with at least one purchase order: several orders on one day
 --   are one purchase, as the BG/NBD model counts transactions — frequency means the same in
 --   RFM and in the CLV fit.
 --   merchandise_value is merchandise only, net of returns: shipping, fees, discounts, manual
---   adjustments and donations are no customer value (they stay in the revenue KPIs). A credit
---   that could be tied to no sale lowers the value of the day it was issued; such a day alone
---   is no purchase (is_purchase false).
+--   adjustments and donations are no customer value (they stay in the revenue KPIs), nor is a
+--   credit the data holds no sale for (goods bought before the data starts: the monthly KPIs
+--   show it as a return of unseen sales). A day with credits alone is no purchase.
 -- Anonymous guest orders (no customer) are revenue, not purchases of anyone.
 with orders as (
     select * from {{ ref('fct_orders') }}
@@ -26,11 +26,11 @@ purchase_orders as (
         order_date,
         order_key,
         ordered_at,
-        merchandise_net_amount,
-        net_margin,
-        document_type = 'order' and merchandise_net_amount > 0 as is_purchase_order
+        customer_value_amount,
+        customer_value_margin,
+        document_type = 'order' and customer_value_amount > 0 as is_purchase_order
     from orders
-    where merchandise_net_amount <> 0
+    where customer_value_amount <> 0
         or (document_type = 'order' and merchandise_booked_amount <> 0)
 ),
 
@@ -39,8 +39,8 @@ days as (
         customer_id,
         order_date as purchase_date,
         sum(case when is_purchase_order then 1 else 0 end) as purchase_orders,
-        sum(merchandise_net_amount) as merchandise_value,
-        sum(net_margin) as gross_margin,
+        sum(customer_value_amount) as merchandise_value,
+        sum(customer_value_margin) as gross_margin,
         min(case when is_purchase_order then ordered_at end) as first_ordered_at
     from purchase_orders
     group by customer_id, order_date

@@ -6,6 +6,9 @@
 -- purchases (a silence longer than var('churn_lapsed_gap_quantile') of them — 90% — is lapsed:
 -- this judges one-time buyers too, whom BG/NBD always calls alive); and service-issue calls
 -- (complaint 불만, return 반품, cancellation 해지) in the last var('churn_complaint_days') days.
+-- p_alive and predicted_clv_12m come from the CLV fit; clv_is_reliable says whether the fit can
+-- be trusted (ml.clv_reliability: false when it sees no dropout — P(alive) near 1 for everyone,
+-- so the p_alive rules never fire and the other signals carry the bands).
 -- Band rules, first match wins (thresholds are vars):
 --   high   - p_alive < churn_high_p_alive; or a cancellation call; or lapsed; or overdue
 --            (days since last ≥ churn_overdue_ratio × usual gap) with a complaint call
@@ -17,6 +20,10 @@ with summary as (
 
 predictions as (
     select * from {{ source('ml', 'clv_predictions') }}
+),
+
+reliability as (
+    select * from {{ source('ml', 'clv_reliability') }}
 ),
 
 calls as (
@@ -175,5 +182,7 @@ select
         else '징후 없음'
     end as risk_reason_ko,
     banded.reason_code as risk_reason_code,
-    {{ money('banded.predicted_clv_12m') }} as predicted_clv_12m
+    {{ money('banded.predicted_clv_12m') }} as predicted_clv_12m,
+    coalesce(reliability.is_reliable, false) as clv_is_reliable
 from banded
+left join reliability on true

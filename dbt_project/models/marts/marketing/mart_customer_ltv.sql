@@ -5,7 +5,9 @@
 -- 2. The CRM practice's formula LTV: average annual purchase × margin rate × expected tenure
 --    (var ltv_tenure_years), and its net present value discounted at var ltv_discount_rate
 --    (10%, the practice's WACC) per year: annual margin × (1 − (1 + rate)^−tenure) / rate.
--- 3. Predictive 12-month CLV from the BG/NBD + Gamma-Gamma fit (source ml.clv_predictions).
+-- 3. Predictive 12-month CLV from the BG/NBD + Gamma-Gamma fit (source ml.clv_predictions),
+--    with the fit's verdict (ml.clv_reliability): clv_is_reliable false when the fit sees no
+--    dropout or its back-test misses by more than var clv_backtest_max_error_pct.
 -- Average annual purchase = revenue to date / years since the first purchase, at least one year,
 -- so a customer of three months is not extrapolated fourfold.
 with summary as (
@@ -14,6 +16,10 @@ with summary as (
 
 predictions as (
     select * from {{ source('ml', 'clv_predictions') }}
+),
+
+reliability as (
+    select * from {{ source('ml', 'clv_reliability') }}
 ),
 
 annualised as (
@@ -54,6 +60,8 @@ select
     {{ money('predictions.predicted_revenue_12m') }}
         as predicted_revenue_12m,
     {{ money('predictions.predicted_clv_12m') }}
-        as predicted_clv_12m
+        as predicted_clv_12m,
+    coalesce(reliability.is_reliable, false) as clv_is_reliable
 from annualised
 left join predictions on predictions.customer_id = annualised.customer_id
+left join reliability on true

@@ -3,13 +3,19 @@
 -- One row: the CRM practice's aggregate LTV for the whole customer base (customers × average
 -- annual purchase × margin rate × average tenure; its example 60,000 × ₩1.84M × 10% × 20 =
 -- ₩220.8bn, ₩3.68M per customer), its NPV at var ltv_discount_rate, and the predictive
--- 12-month totals with the fitted BG/NBD and Gamma-Gamma parameters.
+-- 12-month totals with the fitted BG/NBD and Gamma-Gamma parameters, and whether they can be
+-- trusted (ml.clv_reliability: the verdict, its reason, the back-test error beside the
+-- prediction).
 with customers as (
     select * from {{ ref('mart_customer_ltv') }}
 ),
 
 fit as (
     select * from {{ source('ml', 'clv_model_fit') }}
+),
+
+reliability as (
+    select * from {{ source('ml', 'clv_reliability') }}
 ),
 
 base as (
@@ -68,6 +74,11 @@ select
     {{ round_double('parameters.bgnbd_log_likelihood', 1) }} as bgnbd_log_likelihood,
     {{ round_double('parameters.gg_p', 4) }} as gamma_gamma_p,
     {{ round_double('parameters.gg_q', 4) }} as gamma_gamma_q,
-    {{ round_double('parameters.gg_gamma', 2) }} as gamma_gamma_gamma
+    {{ round_double('parameters.gg_gamma', 2) }} as gamma_gamma_gamma,
+    coalesce(reliability.is_reliable, false) as clv_is_reliable,
+    reliability.reason as clv_reliability_reason,
+    {{ round_double('reliability.backtest_error_pct', 2) }} as clv_backtest_error_pct,
+    {{ round_double('reliability.lowest_p_alive', 4) }} as lowest_p_alive
 from seed_formula
 cross join parameters
+left join reliability on true

@@ -6,10 +6,11 @@
 --   purchases  purchase days; average_purchase_value = their merchandise value / purchases;
 --   repeat_purchase_rate_pct = active customers with two or more purchases in the month.
 -- Revenue as booked (fct_order_lines.booked_amount by document date: a return counts in the
--- month it happened): gross sales, returns, net revenue, net revenue per line type (shipping,
--- fees, discounts, adjustments and donations stay visible here though they are no customer
--- value), cancellations (never booked), and anonymous revenue (guest orders no customer
--- record could be tied to). E-mail funnel totals of the sends made in the month.
+-- month it happened): gross sales, returns (of them: returns of unseen sales, credits the data
+-- holds no sale for — goods bought before the data starts, no customer's value), net revenue,
+-- net revenue per line type (shipping, fees, discounts, adjustments and donations stay visible
+-- here though they are no customer value), cancellations (never booked), and anonymous revenue
+-- (guest orders no customer record could be tied to). E-mail funnel totals of the sends made in the month.
 with purchases as (
     select * from {{ ref('fct_purchases') }}
     where is_purchase
@@ -74,6 +75,8 @@ monthly_revenue as (
         + cast(extract(month from order_date) as integer) - 1 as month_index,
         sum(case when document_type = 'order' then booked_amount else 0 end) as gross_sales,
         -sum(case when document_type = 'credit_note' then booked_amount else 0 end) as returns,
+        -sum(case when is_credit and return_match_rule = 'unallocated' then booked_amount else 0 end)
+            as returns_of_unseen_sales,
         sum(booked_amount) as net_revenue,
         {%- for line_type in line_types %}
         sum(case when line_type = '{{ line_type }}' then booked_amount else 0 end)
@@ -121,7 +124,7 @@ select
         as average_purchase_value,
     {{ percent('monthly_customers.repeat_customers', 'monthly_customers.active_customers') }}
         as repeat_purchase_rate_pct,
-    {%- for column in ['gross_sales', 'returns', 'net_revenue'] %}
+    {%- for column in ['gross_sales', 'returns', 'returns_of_unseen_sales', 'net_revenue'] %}
     {{ money('coalesce(monthly_revenue.' ~ column ~ ', 0)') }} as {{ column }},
     {%- endfor %}
     {%- for line_type in line_types %}

@@ -1,9 +1,13 @@
 -- One row per product and a product bought with it ("who bought X also bought Y"), the top
--- 10 per product by lift: support = baskets with both / all baskets, confidence = baskets with
--- both / baskets with X, lift = confidence / share of baskets with Y. A basket is one purchase
--- (fct_purchases: a customer's purchase day) and holds the merchandise its sale lines kept
--- after cancellations and returns; pairs seen in fewer than var('affinity_min_baskets')
+-- 10 per product by lift_lower_bound: support = baskets with both / all baskets, confidence =
+-- baskets with both / baskets with X, lift = confidence / share of baskets with Y. Lift alone
+-- ranks noise first (two baskets of a rare pair reach lifts in the thousands), so pairs are
+-- ranked by the lift their evidence still supports: the 95% Wilson lower bound of the
+-- confidence over the share of Y — the fewer the baskets, the lower the bound. A basket is one
+-- purchase (fct_purchases: a customer's purchase day) and holds the merchandise its sale lines
+-- kept after cancellations and returns; pairs seen in fewer than var('affinity_min_baskets')
 -- baskets are left out.
+{%- set z = 1.96 %}
 with lines as (
     select * from {{ ref('fct_order_lines') }}
     where document_type = 'order' and line_type = 'merchandise' and net_quantity > 0
@@ -64,14 +68,29 @@ measured as (
         on consequent.product_code = pairs.also_bought_product_code
 ),
 
+bounded as (
+    select
+        measured.*,
+        (
+            measured.confidence + {{ z * z }} / (2.0 * antecedent.baskets_with_product)
+            - {{ z }} * sqrt(
+                measured.confidence * (1 - measured.confidence) / antecedent.baskets_with_product
+                + {{ z * z }} / (4.0 * antecedent.baskets_with_product * antecedent.baskets_with_product)
+            )
+        ) / (1 + {{ z * z }} / antecedent.baskets_with_product)
+        / (measured.confidence / measured.lift) as lift_lower_bound
+    from measured
+    inner join product_baskets as antecedent on antecedent.product_code = measured.product_code
+),
+
 ranked as (
     select
         *,
         row_number() over (
             partition by product_code
-            order by lift desc, baskets_with_both desc, also_bought_product_code
+            order by lift_lower_bound desc, baskets_with_both desc, also_bought_product_code
         ) as affinity_rank
-    from measured
+    from bounded
 )
 
 select
@@ -81,6 +100,7 @@ select
     baskets_with_both,
     {{ round_double('support', 6) }} as support,
     {{ round_double('confidence', 4) }} as confidence,
-    {{ round_double('lift', 4) }} as lift
+    {{ round_double('lift', 4) }} as lift,
+    {{ round_double('lift_lower_bound', 4) }} as lift_lower_bound
 from ranked
 where affinity_rank <= 10
