@@ -128,6 +128,7 @@ def test_no_clear_text_rrn_anywhere_in_the_warehouse(warehouse) -> None:
 
 DUCKDB_TYPE = {
     "varchar": "VARCHAR",
+    "boolean": "BOOLEAN",
     "double": "DOUBLE",
     "bigint": "BIGINT",
     "date": "DATE",
