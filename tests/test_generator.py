@@ -9,7 +9,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -605,3 +605,50 @@ def test_generated_vocabularies_are_the_seeds(run: tuple[Path, dict[str, Any]]) 
     assert seen["event_type"] - {None} <= set(vocabularies.esp_event_types())
     assert seen["direction"] - {None} <= set(vocabularies.call_directions())
     assert seen["status"] - {None, ""} <= set(vocabularies.ticket_statuses())
+
+
+def test_people_who_stop_buying_buy_nothing_after_that_day(
+    run: tuple[Path, dict[str, Any]],
+) -> None:
+    """The truth's stops_buying_after: after it, no sale of the person on either channel
+    except an account's very first purchase (returns and claims may still come); about half
+    the people stop, and the others keep buying to the end."""
+    out, _ = run
+    persons = _read_csv(out / "truth" / "persons.csv", "utf-8")
+    stops = {
+        p["person_id"]: date.fromisoformat(p["stops_buying_after"])
+        for p in persons
+        if p["stops_buying_after"]
+    }
+    assert 0.3 < len(stops) / len(persons) < 0.6
+    owner = {
+        (r["source"], r["source_key"]): r["person_id"]
+        for r in _read_csv(out / "truth" / "identity.csv", "utf-8")
+    }
+    purchases: dict[tuple[str, str], list[date]] = {}
+    for path in sorted((out / "landing" / "erp").glob("erp_orders_*.csv")):
+        for row in _read_csv_lenient(path):
+            day = _parsed_date(row["주문일자"])
+            if day is not None and row["주문상태"] != "반품":
+                purchases.setdefault(("erp_customer", row["고객번호"]), []).append(day)
+    con = sqlite3.connect(out / "shop.sqlite")
+    for member_id, ordered_at in con.execute(
+        "select member_id, ordered_at from orders "
+        "where member_id is not null and original_order_id is null"
+    ):
+        try:  # a malformed row (no or a broken timestamp) is no purchase
+            day = date.fromisoformat(str(ordered_at)[:10])
+        except ValueError:
+            continue
+        purchases.setdefault(("shop_member", str(member_id)), []).append(day)
+    con.close()
+    after_stop = late_buyers = 0
+    for account, days in purchases.items():
+        person = owner.get(account)
+        _first, *rest = sorted(days)
+        if person in stops:
+            after_stop += sum(day > stops[person] for day in rest)
+        elif any(day > END - timedelta(days=365) for day in days):
+            late_buyers += 1
+    assert after_stop == 0
+    assert late_buyers > 0

@@ -155,3 +155,30 @@ def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
     assert result.precision >= 0.99
     assert result.recall >= 0.93  # small sample; the 100k benchmark is in the README
     assert 0 < result.duplicate_rates["erp_customer"] < 0.06
+
+
+def test_the_clv_fit_sees_the_generated_customers_who_stop_buying(pipeline, warehouse) -> None:
+    """The generator's people stop buying (truth/persons.csv, stops_buying_after) as a real
+    base's do: the fit sees the dropout, and those who stopped are the ones it thinks gone."""
+    lowest, dropout, error = warehouse.execute(
+        "select lowest_p_alive, dropout_rate, backtest_error_pct from ml.clv_reliability"
+    ).fetchone()
+    assert lowest < 0.5 and dropout > 0.001
+    assert abs(error) <= 20.0
+    persons = {
+        row["person_id"]: bool(row["stops_buying_after"])
+        for row in csv.DictReader((pipeline[0] / "truth" / "persons.csv").open(encoding="utf-8"))
+    }
+    owner = {
+        row["source_key"]: row["person_id"]
+        for row in csv.DictReader((pipeline[0] / "truth" / "identity.csv").open(encoding="utf-8"))
+        if row["source"] == "erp_customer"
+    }
+    p_alive = warehouse.execute(
+        "select crosswalk.source_key, predictions.p_alive from ml.clv_predictions as predictions "
+        "join intermediate.int_identity_crosswalk as crosswalk using (customer_id) "
+        "where crosswalk.source = 'erp_customer'"
+    ).fetchall()
+    stopped = [p for key, p in p_alive if persons.get(owner.get(key, ""))]
+    buying = [p for key, p in p_alive if key in owner and not persons[owner[key]]]
+    assert sum(stopped) / len(stopped) < sum(buying) / len(buying) - 0.05

@@ -48,7 +48,7 @@ from .formats import (
     fmt_ts,
     where,
 )
-from .people import Population
+from .people import Population, still_buying
 from .pools import PRODUCT_CATEGORIES, PRODUCT_MODIFIERS, PRODUCT_SIZES
 from .truth import Truth
 from .writers import CsvFile
@@ -560,18 +560,27 @@ class _Lines:
 
 
 def _sales(
-    ctx: Context, c: Customers, p: Products, rng: np.random.Generator
+    ctx: Context, c: Customers, p: Products, rng: np.random.Generator, stops: np.ndarray
 ) -> tuple[dict[str, np.ndarray], _Lines]:
-    mean = GRADE_ORDERS[c.grade] * np.where(c.duplicate, 0.3, 1.0) * 1.5
-    # negative binomial: most customers buy a few times, some very often
+    # Each customer buys at a steady rate of its own over the days it could buy (from joining,
+    # or the start of the history, to the end) until it stops (people.stops_buying): a
+    # gamma-mixed Poisson count — most customers buy a few times, some very often — whose
+    # mean grows with those days (the grade's mean, scaled so the base keeps its volume), on
+    # days spread evenly over them. A count that ignored the days would give a customer who
+    # joined last month a year's purchases in a month: no real base looks like that, and no
+    # purchase model could learn from it. The business still grows: most customers joined
+    # recently (build_customers).
+    lo_c = np.maximum(c.join, ctx.history_start)
+    span_c = np.maximum(ctx.last_day - lo_c + 1, 1)
+    mean = GRADE_ORDERS[c.grade] * np.where(c.duplicate, 0.3, 1.0) * 1.5 * span_c / span_c.mean()
     counts = rng.negative_binomial(1.5, 1.5 / (1.5 + mean))
     cust = np.repeat(np.arange(len(c)), counts)
     n = len(cust)
-    lo = np.maximum(c.join[cust], ctx.history_start)
-    span = np.maximum(ctx.last_day - lo + 1, 1)
-    # The business grew steadily: order density falls linearly from today to the customer's
-    # first possible day (recent years hold most orders, the oldest years a few).
-    day = (ctx.last_day - (span * (1 - np.sqrt(rng.random(n)))).astype(np.int64)).astype(np.int32)
+    day = (lo_c[cust] + (span_c[cust] * rng.random(n)).astype(np.int64)).astype(np.int32)
+    # A customer whose owner stopped buying (people.stops_buying) bought nothing after it.
+    kept = still_buying(stops[cust], cust, day, len(c))
+    cust, day = cust[kept], day[kept]
+    n = len(cust)
     channel = np.where(
         rng.random(n) < 0.85, c.channel[cust], rng.choice(3, n, p=[0.7, 0.2, 0.1])
     ).astype(np.int8)
@@ -738,9 +747,12 @@ def _credits(
     return credit, credit_lines
 
 
-def build_orders(ctx: Context, c: Customers, p: Products, truth: Truth) -> Orders:
+def build_orders(
+    ctx: Context, c: Customers, p: Products, truth: Truth, stops_buying: np.ndarray
+) -> Orders:
+    """`stops_buying`: per person, the last day they buy (people.stops_buying)."""
     rng = ctx.rng("erp.orders")
-    sales, sale_lines = _sales(ctx, c, p, rng)
+    sales, sale_lines = _sales(ctx, c, p, rng, stops_buying[c.person])
     credit, credit_lines = _credits(ctx, sales, sale_lines, p, rng, truth)
     n_sales = len(sales["day"])
     day = np.concatenate([sales["day"], credit["day"]])
@@ -894,7 +906,7 @@ def generate_erp(ctx: Context, pop: Population, truth: Truth) -> ErpResult:
     customers = build_customers(ctx, pop)
     write_masters(ctx, pop, customers, products, truth)
     write_customer_truth(customers, pop, truth)
-    orders = build_orders(ctx, customers, products, truth)
+    orders = build_orders(ctx, customers, products, truth, pop.stops_buying)
     write_orders(ctx, customers, products, orders, truth)
     truth.extra.setdefault("counts", {})["erp_orders_by_status"] = {
         str(STATUSES[s]): int((orders.status == s).sum()) for s in range(3)

@@ -63,6 +63,10 @@ class Population:
     in_erp: np.ndarray
     in_shop: np.ndarray
     given_pool: np.ndarray
+    # The day after which the person buys nothing more, on any channel (NEVER: still buying).
+    # Real customer bases lose customers (the CLV model's dropout); a first purchase is always
+    # kept, so a person who stops stops after having bought.
+    stops_buying: np.ndarray
     # values as of end_date (the ERP learns of moves and new numbers on the last days)
     final_mobile: Phones = field(init=False)
     final_address: Addresses = field(init=False)
@@ -192,6 +196,7 @@ def build_population(ctx: Context, pools: Pools) -> Population:
     in_erp = u < MIX["erp_only"] + MIX["erp_and_shop"]
     in_shop = u >= MIX["erp_only"]
     return Population(
+        stops_buying=_stops_buying(ctx, n),
         n=n,
         pools=pools,
         gender=gender,
@@ -211,6 +216,30 @@ def build_population(ctx: Context, pools: Pools) -> Population:
     )
 
 
+NEVER = np.iinfo(np.int32).max
+STOPS_BUYING_SHARE = 0.45  # of persons stop buying at some day of the last STOPS_WITHIN_DAYS
+STOPS_WITHIN_DAYS = 4 * 365
+
+
+def _stops_buying(ctx: Context, n: int) -> np.ndarray:
+    """Per person the last day they buy (NEVER for those still buying): its own random stream,
+    so every other draw of the generator stays as it was."""
+    rng = ctx.rng("people.stops_buying")
+    stops = rng.random(n) < STOPS_BUYING_SHARE
+    day = ctx.last_day - rng.integers(0, STOPS_WITHIN_DAYS, n)
+    return np.where(stops, day, NEVER).astype(np.int32)
+
+
+def still_buying(
+    stops_buying: np.ndarray, account: np.ndarray, day: np.ndarray, accounts: int
+) -> np.ndarray:
+    """Which purchases (per `account`, on `day`, its owner's `stops_buying` day) are kept: those
+    up to the stop day, and each account's first purchase whatever its day."""
+    first = np.full(accounts, NEVER, dtype=np.int64)
+    np.minimum.at(first, account, day)
+    return (day <= stops_buying) | (day == first[account])
+
+
 PERSON_COLUMNS = (
     "person_id",
     "name",
@@ -220,6 +249,7 @@ PERSON_COLUMNS = (
     "email",
     "postal_code",
     "address",
+    "stops_buying_after",  # the last day the person buys on any channel; empty: still buying
 )
 
 
@@ -237,6 +267,11 @@ def persons_chunks(pop: Population, chunk: int = 200_000) -> Iterator[list[list[
             pop.email.render(pop.pools.user_names, sl),  # canonical: lower case
             pop.final_postcode.render(sl),
             pop.final_address.render(pop.pools, sl),
+            where(
+                pop.stops_buying[sl] == NEVER,
+                "",
+                fmt_date(np.where(pop.stops_buying[sl] == NEVER, 0, pop.stops_buying[sl])),
+            ),
         ]
         yield [c.tolist() for c in cols]
 

@@ -32,7 +32,7 @@ from .context import DAY, Context
 from .defects import DEFECT_RATES as R
 from .erp import Products
 from .formats import PH_DASH, PH_PLAIN, S, cat, digits, fmt_date, fmt_ts, where
-from .people import MIX, Population
+from .people import MIX, Population, still_buying
 from .truth import Truth
 
 CHUNK = 50_000
@@ -356,7 +356,9 @@ def build_orders(
     ctx: Context, pop: Population, m: Members, p: Products, truth: Truth
 ) -> tuple[ShopOrders, ShopClaims]:
     rng = ctx.rng("shop.orders")
-    mean = np.where(m.duplicate, 0.5, 2.0)
+    # As in the ERP (erp._sales): a steady rate per member over the days since joining.
+    since = (ctx.end_sec - m.joined).astype(np.float64)
+    mean = np.where(m.duplicate, 0.5, 2.0) * since / max(float(since.mean()), 1.0)
     counts = rng.negative_binomial(1.2, 1.2 / (1.2 + mean))
     member = np.repeat(np.arange(len(m)), counts)
     n_guest = round(len(member) * GUEST_ORDER_SHARE / (1 - GUEST_ORDER_SHARE))
@@ -364,6 +366,13 @@ def build_orders(
     joined = np.concatenate([m.joined[member], np.full(n_guest, start)])
     member = np.concatenate([member, np.full(n_guest, -1)])
     ordered = joined + ((ctx.end_sec - joined) * rng.random(len(member))).astype(np.int64)
+    # Members whose owner stopped buying (people.stops_buying) ordered nothing after it.
+    kept = np.ones(len(member), dtype=bool)  # guests: one-off orders of no member
+    of = np.flatnonzero(member >= 0)
+    kept[of] = still_buying(
+        pop.stops_buying[m.person[member[of]]], member[of], ordered[of] // DAY, len(m)
+    )
+    member, ordered = member[kept], ordered[kept]
     order = np.lexsort((rng.random(len(member)), ordered))
     member, ordered = member[order], ordered[order]
     n = len(member)
