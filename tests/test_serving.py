@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.personal_data import scan_database, scan_table
+from orchestration.alerts import innermost_line
 from orchestration.assets.dbt import dbt_model_assets
 from orchestration.assets.serving import (
     BI_KEY,
@@ -406,8 +407,12 @@ def test_a_failing_blocking_dbt_test_keeps_the_previous_serving_files(pipeline, 
     keys = [key for assets_def in dbt_model_assets for key in assets_def.keys]
     run = _run_assets(tmp_path / "w", serving_dir, [*keys, BI_KEY, OPERATIONAL_KEY])
     assert not run.success
-    failed = [event.step_key for event in run.all_events if event.is_step_failure]
-    assert failed == ["dbt_staging"]
+    failed = [event for event in run.all_events if event.is_step_failure]
+    assert [event.step_key for event in failed] == ["dbt_staging"]
+    # What the run-failure alert quotes: the test that broke and the file that declares it.
+    said = innermost_line(failed[0].step_failure_data.error, limit=1000)
+    assert "DbtBuildFailed: dbt build failed at test " in said, said
+    assert "product_code" in said and "(models/staging/erp/_erp__models.yml)" in said, said
     assert not run.asset_materializations_for_node("publish_serving_files")
     assert {name: (serving_dir / name).read_bytes() for name in before} == before
     assert read_publish_log(serving_dir / "bi.duckdb")[0] == "good"

@@ -138,19 +138,53 @@ def _dbt_build(
     # staging and marts (the reconciliations) waits for the marts.
     events: list[Any] = []
     failure: Exception | None = None
+    broken: list[str] = []
     with dbt_invocation(context.op_def.name, warehouse, settings) as (dbt_vars, target_path):
+        invocation = dbt.cli(
+            ["build", "--indirect-selection", "buildable", "--vars", dbt_vars],
+            context=context,
+            target_path=target_path,
+        )
         try:
-            for event in dbt.cli(
-                ["build", "--indirect-selection", "buildable", "--vars", dbt_vars],
-                context=context,
-                target_path=target_path,
-            ).stream():
+            for event in invocation.stream():
                 events.append(event)
         except Exception as error:  # a failed test: what dbt built is reported, then it fails
             failure = error
+            broken = what_broke(target_path / "run_results.json")
     yield from with_column_types(context, events, warehouse)
     if failure is not None:
-        raise failure
+        if not broken:
+            raise failure
+        # The step's error (and the run-failure alert, which quotes its first line) names
+        # what broke and its file, not only "the dbt CLI process failed"; dbt's own error
+        # follows, with the log to read.
+        raise DbtBuildFailed("dbt build failed at " + "; ".join(broken) + f"\n{failure}") from None
+
+
+class DbtBuildFailed(Exception):
+    """A dbt step that failed, naming the models and tests that broke and their files."""
+
+
+def what_broke(run_results: Path, limit: int = 5) -> list[str]:
+    """'model fct_orders (models/marts/core/fct_orders.sql): <dbt's message>' for each node
+    that errored or failed in `run_results` (tests: with the rows that failed), the first
+    `limit` of them; [] when dbt wrote no results."""
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    broken = []
+    for result in results:
+        if result.get("status") not in ("error", "fail", "runtime error"):
+            continue
+        unique_id = result.get("unique_id", "")
+        node = MANIFEST["nodes"].get(unique_id) or {}
+        kind, name = unique_id.split(".")[0], node.get("name") or unique_id
+        where = node.get("original_file_path") or "?"
+        message = " ".join((result.get("message") or result["status"]).split())[:200]
+        broken.append(f"{kind} {name} ({where}): {message}")
+    more = len(broken) - limit
+    return broken[:limit] + ([f"and {more} more"] if more > 0 else [])
 
 
 def _column_types(
