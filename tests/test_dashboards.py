@@ -188,3 +188,193 @@ def test_the_superset_environment_is_pinned_and_reads_the_projects_duckdb() -> N
     assert pins["duckdb"] == lock["duckdb"]
     assert pins["apache-superset"].startswith("6.")
     assert pins["sqlalchemy"].startswith("1.4.")
+
+
+# ------------------------------------------------------------------ how the charts read
+
+
+def _dataset_column(chart: dict, name: str) -> dict:
+    dataset = BUNDLE.datasets[chart["dataset_uuid"]]
+    return next(column for column in dataset["columns"] if column["column_name"] == name)
+
+
+def _dashboard_of(chart: dict) -> dict:
+    return next(
+        dashboard
+        for dashboard in BUNDLE.dashboards.values()
+        if chart["uuid"] in BUNDLE.dashboard_chart_uuids(dashboard)
+    )
+
+
+def _charts_on(slug: str) -> list[dict]:
+    [dashboard] = [d for d in BUNDLE.dashboards.values() if d["slug"] == slug]
+    return [BUNDLE.charts[uuid] for uuid in BUNDLE.dashboard_chart_uuids(dashboard)]
+
+
+ECHARTS_XY = ("echarts_timeseries_bar", "echarts_timeseries_line")
+CATEGORY_CHARTS = [
+    chart
+    for chart in CHARTS
+    if chart["viz_type"] in ECHARTS_XY
+    and not _dataset_column(chart, chart["params"]["x_axis"])["is_dttm"]
+]
+TIME_CHARTS = [
+    chart
+    for chart in CHARTS
+    if chart["viz_type"] in ECHARTS_XY
+    and _dataset_column(chart, chart["params"]["x_axis"])["is_dttm"]
+]
+TABLES = [chart for chart in CHARTS if chart["viz_type"] == "table"]
+TEXT_TYPES = ("VARCHAR", "BOOLEAN")
+TEMPORAL_TYPES = ("DATE", "TIMESTAMP")
+
+
+def test_the_charts_are_sorted_into_category_and_time_axes() -> None:
+    assert len(CATEGORY_CHARTS) >= 10 and len(TIME_CHARTS) >= 12
+    assert len(TABLES) >= 10
+
+
+@pytest.mark.parametrize("chart", CATEGORY_CHARTS, ids=lambda chart: chart["slice_name"])
+def test_a_category_axis_labels_every_category(bi, chart) -> None:
+    """ECharts drops labels that would overlap: every label is asked for (interval 0), and there
+    is room for them — horizontal bars (a label per line), rotated labels, or a few short
+    ones."""
+    params = chart["params"]
+    assert params.get("xAxisLabelInterval") == "0", chart["slice_name"]
+    if params.get("orientation") == "horizontal" or params.get("xAxisLabelRotation"):
+        return
+    dataset = BUNDLE.datasets[chart["dataset_uuid"]]
+    labels = [
+        str(row[0])
+        for row in bi.execute(
+            f"select distinct {params['x_axis']} from ({chart_query(chart, dataset)})"
+        ).fetchall()
+    ]
+    width = next(
+        node["meta"]["width"]
+        for node in _dashboard_of(chart)["position"].values()
+        if isinstance(node, dict) and node.get("meta", {}).get("uuid") == chart["uuid"]
+    )
+    # About 120 px per grid column at 1600 px, 7 px per character of a label.
+    assert len(labels) * max(len(label) for label in labels) * 7 <= width * 120 * 0.8, (
+        chart["slice_name"],
+        labels,
+    )
+
+
+@pytest.mark.parametrize("chart", TIME_CHARTS, ids=lambda chart: chart["slice_name"])
+def test_a_time_axis_reads_as_months_or_dates(chart) -> None:
+    """Not Superset's default smart_date ("Fri 27"): the month for monthly charts, else the
+    date; the tooltip too; labels rotated so the last one never runs into the one before."""
+    params = chart["params"]
+    expected = "%Y-%m" if params.get("time_grain_sqla") == "P1M" else "%Y-%m-%d"
+    assert params["x_axis_time_format"] == expected, chart["slice_name"]
+    assert params["tooltipTimeFormat"] == expected, chart["slice_name"]
+    assert params.get("xAxisLabelRotation"), chart["slice_name"]
+
+
+@pytest.mark.parametrize("chart", TABLES, ids=lambda chart: chart["slice_name"])
+def test_a_table_formats_numbers_with_separators_and_dates_as_dates(chart) -> None:
+    params = chart["params"]
+    config = params.get("column_config", {})
+    assert params["table_timestamp_format"] == "%Y-%m-%d", chart["slice_name"]
+    columns = params["all_columns"] if params["query_mode"] == "raw" else params["groupby"]
+    for name in columns:
+        column_type = _dataset_column(chart, name)["type"]
+        if column_type.startswith(TEXT_TYPES):
+            continue
+        if column_type.startswith(TEMPORAL_TYPES):
+            assert config.get(name, {}).get("d3TimeFormat", "%Y-%m-%d") == "%Y-%m-%d", name
+            continue
+        assert "," in config[name]["d3NumberFormat"], (chart["slice_name"], name)
+    for metric in params.get("metrics") or []:
+        assert "," in config[metric["label"]]["d3NumberFormat"], (chart["slice_name"], metric)
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [chart for chart in CHARTS if chart["viz_type"] in ("pie", "funnel")],
+    ids=lambda chart: chart["slice_name"],
+)
+def test_every_slice_has_a_colour_of_its_own(bi, chart) -> None:
+    """The dashboard names a colour per slice (Superset's shared label colours otherwise hand
+    out colours across the dashboard's charts, and two slices can end up alike)."""
+    dataset = BUNDLE.datasets[chart["dataset_uuid"]]
+    [dimension] = chart["params"]["groupby"]
+    slices = {
+        row[0]
+        for row in bi.execute(
+            f"select distinct {dimension} from ({chart_query(chart, dataset)})"
+        ).fetchall()
+    }
+    colours = _dashboard_of(chart)["metadata"]["label_colors"]
+    assert slices <= set(colours), (chart["slice_name"], slices - set(colours))
+    assert len(set(colours.values())) == len(colours), chart["slice_name"]
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [chart for chart in CHARTS if chart["viz_type"] == "heatmap_v2"],
+    ids=lambda chart: chart["slice_name"],
+)
+def test_a_heatmap_leaves_room_for_its_labels(chart) -> None:
+    # "auto" clips the axis labels; a number keeps ECharts' containLabel grid around them.
+    assert isinstance(chart["params"]["left_margin"], int), chart["slice_name"]
+    assert isinstance(chart["params"]["bottom_margin"], int), chart["slice_name"]
+
+
+def test_complaints_show_no_point_for_months_without_call_center_data(bi) -> None:
+    [chart] = [c for c in CHARTS if c["slice_name"] == "Complaints per 1,000 purchase orders"]
+    dataset = BUNDLE.datasets[chart["dataset_uuid"]]
+    [metric] = chart["params"]["metrics"]
+    rows = bi.execute(
+        f"select date_trunc('month', service_date), sum(calls), {metric['sqlExpression']} "
+        f"from {dataset_relation(dataset)} group by 1"
+    ).fetchall()
+    assert any(value is not None for _, _, value in rows)
+    for month, calls, value in rows:
+        if not calls:
+            assert value is None, month
+
+
+def test_the_clv_and_churn_dashboards_show_how_far_to_trust_the_prediction() -> None:
+    def shows(chart: dict) -> set[str]:
+        params = chart["params"]
+        names = set(chart_columns(params))
+        for metric in params.get("metrics") or []:
+            if metric.get("column"):
+                names.add(metric["column"]["column_name"])
+        return names
+
+    def reads(chart: dict) -> str:
+        return BUNDLE.datasets[chart["dataset_uuid"]]["table_name"]
+
+    ltv = _charts_on("ltv-value-grid")
+    # The back-test per calibration group, actual against predicted, with the total error
+    # (the 'all' row, frequency_group -1).
+    backtest = [
+        chart
+        for chart in ltv
+        if reads(chart) == "mart_clv_backtest"
+        and {"actual_purchases", "predicted_purchases", "error_pct"} <= shows(chart)
+    ]
+    assert backtest
+    [table] = backtest
+    assert not table["params"]["adhoc_filters"]
+    assert "frequency_label" in shows(table)
+    # Whether the prediction is reliable, and why, beside it.
+    for slug in ("ltv-value-grid", "churn-risk"):
+        assert any(
+            reads(chart) == "mart_customer_ltv_summary"
+            and {"clv_reliable", "clv_reliability_reason", "clv_backtest_error_pct"} <= shows(chart)
+            for chart in _charts_on(slug)
+        ), slug
+        reliable = _dataset_column(
+            next(c for c in _charts_on(slug) if reads(c) == "mart_customer_ltv_summary"),
+            "clv_reliable",
+        )
+        assert "clv_is_reliable" in reliable["expression"]
+    # Every customer table with a predicted CLV says whether it can be trusted.
+    for chart in TABLES:
+        if "predicted_clv_12m" in shows(chart):
+            assert "clv_reliable" in shows(chart), chart["slice_name"]

@@ -159,7 +159,8 @@ def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
 
 def test_the_clv_fit_sees_the_generated_customers_who_stop_buying(pipeline, warehouse) -> None:
     """The generator's people stop buying (truth/persons.csv, stops_buying_after) as a real
-    base's do: the fit sees the dropout, and those who stopped are the ones it thinks gone."""
+    base's do: the fit sees the dropout, and among repeat buyers those who stopped are the
+    ones it thinks more likely gone."""
     lowest, dropout, error = warehouse.execute(
         "select lowest_p_alive, dropout_rate, backtest_error_pct from ml.clv_reliability"
     ).fetchone()
@@ -174,10 +175,12 @@ def test_the_clv_fit_sees_the_generated_customers_who_stop_buying(pipeline, ware
         for row in csv.DictReader((pipeline[0] / "truth" / "identity.csv").open(encoding="utf-8"))
         if row["source"] == "erp_customer"
     }
+    # Repeat buyers: BG/NBD calls a one-time buyer alive whatever its silence.
     p_alive = warehouse.execute(
         "select crosswalk.source_key, predictions.p_alive from ml.clv_predictions as predictions "
         "join intermediate.int_identity_crosswalk as crosswalk using (customer_id) "
-        "where crosswalk.source = 'erp_customer'"
+        "join intermediate.int_customer_purchase_summary as summary using (customer_id) "
+        "where crosswalk.source = 'erp_customer' and summary.repeat_purchases >= 1"
     ).fetchall()
     stopped = [p for key, p in p_alive if persons.get(owner.get(key, ""))]
     buying = [p for key, p in p_alive if key in owner and not persons[owner[key]]]

@@ -114,5 +114,8 @@ def test_rfm_equals_the_independent_computation(base) -> None:
         ).fetchall()
     }
     assert actual == expected
-    # On this base most customers bought once in the window, and they still score F = 1.
-    assert {f for *_, f, _m in expected.values()} == {1, 2, 3, 4, 5}
+    # On this base most customers bought once in the window, and they still score F = 1; the
+    # few who bought most score 5 (shares of customers: tied frequencies share their score, so
+    # a base where 2 and 3 purchases are rare skips scores between).
+    scores = {f for *_, f, _m in expected.values()}
+    assert {1, 5} <= scores and len(scores) >= 3, scores

@@ -444,7 +444,7 @@ def build_orders(
     delivered = np.flatnonzero(
         np.isin(status, [DELIVERED, CONFIRMED]) & (items_value > 0) & (age > 25 * DAY)
     )
-    credited = delivered[rng.random(len(delivered)) < 0.002]
+    credited = delivered[rng.random(len(delivered)) < 0.01]
     truth.extra.setdefault("order_patterns", {}).update(
         {
             "shop_guest_orders": int(guest.sum()),

@@ -26,10 +26,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest.settings import Settings
 from orchestration.serving.dashboards.bundle import bundle_contents, bundle_zip, load_bundle
@@ -38,6 +39,8 @@ CONFIG = Path(__file__).resolve().parent / "superset_config.py"
 ADMIN = "admin"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+WINDOW_WIDTH = 1600
+WINDOW_HEIGHT = 1200
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,73 @@ return Array.from(document.querySelectorAll('[data-test="dashboard-component-cha
 """
 
 
+# How tall the dashboard is: the bottom of its grid (the last row), else the document's height.
+# Not the document alone: it is at least as tall as the viewport, so it never shrinks to fit.
+_PAGE_HEIGHT_JS = """
+const grid = document.querySelector('.grid-container');
+if (grid) { return Math.ceil(grid.getBoundingClientRect().bottom + window.scrollY + 24); }
+return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);
+"""
+
+
+def _set_viewport(driver: Any, height: int) -> None:
+    """The page's viewport (not the window, which also counts the browser's own bars)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WINDOW_WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def _fit_viewport_to_page(driver: Any, settled: Callable[[Any], bool]) -> int:
+    """Grow the viewport to the page's full height until the height no longer changes (charts
+    drawn at their final size can make the page taller), waiting for every chart each time."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    height = 0
+    for _ in range(6):
+        wanted = int(driver.execute_script(_PAGE_HEIGHT_JS))
+        if wanted == height:
+            break
+        height = wanted
+        _set_viewport(driver, height)
+        time.sleep(2)
+        WebDriverWait(driver, 120, poll_frequency=1).until(settled)
+    driver.execute_script("window.scrollTo(0, 0)")
+    time.sleep(1)
+    return height
+
+
+def _log_in(driver: Any, base: str, password: str, attempts: int = 3) -> None:
+    """Log in as the admin; again when Superset sends the browser back to the login page (it
+    sometimes does right after it started, before the session holds)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    for attempt in range(1, attempts + 1):
+        driver.get(f"{base}/login/")
+        WebDriverWait(driver, 60).until(
+            expected_conditions.presence_of_element_located((By.ID, "username"))
+        )
+        driver.find_element(By.ID, "username").send_keys(ADMIN)
+        driver.find_element(By.ID, "password").send_keys(password + "\n")
+        try:
+            WebDriverWait(driver, 20).until(
+                lambda d: (
+                    "/login" not in d.current_url
+                    and d.execute_script("return document.readyState") == "complete"
+                )
+            )
+            if "/login" not in driver.current_url:
+                return
+        except TimeoutException:
+            pass
+        if attempt == attempts:
+            sys.exit(f"could not log in to Superset as {ADMIN!r} ({attempts} attempts)")
+        time.sleep(3)
+
+
 def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
     """Open every shipped dashboard in headless Chromium and save a full-page PNG of it.
 
@@ -238,8 +308,6 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
     """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     for binary in (CHROMIUM, CHROMEDRIVER):
@@ -265,7 +333,7 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
         "--disable-component-update",
         "--disable-sync",
         "--lang=ko-KR",
-        "--window-size=1600,1200",
+        f"--window-size={WINDOW_WIDTH},{WINDOW_HEIGHT}",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
@@ -273,18 +341,13 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
     with running_superset(paths, port) as base:
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         try:
-            wait = WebDriverWait(driver, 60)
-            driver.get(f"{base}/login/")
-            wait.until(expected_conditions.presence_of_element_located((By.ID, "username")))
-            driver.find_element(By.ID, "username").send_keys(ADMIN)
-            driver.find_element(By.ID, "password").send_keys(admin_password(paths) + "\n")
-            wait.until(lambda d: "/login" not in d.current_url)
+            _log_in(driver, base, admin_password(paths))
             bundle = load_bundle()
             for dashboard in sorted(bundle.dashboards.values(), key=lambda d: d["slug"]):
                 slug = dashboard["slug"]
                 expected = len(bundle.dashboard_chart_uuids(dashboard))
                 started = time.monotonic()
-                driver.set_window_size(1600, 1200)
+                _set_viewport(driver, WINDOW_HEIGHT)
                 driver.get(f"{base}/superset/dashboard/{slug}/?standalone=1")
 
                 def settled(d: webdriver.Chrome, expected: int = expected) -> bool:
@@ -295,15 +358,9 @@ def screenshots(paths: Paths, port: int, out_dir: Path) -> None:
                     )
 
                 WebDriverWait(driver, 180, poll_frequency=1).until(settled)
-                # The whole dashboard in one picture: grow the window to the page's height,
-                # let the charts redraw at their final size.
-                height = driver.execute_script(
-                    "return Math.max(document.body.scrollHeight, "
-                    "document.documentElement.scrollHeight)"
-                )
-                driver.set_window_size(1600, height + 40)
-                time.sleep(3)
-                WebDriverWait(driver, 120, poll_frequency=1).until(settled)
+                # The whole dashboard in one picture: the viewport as tall as the page, then
+                # every chart drawn again at its final size.
+                _fit_viewport_to_page(driver, settled)
                 states = driver.execute_script(_CHART_STATE_JS)
                 bad = [s["name"] or "?" for s in states if s["error"] or s["empty"]]
                 target = out_dir / f"{slug}.png"

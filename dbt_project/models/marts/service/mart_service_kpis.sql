@@ -1,8 +1,13 @@
 {%- set directions = ['inbound', 'outbound'] -%}
 {%- set categories = ['inquiry', 'complaint', 'return', 'cancellation', 'other'] -%}
+{#- A day the call center's data covers: its call figures are counts (0 on a quiet day). -#}
+{%- set on_call_day = 'days.service_date between call_coverage.first_call_date'
+    ~ ' and call_coverage.last_call_date' -%}
 -- One row per day with calls or orders: calls by direction and category, complaint rate per
 -- 1,000 purchase orders (fct_purchases), handling time, satisfaction, and resolution time (median, p90) of the tickets
--- received that day.
+-- received that day. The call figures are null on days outside the call center's data (before
+-- its first call day, after its last, or no call data at all: has_call_data false): an order
+-- day there had no call center on record, not zero complaints.
 with calls as (
     select * from {{ ref('fct_calls') }}
 ),
@@ -50,6 +55,11 @@ daily_tickets as (
     group by received_date
 ),
 
+call_coverage as (
+    select min(call_date) as first_call_date, max(call_date) as last_call_date
+    from calls
+),
+
 days as (
     select service_date from daily_calls
     union
@@ -60,16 +70,17 @@ days as (
 
 select
     days.service_date,
-    coalesce(daily_calls.calls, 0) as calls,
+    coalesce({{ on_call_day }}, false) as has_call_data,
+    case when {{ on_call_day }} then coalesce(daily_calls.calls, 0) end as calls,
     {%- for direction in directions %}
-    coalesce(daily_calls.{{ direction }}_calls, 0) as {{ direction }}_calls,
+    case when {{ on_call_day }} then coalesce(daily_calls.{{ direction }}_calls, 0) end as {{ direction }}_calls,
     {%- endfor %}
     {%- for category in categories %}
-    coalesce(daily_calls.{{ category }}_calls, 0) as {{ category }}_calls,
+    case when {{ on_call_day }} then coalesce(daily_calls.{{ category }}_calls, 0) end as {{ category }}_calls,
     {%- endfor %}
     coalesce(daily_orders.orders, 0) as orders,
     cast(round(cast(
-        1000.0 * coalesce(daily_calls.complaint_calls, 0)
+        1000.0 * case when {{ on_call_day }} then coalesce(daily_calls.complaint_calls, 0) end
         / nullif(daily_orders.orders, 0) as numeric
     ), 2) as {{ type_double() }})
         as complaints_per_1000_orders,
@@ -77,7 +88,7 @@ select
         as avg_handling_seconds,
     cast(round(cast(daily_calls.avg_satisfaction as numeric), 2) as {{ type_double() }})
         as avg_satisfaction,
-    coalesce(daily_calls.satisfaction_responses, 0) as satisfaction_responses,
+    case when {{ on_call_day }} then coalesce(daily_calls.satisfaction_responses, 0) end as satisfaction_responses,
     coalesce(daily_tickets.tickets_received, 0) as tickets_received,
     coalesce(daily_tickets.tickets_resolved, 0) as tickets_resolved,
     cast(round(cast(daily_tickets.median_hours_to_resolve as numeric), 2) as {{ type_double() }})
@@ -88,3 +99,4 @@ from days
 left join daily_calls on daily_calls.service_date = days.service_date
 left join daily_orders on daily_orders.service_date = days.service_date
 left join daily_tickets on daily_tickets.service_date = days.service_date
+cross join call_coverage
