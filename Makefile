@@ -54,7 +54,7 @@ $(MANIFEST): $(BIN)/.installed orchestration/dbt_project.py $(DBT_PROJECT_FILES)
 
 ## generate: write the four sources under data/ (CUSTOMERS, DAYS, SEED)
 generate: $(BIN)/.installed
-	$(BIN)/python -m ingest.generator --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) \
+	$(BIN)/python -m lab.generator --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) \
 		$(GENERATE_FLAGS) --out $(GOGAEK_DATA_DIR)
 
 ## test: install and run the whole test suite with the linters (what CI runs)
@@ -124,8 +124,8 @@ publish: $(BIN)/.installed
 
 # Superset lives in its own virtualenv: it pins SQLAlchemy 1.4 and pandas 2 (the project: 2.1, 3).
 SUPERSET_VENV := .venv-superset
-SUPERSET_REQUIREMENTS := orchestration/serving/dashboards/requirements-superset.txt
-SUPERSET := $(SUPERSET_VENV)/bin/python -m orchestration.serving.dashboards.local_superset
+SUPERSET_REQUIREMENTS := dashboards/requirements-superset.txt
+SUPERSET := $(SUPERSET_VENV)/bin/python -m dashboards.local_superset
 SUPERSET_PORT ?= 8088
 
 $(SUPERSET_VENV)/bin/.installed: $(SUPERSET_REQUIREMENTS)
@@ -150,12 +150,12 @@ dashboard-screenshots: dashboards
 ## identity-eval: precision/recall of identity resolution against the generator's truth, in all
 ## and per source pair, and the duplicate rate per source (text; JSON in data/quality)
 identity-eval: $(BIN)/.installed
-	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m quality.identity_eval --truth $(GOGAEK_DATA_DIR)/truth \
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m lab.identity_eval --truth $(GOGAEK_DATA_DIR)/truth \
 		--json-out $(GOGAEK_DATA_DIR)/quality/identity_eval.json
 
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed
-	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m quality.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
+	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m lab.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
 
 ## settings: print every setting as resolved from the environment (paths, dbt vars)
 settings: $(BIN)/.installed

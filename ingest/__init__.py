@@ -1,1 +1,1 @@
-"""Getting source data into the warehouse: source contract, loaders, raw layer, generator."""
+"""Getting source data into the warehouse: source contract, loaders, raw layer."""

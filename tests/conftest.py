@@ -374,7 +374,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[
     again, publishes beside it, mirrors from it) works on a copy (`copy_pipeline`)."""
     import dagster as dg
 
-    from ingest.generator import generate
+    from lab.generator import generate
 
     def build(root: Path) -> str:
         generate(root, customers=400, days=2, seed=7)

@@ -20,8 +20,8 @@ def _refusal(*command: str) -> str:
 @pytest.mark.parametrize(
     "command",
     [
-        ("quality.identity_eval",),
-        ("quality.contact_eval",),
+        ("lab.identity_eval",),
+        ("lab.contact_eval",),
         ("orchestration.serving.publish", "--serving-dir", "{tmp}/serving"),
     ],
 )
@@ -34,7 +34,7 @@ def test_no_warehouse_is_named_with_what_to_run(tmp_path: Path, command: tuple[s
     assert not warehouse.exists()
 
 
-@pytest.mark.parametrize("module", ["quality.identity_eval", "quality.contact_eval"])
+@pytest.mark.parametrize("module", ["lab.identity_eval", "lab.contact_eval"])
 def test_the_evaluations_name_a_missing_truth_folder(tmp_path: Path, module: str) -> None:
     warehouse, truth = tmp_path / "warehouse.duckdb", tmp_path / "truth"
     duckdb.connect(str(warehouse)).close()

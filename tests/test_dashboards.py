@@ -13,9 +13,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.dbt_project import dbt_project
-from orchestration.serving.catalog import load_manifest, serving_of
-from orchestration.serving.dashboards.bundle import (
+from dashboards.bundle import (
     BUNDLE_ROOT,
     SERVING_DIR_PLACEHOLDER,
     bundle_contents,
@@ -27,6 +25,8 @@ from orchestration.serving.dashboards.bundle import (
     dataset_tables,
     load_bundle,
 )
+from orchestration.dbt_project import dbt_project
+from orchestration.serving.catalog import load_manifest, serving_of
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -172,9 +172,7 @@ def test_the_superset_environment_is_pinned_and_reads_the_projects_duckdb() -> N
     root = Path(__file__).resolve().parents[1]
     pins = {}
     for line in (
-        (root / "orchestration/serving/dashboards/requirements-superset.txt")
-        .read_text(encoding="utf-8")
-        .splitlines()
+        (root / "dashboards/requirements-superset.txt").read_text(encoding="utf-8").splitlines()
     ):
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")

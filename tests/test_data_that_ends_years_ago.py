@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from ingest.generator import generate
+from lab.generator import generate
 from orchestration.resources import SettingsResource
 from tests.conftest import run_everything
 

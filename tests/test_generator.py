@@ -1,4 +1,4 @@
-"""Tests of the source-data generator (ingest.generator): determinism, formats, truth."""
+"""Tests of the source-data generator (lab.generator): determinism, formats, truth."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import pytest
 
 from ingest import vocabularies
 from ingest.dbt_macros import macro_sql
-from ingest.generator import DEFECT_RATES, generate
-from ingest.generator.__main__ import main
 from ingest.personal_data import find_rrns
 from ingest.schemas import BY_NAME, ENTITIES, EntitySpec
+from lab.generator import DEFECT_RATES, generate
+from lab.generator.__main__ import main
 
 END = date(2026, 11, 20)
 RATE = 0.02  # higher than the default so a 300-person run breaks rows of every kind

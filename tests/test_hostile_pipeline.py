@@ -99,7 +99,7 @@ def _inject(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory):
-    from ingest.generator import generate
+    from lab.generator import generate
 
     root = tmp_path_factory.mktemp("hostile")
     generate(root, customers=40, days=1, seed=13)

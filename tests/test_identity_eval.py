@@ -1,4 +1,4 @@
-"""quality.identity_eval on a hand-written crosswalk and truth whose pair counts are known."""
+"""lab.identity_eval on a hand-written crosswalk and truth whose pair counts are known."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.identity_eval import as_text, score
+from lab.identity_eval import as_text, score
 
 TRUTH = """source,source_key,person_id
 erp_customer,E1,P1

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.file_loader import load_entity_files
-from ingest.generator import generate
 from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import ENTITIES
 from ingest.shop_loader import load_shop_table
+from lab.generator import generate
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from ingest.personal_data import RRN_ONLY, scan_database
-from quality.identity_eval import score
+from lab.identity_eval import score
 
 # Builds a warehouse (dbt, Dagster): the full tier, not `make test-fast`.
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from quality.contact_eval import score
+from lab.contact_eval import score
 from quality.suites import all_suites
 from tests.conftest import run_everything
 
@@ -108,8 +108,8 @@ def test_a_clear_rrn_in_raw_stops_everything_downstream(tmp_path: Path) -> None:
     """Blocking stays for what must stop publication. The loaders never write an RRN in clear,
     so the row here is one an older loader (or a hand edit) left in the warehouse: its batch is
     accounted for, only the RRN is wrong."""
-    from ingest.generator import generate
     from ingest.raw_store import ensure_raw_schema
+    from lab.generator import generate
 
     generate(tmp_path, customers=40, days=1, seed=11)
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))

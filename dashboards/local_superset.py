@@ -5,9 +5,9 @@ requirements-superset.txt), never the project's: Superset pins SQLAlchemy 1.4 an
 the project runs SQLAlchemy 2.1 and pandas 3. Only the standard library, PyYAML, Superset's CLI
 and Selenium (a Superset dependency) are used here.
 
-    python -m orchestration.serving.dashboards.local_superset import       (make dashboards)
-    python -m orchestration.serving.dashboards.local_superset serve        (make superset)
-    python -m orchestration.serving.dashboards.local_superset screenshots
+    python -m dashboards.local_superset import       (make dashboards)
+    python -m dashboards.local_superset serve        (make superset)
+    python -m dashboards.local_superset screenshots
                                                           (make dashboard-screenshots)
 
 Superset keeps its metadata database, secret key and admin password in `<GOGAEK_DATA_DIR>/superset`
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dashboards.bundle import bundle_contents, bundle_zip, load_bundle
 from ingest.settings import Settings
-from orchestration.serving.dashboards.bundle import bundle_contents, bundle_zip, load_bundle
 
 CONFIG = Path(__file__).resolve().parent / "superset_config.py"
 ADMIN = "admin"

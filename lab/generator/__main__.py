@@ -1,4 +1,4 @@
-"""CLI: python -m ingest.generator --customers 2000 --days 3 --seed 42 --out data"""
+"""CLI: python -m lab.generator --customers 2000 --days 3 --seed 42 --out data"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from . import DEFAULT_END_DATE, generate
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m ingest.generator",
+        prog="python -m lab.generator",
         description="Generate seeded ERP / shop / call-center / ESP source data with truth.",
     )
     p.add_argument("--customers", type=int, default=2000, help="persons in the population")

@@ -7,7 +7,7 @@ latest version of the record) is compared with truth/contacts.csv. A value count
 when its staging status is `invalid`. Legacy 6-digit postal codes count as flagged (the truth
 calls them invalid); the suites report them separately.
 
-    python -m quality.contact_eval --warehouse data/warehouse.duckdb --truth data/truth
+    python -m lab.contact_eval --warehouse data/warehouse.duckdb --truth data/truth
 """
 
 from __future__ import annotations

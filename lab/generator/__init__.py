@@ -1,6 +1,6 @@
 """Seeded generator of the four source systems' data (ERP, shop, call center, ESP) plus truth.
 
-    from ingest.generator import generate
+    from lab.generator import generate
     summary = generate(Path("data"), customers=2000, days=3, seed=42,
                        end_date=date(2026, 11, 20), malformed_rate=0.002, shop_url=None,
                        history_years=8)

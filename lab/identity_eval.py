@@ -9,7 +9,7 @@ figures are reported per source pair (erp_customer–shop_member, callcenter_cal
 that share a customer with an earlier record of the same source, as a share of its records) next
 to the true one (the same with the truth's persons).
 
-    python -m quality.identity_eval --warehouse data/warehouse.duckdb --truth data/truth \
+    python -m lab.identity_eval --warehouse data/warehouse.duckdb --truth data/truth \
         [--json] [--json-out FILE]
 """
 

@@ -1,7 +1,7 @@
 """Superset settings for the local dashboards of gogaek (read by Superset via SUPERSET_CONFIG_PATH).
 
 Everything Superset writes stays in one folder under the data folder (GOGAEK_SUPERSET_HOME, set by
-orchestration/serving/dashboards/superset.py): its metadata database and the secret key that
+dashboards/superset.py): its metadata database and the secret key that
 encrypts the connection settings stored there. Nothing machine-specific is committed.
 """
 
