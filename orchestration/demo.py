@@ -166,7 +166,7 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("""
             select customers, formula_ltv_total, formula_ltv_per_customer, predicted_clv_12m,
                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, gamma_gamma_p, gamma_gamma_q,
-                   gamma_gamma_gamma
+                   gamma_gamma_gamma, clv_is_reliable, clv_reliability_reason
             from marketing.mart_customer_ltv_summary""").fetchone()
         if ("marketing", "mart_customer_ltv_summary") in marts
         else None
@@ -181,6 +181,8 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
             f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "
             f"Gamma-Gamma p={row[8]} q={row[9]} gamma={row[10]}"
         )
+        trust = "reliable" if row[11] else "not reliable, an indication only"
+        print(f"  CLV predictions {trust}: {row[12]}")
     if ("marketing", "mart_clv_backtest") in marts:
         row = con.execute("""
             select actual_purchases, predicted_purchases, error_pct, holdout_weeks
