@@ -174,7 +174,6 @@ def clv_models(
             f"predicted_clv_12m_total_{currency.lower()}": round(
                 float(predictions["predicted_clv_12m"].sum()), 2
             ),
-            "is_reliable": fitted.verdict.is_reliable,
         },
     )
     yield reliability_check(fitted.verdict)

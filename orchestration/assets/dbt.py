@@ -175,7 +175,7 @@ def what_broke(run_results: Path, limit: int = 5) -> list[str]:
         return []
     broken = []
     for result in results:
-        if result.get("status") not in ("error", "fail", "runtime error"):
+        if result.get("status") not in ("error", "fail"):
             continue
         unique_id = result.get("unique_id", "")
         node = MANIFEST["nodes"].get(unique_id) or {}

@@ -25,14 +25,17 @@ from orchestration.clv.scoring import ClvResult
 # A fit that sees dropout rates some customer more likely gone than alive.
 DROPOUT_VISIBLE_BELOW = 0.5
 
-COLUMNS = [
-    "is_reliable",
-    "reason",
-    "lowest_p_alive",
-    "dropout_rate",
-    "backtest_error_pct",
-    "max_backtest_error_pct",
-]
+# ml.clv_reliability's columns and their types, in order: each is an attribute of Reliability.
+# Typed even when a figure is missing (an all-None column is no DOUBLE).
+COLUMN_TYPES = {
+    "is_reliable": "bool",
+    "reason": "str",
+    "lowest_p_alive": "float64",
+    "dropout_rate": "float64",
+    "backtest_error_pct": "float64",
+    "max_backtest_error_pct": "float64",
+}
+COLUMNS = list(COLUMN_TYPES)
 
 
 @dataclass(frozen=True)
@@ -53,39 +56,18 @@ class Reliability:
         return "; ".join(self.reasons) if self.reasons else "fit sees dropout and back-test holds"
 
     def as_table(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {
-                    "is_reliable": self.is_reliable,
-                    "reason": self.reason,
-                    "lowest_p_alive": self.lowest_p_alive,
-                    "dropout_rate": self.dropout_rate,
-                    "backtest_error_pct": self.backtest_error_pct,
-                    "max_backtest_error_pct": self.max_backtest_error_pct,
-                }
-            ],
-            columns=COLUMNS,
-        ).astype(  # typed even when a figure is missing: an all-None column is no DOUBLE
-            {
-                "is_reliable": "bool",
-                "reason": "str",
-                "lowest_p_alive": "float64",
-                "dropout_rate": "float64",
-                "backtest_error_pct": "float64",
-                "max_backtest_error_pct": "float64",
-            }
-        )
+        row = {name: getattr(self, name) for name in COLUMNS}
+        return pd.DataFrame([row], columns=COLUMNS).astype(COLUMN_TYPES)
 
     def metadata(self) -> dict[str, float | str | bool]:
-        figures: dict[str, float | str | bool] = {
-            "is_reliable": self.is_reliable,
-            "reason": self.reason,
-            "max_backtest_error_pct": self.max_backtest_error_pct,
-        }
-        for name in ("lowest_p_alive", "dropout_rate", "backtest_error_pct"):
+        """The figures for the Dagster UI (rounded; a missing figure left out)."""
+        figures: dict[str, float | str | bool] = {}
+        for name in COLUMNS:
             value = getattr(self, name)
-            if value is not None:
+            if isinstance(value, float) and name != "max_backtest_error_pct":
                 figures[name] = round(value, 4)
+            elif value is not None:
+                figures[name] = value
         return figures
 
 
