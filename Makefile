@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings env-example lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -157,9 +157,14 @@ identity-eval: $(BIN)/.installed
 contact-eval: $(BIN)/.installed
 	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m lab.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
 
-## settings: print every setting as resolved from the environment (paths, dbt vars)
+## settings: print every setting as resolved from the environment (paths, secrets, dbt vars)
 settings: $(BIN)/.installed
 	$(BIN)/python -m ingest.settings
+
+## env-example: write .env.example and dbt_project/profiles.yml from the settings' declaration
+## (ingest/settings.py)
+env-example: $(BIN)/.installed
+	$(BIN)/python -m ingest.settings --env-example
 
 ## lint: ruff (lint and format check) and mypy (types) on the Python, sqlfluff on the dbt SQL
 lint: $(BIN)/.installed

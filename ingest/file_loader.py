@@ -529,7 +529,7 @@ def load_file(
     erasure_secret: str | None = None,
 ) -> BatchResult:
     """Load one landed file into `spec`'s raw table. A file already loaded is skipped."""
-    limits = limits or LoadLimits()
+    limits = limits or LoadLimits.default()
     source_ref = mask_rrns(
         path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path),
         salt,

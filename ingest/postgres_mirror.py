@@ -7,7 +7,7 @@ so memory stays flat.
 
     python -m ingest.postgres_mirror [--warehouse data/warehouse.duckdb]
 Connection: GOGAEK_PG_HOST, GOGAEK_PG_PORT, GOGAEK_PG_USER, GOGAEK_PG_PASSWORD,
-GOGAEK_PG_DATABASE (defaults 127.0.0.1, 5432, postgres, '', gogaek), as in profiles.yml.
+GOGAEK_PG_DATABASE (ingest.settings declares their defaults; profiles.yml is written from it).
 """
 
 from __future__ import annotations

@@ -348,7 +348,9 @@ def publish_batch(
     from ingest.erasure import REASON_CODE, clear_listed_rejections, mark_erased_rows
 
     batch_id = result.batch_id
-    bounds = _Bounds(limits or LoadLimits(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None))
+    bounds = _Bounds(
+        limits or LoadLimits.default(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None)
+    )
     reason, code, field_ = _validation_sql(spec, bounds)
     stored = [spec.stored_name(c) for c in spec.columns]
     cols = ", ".join(quote(c) for c in stored)

@@ -80,7 +80,7 @@ def current_watermark(
 ) -> str | None:
     """The stored watermark, or None when there is none or it lies in the future (a value an
     older version of the loader let through must not hide every later change)."""
-    limits = limits or LoadLimits()
+    limits = limits or LoadLimits.default()
     row = con.execute(
         "select watermark from raw._watermarks where entity = ?", [spec.name]
     ).fetchone()
@@ -112,7 +112,7 @@ def load_shop_table(
 ) -> BatchResult:
     """One batch of `spec`: incremental from the watermark, or the whole table with
     `full_compare` (then deletes and returns are recorded too)."""
-    limits = limits or LoadLimits()
+    limits = limits or LoadLimits.default()
     watermark = None if full_compare else current_watermark(con, spec, limits)
     since = None
     if watermark is not None:

@@ -1,6 +1,5 @@
 """The one Definitions object of gogaek's Dagster code location."""
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +33,9 @@ from orchestration.resources import (
 
 def default_resources(settings: Settings) -> dict[str, Any]:
     """The resources every run uses, configured from the settings (environment variables)."""
+    # A new data folder gets its secrets before anything can write a hash with them; a
+    # warehouse without its secrets file stops the code location here, with what to do.
+    settings.secrets()
     return {
         "dbt": dbt_cli_resource(),
         "warehouse": WarehouseResource(path=settings.warehouse_path),
@@ -44,13 +46,7 @@ def default_resources(settings: Settings) -> dict[str, Any]:
         # Business settings (dbt vars), overridable per run in the launchpad.
         "settings": SettingsResource(),
         "ingest_settings": IngestSettingsResource(
-            # A secret: shown as an env var in the UI when set, else the documented local default.
-            rrn_salt=dg.EnvVar("GOGAEK_RRN_SALT")
-            if "GOGAEK_RRN_SALT" in os.environ
-            else settings.rrn_salt,
-            erasure_secret=dg.EnvVar("GOGAEK_ERASURE_SECRET")
-            if "GOGAEK_ERASURE_SECRET" in os.environ
-            else settings.erasure_secret,
+            secrets_file=settings.secrets_file,
             shop_overlap_minutes=settings.shop_overlap_minutes,
             shop_full_compare_days=settings.shop_full_compare_days,
             max_abs_number=settings.load_limits.max_abs_number,

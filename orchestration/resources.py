@@ -1,5 +1,6 @@
 """Resources: the warehouse, the landing folder, the shop database, ingest settings."""
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +13,8 @@ import duckdb
 import sqlalchemy as sa
 from pydantic import Field
 
+from ingest.installation_secrets import InstallationSecrets, installation_secrets
 from ingest.raw_store import ensure_raw_schema
-from ingest.schemas import SOURCE_SYSTEMS
 from ingest.settings import LoadLimits, resolve_dbt_vars
 from quality.history import ensure_dq_schema
 
@@ -84,30 +85,38 @@ class ShopDatabaseResource(dg.ConfigurableResource):
         return sa.create_engine(self.url)
 
 
-_LIMITS = LoadLimits()
-
-
 class IngestSettingsResource(dg.ConfigurableResource):
-    """How raw loads behave: the RRN salt, the shop watermark, the row-level bounds."""
+    """How raw loads behave: the installation's secrets, the shop watermark, the row-level
+    bounds. Configured from the settings (ingest.settings declares them and their defaults)."""
 
-    rrn_salt: str = Field(description="salt of the RRN hash; keep it secret and stable")
-    erasure_secret: str = Field(
-        description="key of the erasure list's tokens (ingest.erasure); keep it secret and stable"
+    secrets_file: str = Field(
+        description="file of the RRN salt and the erasure key (GOGAEK_SECRETS_FILE); the "
+        "secrets themselves are never run config: they belong to the installation"
     )
-    shop_overlap_minutes: int = 10
+    shop_overlap_minutes: int
     shop_full_compare_days: int = Field(
-        default=7, description="days between full key-and-hash compares of a shop table"
+        description="days between full key-and-hash compares of a shop table"
     )
-    max_abs_number: float = _LIMITS.max_abs_number
-    earliest_date: str = _LIMITS.earliest_date.isoformat()
-    max_future_days: int = _LIMITS.max_future_days
-    watermark_tolerance_minutes: int = _LIMITS.watermark_tolerance_minutes
-    max_field_chars: int = _LIMITS.max_field_chars
+    max_abs_number: float
+    earliest_date: str
+    max_future_days: int
+    watermark_tolerance_minutes: int
+    max_field_chars: int
     sources: list[str] = Field(
-        default=list(SOURCE_SYSTEMS),
         description="the source systems this company has (GOGAEK_SOURCES): the freshness of "
         "one it does not declare is not judged",
     )
+
+    def _secrets(self) -> InstallationSecrets:
+        return installation_secrets(Path(self.secrets_file), os.environ)
+
+    @property
+    def rrn_salt(self) -> str:
+        return self._secrets().rrn_salt
+
+    @property
+    def erasure_secret(self) -> str:
+        return self._secrets().erasure_secret
 
     @property
     def shop_overlap(self) -> timedelta:

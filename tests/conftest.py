@@ -288,7 +288,7 @@ def pipeline_settings(root: Path):  # -> ingest.settings.Settings
     """Settings of a project whose data folder is `root` (the environment is not read)."""
     from ingest.settings import Settings
 
-    return Settings.from_env({"GOGAEK_DATA_DIR": str(root), "GOGAEK_RRN_SALT": "e2e-salt"})
+    return Settings.from_env({"GOGAEK_DATA_DIR": str(root)})
 
 
 def pipeline_resources(root: Path) -> dict[str, object]:

@@ -205,7 +205,7 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
     tables and the quarantine keep their rows)."""
     root = copy_pipeline(pipeline, tmp_path / "data")
     home = _dagster_home(tmp_path)
-    env = _env(DAGSTER_HOME=str(home), GOGAEK_DATA_DIR=str(root), GOGAEK_RRN_SALT="e2e-salt")
+    env = _env(DAGSTER_HOME=str(home), GOGAEK_DATA_DIR=str(root))
     env.pop("GOGAEK_WAREHOUSE", None)
     before = _contents(root / "warehouse.duckdb")
     demo = [sys.executable, "-m", "orchestration.demo"]

@@ -50,6 +50,10 @@ def test_make_demo_runs_the_job_and_publishes(project: Path) -> None:
     finally:
         bi.close()
     assert published_by == (runs[0]["run_id"],)
+    # The first run wrote the installation's secrets, readable by its owner only.
+    secrets = project / "data" / "secrets.env"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert "gogaek-local-dev-salt" not in secrets.read_text(encoding="utf-8")
 
 
 def test_ctrl_c_stops_a_run_within_ten_seconds_and_the_run_is_canceled(project: Path) -> None:

@@ -4,16 +4,21 @@ Dagster run config override them, and dbt and the CLV fit receive the same value
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from ingest.installation_secrets import SecretsError
 from ingest.settings import (
+    BY_ENV,
     Settings,
     dbt_cli_vars,
+    dbt_profiles,
     dbt_var_defaults,
+    env_example,
     resolve_dbt_vars,
     unknown_environment_settings,
 )
@@ -77,9 +82,10 @@ def test_the_makefile_hands_the_environment_to_dbt(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    values = dict(line.split(None, 1) for line in out.stdout.splitlines() if line.strip())
-    assert values["rfm_window_days"].split()[0] == "200"
-    assert values["warehouse_path"] == str(tmp_path / "warehouse.duckdb")
+    lines = [line for line in out.stdout.splitlines() if not line.startswith("#")]
+    values = dict([*line.split(None, 1), ""][:2] for line in lines)
+    assert values["GOGAEK_RFM_WINDOW_DAYS"] == "200"
+    assert values["GOGAEK_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
     dbt_vars = subprocess.run(
         [sys.executable, "-m", "ingest.settings", "--dbt-vars"],
         cwd=ROOT,
@@ -104,3 +110,81 @@ def test_a_deployment_declares_the_source_systems_it_has() -> None:
     assert Settings.from_env({"GOGAEK_SOURCES": "esp,erp"}).sources == ("erp", "esp")
     with pytest.raises(ValueError, match=r"GOGAEK_SOURCES .* pos is not one of them"):
         Settings.from_env({"GOGAEK_SOURCES": "shop,pos"})
+
+
+def test_env_example_is_written_from_the_declaration() -> None:
+    """`.env.example` lists every declared setting and dbt var; `make env-example` writes it."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert text == env_example(), "run `make env-example` after changing ingest/settings.py"
+    profiles = (ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    assert profiles == dbt_profiles(), "run `make env-example` after changing ingest/settings.py"
+    listed = {line[2:].split("=", 1)[0] for line in text.splitlines() if "=" in line[:60]}
+    assert set(BY_ENV) | {f"GOGAEK_{name.upper()}" for name in dbt_var_defaults()} <= listed
+
+
+def test_every_setting_read_is_declared() -> None:
+    """No GOGAEK_ variable is read anywhere in the product without a declaration."""
+    read = set()
+    for package in ("ingest", "quality", "orchestration"):
+        for path in (ROOT / package).rglob("*.py"):
+            read |= set(re.findall(r"[\"'](GOGAEK_[A-Z_]+)[\"']", path.read_text(encoding="utf-8")))
+    declared = set(BY_ENV) | {f"GOGAEK_{name.upper()}" for name in dbt_var_defaults()}
+    assert read - declared == set()
+
+
+def test_a_new_data_folder_gets_secrets_of_its_own(tmp_path: Path) -> None:
+    first = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path / "a")})
+    second = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path / "b")})
+    salt = first.rrn_salt
+    secrets_file = tmp_path / "a" / "secrets.env"
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+    assert len(salt) >= 40 and salt != second.rrn_salt
+    assert first.erasure_secret not in (salt, second.erasure_secret)
+    # Read again (another process, a later run): the same values.
+    again = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path / "a")})
+    assert (again.rrn_salt, again.erasure_secret) == (salt, first.erasure_secret)
+    # The environment wins, one secret at a time.
+    chosen = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path / "a"), "GOGAEK_RRN_SALT": "v"})
+    assert (chosen.rrn_salt, chosen.erasure_secret) == ("v", first.erasure_secret)
+
+
+def test_a_warehouse_without_its_secrets_file_is_refused(tmp_path: Path) -> None:
+    """New secrets would silently unmatch the warehouse's hashes and its erasure list."""
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    settings = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)})
+    with pytest.raises(SecretsError, match=r"secrets file .*secrets\.env does not.*restore it"):
+        settings.rrn_salt  # noqa: B018 - reading it is the act under test
+    assert not (tmp_path / "secrets.env").exists()
+    # Named in the environment, both secrets need no file.
+    named = {"GOGAEK_DATA_DIR": str(tmp_path), "GOGAEK_RRN_SALT": "s", "GOGAEK_ERASURE_SECRET": "e"}
+    assert Settings.from_env(named).rrn_salt == "s"
+
+
+def test_a_damaged_secrets_file_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "secrets.env").write_text("GOGAEK_RRN_SALT=x\nGOGAEK_ERASURE_SECRT=y\n")
+    with pytest.raises(SecretsError, match=r"secrets\.env, line 2: expected"):
+        Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)}).rrn_salt  # noqa: B018
+
+
+def test_make_settings_says_where_the_secrets_are_never_what(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "GOGAEK_DATA_DIR": str(tmp_path), "GOGAEK_PG_PASSWORD": "pw"}
+    before = subprocess.run(
+        [sys.executable, "-m", "ingest.settings"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert f"(written to {tmp_path / 'secrets.env'} on the first run)" in before
+    salt = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)}).rrn_salt
+    after = subprocess.run(
+        [sys.executable, "-m", "ingest.settings"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert f"(in {tmp_path / 'secrets.env'}: back it up)" in after
+    assert salt not in after and "pw" not in after.split()
