@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings lint lock clean-data clean
+.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks settings lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -156,6 +156,11 @@ identity-eval: $(BIN)/.installed
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed
 	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m lab.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
+
+## benchmarks: time make demo, test-fast, identity-eval and contact-eval on this checkout and
+## rewrite the table of docs/benchmarks.md (BENCHMARK_FLAGS=--with-full-tests adds make test)
+benchmarks:
+	$(PYTHON) -m lab.benchmarks $(BENCHMARK_FLAGS)
 
 ## settings: print every setting as resolved from the environment (paths, dbt vars)
 settings: $(BIN)/.installed
