@@ -10,7 +10,7 @@ SEED ?= 42
 END_DATE ?=
 GENERATE_FLAGS := $(if $(END_DATE),--end-date $(END_DATE),)
 
-# Settings are environment variables (README "Settings"); a make variable on the command line
+# Settings are environment variables (docs/settings.md); a make variable on the command line
 # is one too: `make demo GOGAEK_RFM_WINDOW_DAYS=180`.
 export GOGAEK_DATA_DIR ?= data
 # dbt gets the resolved settings (business rules and the warehouse file) with --vars, computed
@@ -110,7 +110,7 @@ postgres-bi-reader: $(BIN)/.installed
 	$(BIN)/python -m orchestration.serving.postgres_access
 
 ## erase: erase one person everywhere (CUSTOMER=<customer id> or SOURCE_KEY=<source:key>),
-## then rebuild and republish; see README "Erasing a person"
+## then rebuild and republish; see docs/identity-and-erasure.md
 erase: $(BIN)/.installed manifest
 	@test -n "$(CUSTOMER)$(SOURCE_KEY)" || \
 		{ echo "usage: make erase CUSTOMER=<customer id> | SOURCE_KEY=<source:key>"; exit 2; }
