@@ -42,7 +42,7 @@ refresh: $(BIN)/.installed manifest
 	$(BIN)/python -m orchestration.demo
 
 ## manifest: parse the dbt project for the Dagster definitions (`dagster dev` does it itself);
-## again only when a file of the dbt project changed (a parse costs about 25 s of CPU)
+## again only when a file of the dbt project changed (a parse is costly: docs/benchmarks.md)
 MANIFEST := dbt_project/target/manifest.json
 DBT_PROJECT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \
 	-path dbt_project/logs -prune -o -type f -print)
