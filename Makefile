@@ -10,7 +10,7 @@ SEED ?= 42
 END_DATE ?=
 GENERATE_FLAGS := $(if $(END_DATE),--end-date $(END_DATE),)
 
-# Settings are environment variables (README "Settings"); a make variable on the command line
+# Settings are environment variables (docs/settings.md); a make variable on the command line
 # is one too: `make demo GOGAEK_RFM_WINDOW_DAYS=180`.
 export GOGAEK_DATA_DIR ?= data
 # dbt gets the resolved settings (business rules and the warehouse file) with --vars, computed
@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval settings env-example lint lock clean-data clean
+.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks settings env-example lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ refresh: $(BIN)/.installed manifest
 	$(BIN)/python -m orchestration.demo
 
 ## manifest: parse the dbt project for the Dagster definitions (`dagster dev` does it itself);
-## again only when a file of the dbt project changed (a parse costs about 25 s of CPU)
+## again only when a file of the dbt project changed (a parse is costly: docs/benchmarks.md)
 MANIFEST := dbt_project/target/manifest.json
 DBT_PROJECT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \
 	-path dbt_project/logs -prune -o -type f -print)
@@ -110,7 +110,7 @@ postgres-bi-reader: $(BIN)/.installed
 	$(BIN)/python -m orchestration.serving.postgres_access
 
 ## erase: erase one person everywhere (CUSTOMER=<customer id> or SOURCE_KEY=<source:key>),
-## then rebuild and republish; see README "Erasing a person"
+## then rebuild and republish; see docs/identity-and-erasure.md
 erase: $(BIN)/.installed manifest
 	@test -n "$(CUSTOMER)$(SOURCE_KEY)" || \
 		{ echo "usage: make erase CUSTOMER=<customer id> | SOURCE_KEY=<source:key>"; exit 2; }
@@ -156,6 +156,11 @@ identity-eval: $(BIN)/.installed
 ## contact-eval: recall / false-flag rate of the contact validators against the generator's truth
 contact-eval: $(BIN)/.installed
 	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m lab.contact_eval --truth $(GOGAEK_DATA_DIR)/truth
+
+## benchmarks: time make demo, test-fast, identity-eval and contact-eval on this checkout and
+## rewrite the table of docs/benchmarks.md (BENCHMARK_FLAGS=--with-full-tests adds make test)
+benchmarks:
+	$(PYTHON) -m lab.benchmarks $(BENCHMARK_FLAGS)
 
 ## settings: print every setting as resolved from the environment (paths, secrets, dbt vars)
 settings: $(BIN)/.installed

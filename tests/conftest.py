@@ -273,9 +273,9 @@ def dbt_build(
 
 
 def expected_customer_id(record_id: str) -> str:
-    """The documented customer_id formula (README "Customer ids that stay put"), written out
-    apart from the SQL macro so tests know the answer: "C" and the first 12 hex digits of the
-    MD5 of the first-seen record's id, upper case."""
+    """The documented customer_id formula (docs/identity-and-erasure.md, "Customer ids that stay
+    put"), written out apart from the SQL macro so tests know the answer: "C" and the first 12
+    hex digits of the MD5 of the first-seen record's id, upper case."""
     import hashlib
 
     return "C" + hashlib.md5(record_id.encode()).hexdigest()[:12].upper()

@@ -3,8 +3,8 @@
 Nothing here reads a dbt model except the identity crosswalk (who is who is not under test) and
 the vocabulary seeds (data, not rules). Everything else — latest versions, statuses, cancellations,
 claims, credit notes, tying returns to sales, purchases per customer-day, RFM scores — is the
-README's wording turned into pandas, so a disagreement with the marts means one of the two
-misreads the definition.
+documented wording (docs/models.md and the models' yml descriptions) turned into pandas, so a
+disagreement with the marts means one of the two misreads the definition.
 """
 
 from __future__ import annotations
@@ -401,7 +401,7 @@ def purchases(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def rfm(days: pd.DataFrame, as_of: date, window_days: int) -> pd.DataFrame:
-    """Recency, frequency, monetary and the 1-5 scores of the README's rule."""
+    """Recency, frequency, monetary and the 1-5 scores of the documented rule (docs/models.md)."""
     as_of_ts = pd.Timestamp(as_of)
     in_window = days[
         (days["date"] <= as_of_ts) & (days["date"] > as_of_ts - timedelta(days=window_days))

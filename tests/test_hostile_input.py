@@ -2,10 +2,10 @@
 warehouse: wrong encodings, byte-order marks, line endings, quoting, headers, sizes, dates,
 numbers, keys, redeliveries, RRNs in odd places and spellings, JSON oddities.
 
-Every case asserts what the README promises: rows read = loaded + quarantined + unchanged, the
+Every case asserts what docs/sources.md promises: rows read = loaded + quarantined + unchanged, the
 reason code of each quarantined row, the valid rows loaded (none lost), and no RRN in any
 spelling anywhere in the warehouse — raw tables, quarantine rows and their reasons, the batch
-log. The shop database's kinds are in test_shop_hostile.py. README lists every kind.
+log. The shop database's kinds are in test_shop_hostile.py. docs/sources.md lists every kind.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ingest.settings import LoadLimits
 from tests.conftest import SALT, csv_line, erp_customer, esp_event
 
 RRN = "900101-1234567"
-README = Path(__file__).resolve().parents[1] / "README.md"
+SOURCES_PAGE = Path(__file__).resolve().parents[1] / "docs" / "sources.md"
 Check = Callable[[duckdb.DuckDBPyConnection, Path], None]
 Line = dict[str, str] | str | bytes
 
@@ -1157,10 +1157,10 @@ def test_hostile_file(case: Case, tmp_path: Path) -> None:
         case.check(con, landing)
 
 
-def test_every_kind_is_listed_in_the_readme() -> None:
+def test_every_kind_is_listed_in_the_docs() -> None:
     from tests.test_shop_hostile import SHOP_KINDS
 
-    listed = set(re.findall(r"`([a-z0-9_]+)`", README.read_text(encoding="utf-8")))
+    listed = set(re.findall(r"`([a-z0-9_]+)`", SOURCES_PAGE.read_text(encoding="utf-8")))
     kinds = [c.kind for c in CASES] + list(SHOP_KINDS)
     assert len(kinds) == len(set(kinds)) >= 60
     assert [k for k in kinds if k not in listed] == []

@@ -153,7 +153,7 @@ def test_the_clv_fit_writes_the_column_types_the_ml_source_declares(warehouse) -
 def test_identity_resolution_against_truth(pipeline, warehouse) -> None:
     result = score(warehouse, pipeline[0] / "truth")
     assert result.precision >= 0.99
-    assert result.recall >= 0.93  # small sample; the 100k benchmark is in the README
+    assert result.recall >= 0.93  # small sample; 100k figures: docs/identity-and-erasure.md
     assert 0 < result.duplicate_rates["erp_customer"] < 0.06
 
 

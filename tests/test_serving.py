@@ -319,7 +319,7 @@ def test_superset_style_sqlalchemy_read_only_connection(pipeline) -> None:
     try:
         # What Superset lists in its dataset picker. (Column reflection, get_columns, fails with
         # SQLAlchemy >= 2.0.45 in duckdb-engine 0.17: duckdb_engine issue #1379. Superset pins
-        # SQLAlchemy 1.4, which is not affected; README says so.)
+        # SQLAlchemy 1.4, which is not affected; docs/serving.md says so.)
         inspector = sa.inspect(engine)
         assert {"bi.core", "bi.marketing", "bi.service"} <= set(inspector.get_schema_names())
         assert "mart_customer_rfm" in inspector.get_table_names(schema="marketing")

@@ -1,8 +1,6 @@
 {#- Survivorship, per customer and attribute: a valid value beats an invalid one (a suppressed
     e-mail comes below invalid), then the most recently updated record wins, then the source
     with the better priority (seed source_priority), then the smaller record key. -#}
--- One row per customer and attribute: the surviving value, its status and the source record it
--- came from (provenance), and whether any source holds the attribute at all.
 with crosswalk as (
     select * from {{ ref('int_identity_crosswalk') }}
 ),

@@ -1,8 +1,5 @@
 {%- set attributes = ['name', 'mobile', 'home_phone', 'work_phone', 'fax', 'email',
                       'postal_code', 'address', 'address_detail', 'birth_date', 'grade'] -%}
--- One row per source record and attribute the golden record is built from: the value as the
--- source holds it after standardisation and its status (valid / invalid / missing, and
--- suppressed for an e-mail the ESP reported undeliverable or a complaint: int_email_suppressions).
 with erp_customers as (
     select * from {{ ref('stg_erp__customers') }}
 ),

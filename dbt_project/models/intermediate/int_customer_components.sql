@@ -9,9 +9,6 @@
 {%- set rounds = var('identity_max_rounds', 8) -%}
 {%- set hop = 1000000000 -%}
 
--- One row per customer record (ERP customer, shop member) with the group of records that are
--- one customer: its connected component of shared keys (staff's "same person" decisions
--- included), split where staff decided two of its records are different people.
 with records as (
     select * from {{ ref('int_customer_records_unioned') }}
 ),

@@ -1,5 +1,3 @@
--- One row per customer and marketing channel (email, sms) with a recorded consent: one refusal
--- anywhere is a refusal (수취거절 must never be contacted).
 with crosswalk as (
     select * from {{ ref('int_identity_crosswalk') }}
 ),

@@ -10,17 +10,6 @@
 {%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as "
     ~ dbt.type_timestamp() ~ ")" -%}
 
--- One row per customer record and customer id it was given: when (dbt run and time), why
--- (issued to a new record, merged into a survivor, split off) and by which rule and decision.
--- Rules, applied to the groups of int_customer_components each run:
---   * every id a record held last run goes on with the group holding the id's first-seen
---     record (its heir); a group that inherits several ids keeps the one issued first (ties:
---     the one whose heir was seen first) — the survivor — and the others are retired into it
---     (merged);
---   * a group that inherits no id (new records, or a part split off a customer) takes the id
---     named after its first-seen record (macro customer_id_from): the id that part had before
---     it was merged, if it was a customer of its own then (restored), else a new one (named
---     after the record and the run if another group holds that id).
 with record_groups as (
     select * from {{ ref('int_customer_components') }}
 ),

@@ -1,7 +1,3 @@
--- One row per customer record and key that can link it to another record: the match keys of
--- the automatic rules (int_customer_match_keys) and, for each pair of records staff decided is
--- the same person (int_identity_overrides), a key only those two share (rule manual_same, the
--- strongest rule in seed identity_match_rules).
 with match_keys as (
     select * from {{ ref('int_customer_match_keys') }}
 ),

@@ -1,10 +1,3 @@
--- One row per customer record and match key. Two records sharing a key are the same person.
--- Deterministic rules, strongest first (see _intermediate__docs.md for the reasoning):
---   rrn          same hashed resident registration number
---   mobile_name  same valid mobile and same name (spaces and case ignored)
---   email        same valid email (known domain typos corrected first)
---   name_birth   same name and same date of birth, and the same 5-digit postal code
---   name_address same name and the same street address (spaces and case ignored)
 with records as (
     select * from {{ ref('int_customer_records_unioned') }}
 ),

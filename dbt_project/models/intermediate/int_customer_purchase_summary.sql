@@ -1,9 +1,3 @@
--- One row per customer with a purchase (fct_purchases) up to the scoring date
--- (int_scoring_date): the purchase history the value models read. A purchase is a purchase
--- day, in RFM and here alike. BG/NBD inputs in weeks: repeat_purchases (x), recency_weeks
--- (t_x, first to last purchase), age_weeks (T, first purchase to the scoring date); Gamma-Gamma
--- input: avg_repeat_value, the mean merchandise value of the repeat purchases. Revenue and
--- margin are merchandise net of returns (credits tied to no sale included).
 with purchases as (
     select * from {{ ref('fct_purchases') }}
     where purchase_date <= {{ scoring_as_of_date() }}

@@ -1,5 +1,3 @@
--- One row per customer record of a system that keeps a customer master (ERP customers, shop
--- members): the identity attributes identity resolution compares, in one shape.
 with erp_customers as (
     select * from {{ ref('stg_erp__customers') }}
 ),

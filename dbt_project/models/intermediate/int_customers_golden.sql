@@ -1,9 +1,5 @@
 {%- set attributes = ['name', 'mobile', 'home_phone', 'work_phone', 'fax', 'email',
                       'postal_code', 'address', 'address_detail', 'birth_date', 'grade'] -%}
--- One row per customer: the golden record — each attribute's survivor
--- (int_customer_attribute_survivors) with its status and source record, contact completeness
--- per channel (present in any source, valid in the golden record), consents
--- (int_customer_consents), e-mail suppression and membership date.
 with crosswalk as (
     select * from {{ ref('int_identity_crosswalk') }}
 ),

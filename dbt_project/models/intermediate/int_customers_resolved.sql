@@ -1,7 +1,3 @@
--- One row per customer record (ERP customer, shop member) with the customer it belongs to: its
--- group of int_customer_components and the id that group holds now in the id history
--- (int_customer_id_history: the id issued first survives a merge; a split keeps or restores
--- ids by the rules written there).
 with groups as (
     select * from {{ ref('int_customer_components') }}
 ),

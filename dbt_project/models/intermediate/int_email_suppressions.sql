@@ -1,5 +1,3 @@
--- One row per e-mail address never to mail again: a spam complaint, or a hard bounce that no
--- later delivery, open or click contradicts (a later delivery proves the mailbox exists).
 with esp_events as (
     select * from {{ ref('stg_esp__events') }}
 ),

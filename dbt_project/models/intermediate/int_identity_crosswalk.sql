@@ -1,12 +1,3 @@
--- One row per source record that names a person: ERP customer numbers, shop member ids,
--- call-center calls (by caller number, else by the typed name and the birth date the caller
--- gave), ESP recipients (by email or SMS phone) and shop guest orders (비회원 주문, by the
--- mobile or e-mail typed at checkout), with the customer it belongs
--- to, the rule that linked it and a confidence.
--- Calls, recipients and guest orders attach to an existing customer and never bridge two
--- customers: a number that two customers share is left unmatched unless the typed name
--- decides. A guest order no customer record can be tied to stays anonymous (customer_id null):
--- revenue, but nobody's purchase.
 with resolved as (
     select * from {{ ref('int_customers_resolved') }}
 ),

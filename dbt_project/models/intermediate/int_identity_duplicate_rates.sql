@@ -1,6 +1,3 @@
--- One row per customer-master source (and one for both together): how many records, how many
--- distinct customers they resolve to, and the duplicate rate (records that are another record's
--- duplicate, as a share of all records).
 with resolved as (
     select * from {{ ref('int_customers_resolved') }}
 ),

@@ -1,7 +1,3 @@
--- One row per pair of customer records staff decided on (seed identity_overrides): the same
--- person or different people, who decided, when and why. A pair is held in one order (the
--- smaller record id first); the latest decision on a pair counts, and on one day "different"
--- wins over "same".
 with overrides as (
     select * from {{ ref('identity_overrides') }}
 ),

@@ -1,12 +1,3 @@
--- One row per order document of either source, in one shape: ERP slips (sales, cancelled
--- sales, 반품 slips), shop orders (member and guest orders, credit notes), completed shop return
--- claims (a return is its own document, dated when the refund was made), and — for a shop
--- order whose status says returned but whose platform sent no completed return claim — a
--- return document dated at the order's last update.
--- document_type: order (a sale) or credit_note (money back: return slip, return claim, credit
--- note). The customer is named by (customer_source, customer_source_key), which the identity
--- crosswalk resolves: an ERP customer number, a shop member id, or for a guest order the
--- guest order itself.
 with erp_orders as (
     select * from {{ ref('stg_erp__orders') }}
 ),

@@ -1,7 +1,3 @@
--- One row per order line held out of the facts, with the reason (seed
--- order_exception_reasons): nothing is dropped silently. A held line returns to the facts by
--- itself on the next build once its cause is fixed (the missing header or original order
--- arrives, the source corrects the quantity).
 with erp_lines as (
     select * from {{ ref('stg_erp__order_lines') }}
 ),

@@ -1,25 +1,5 @@
 {%- set share = 'credit_status.amount * ' %}
 {%- set per_unit = ' / credit_status.credit_quantity' %}
--- One row per credit line (money going back) of int_order_lines_unioned and sale line it takes
--- units back from; one row with no sale line for a credit that takes back none. The sale lines
--- are found by the first rule that finds any —
---   line_reference     the source names the original line (ERP 원행번호, a shop return claim);
---   order_and_product  the source names the original order: its line of the same product (the
---                      first, by line number, that booked enough units);
---   customer_and_product  no reference (ERP slips without 원주문번호, credit notes of shops and
---                      retailers that never name the invoice): the same customer's earlier sale
---                      lines of the same product, latest first, until the credit is used up;
---   unallocated        none found: the credit stays on its own document and date (a return of
---                      goods the data holds no sale for, mostly bought before the data starts).
--- A credit takes back units the sale lines booked (bought and not cancelled) and no earlier
--- credit took, whole or not at all (macro walk_credits): credits are taken in time order (same
--- time: by order, then line number as a number); a credit refused as too large takes nothing,
--- so a later one that fits is still tied. Refused with a named original, the line is held as
--- an exception (returned_more_than_bought); with inferred ones it stays unallocated. A named
--- original that does not exist, or has no line of the product, is an exception too, and so is
--- every line of a credit document stating a refund beyond its lines and beyond what its order
--- was paid (int_order_line_exceptions holds the reasons). Credits naming their original are
--- tied first; the units they take are gone before the inferred ones are matched.
 with lines as (
     select * from {{ ref('int_order_lines_unioned') }}
 ),

@@ -1,15 +1,3 @@
--- One row per line of an order document (int_order_documents), before returns are tied to the
--- sales they reverse:
---   ERP slip lines as delivered; a cancelled (취소) slip has every unit cancelled.
---   Shop order items, with the units completed cancel claims took off (a cancelled order has
---   every unit cancelled); the order's shipping fee and discount become lines of their own,
---   cancelled with the whole order.
---   Shop return claims: one credit line per claimed item, negative units at the item's price.
---   A shop order returned without a completed return claim: every unit not cancelled.
--- line_type comes from int_product_line_types (the product master's 품목구분, else the code
--- patterns a data team declared, else merchandise). is_credit marks money going back: every
--- line of a credit document, and a negative quantity anywhere. Lines whose document is missing (its header was
--- quarantined at load) are held in int_order_line_exceptions, not here.
 with documents as (
     select * from {{ ref('int_order_documents') }}
 ),

@@ -1,8 +1,3 @@
--- One row per product code seen in the ERP product master or on any order line, with what a
--- line of it is (line_type): the master's item type (품목구분, seed item_types) when the master
--- knows the code; else the item type of the longest code pattern it matches (seed
--- product_code_patterns: postage, marketplace fees, bank charges, donations of a shop or a
--- retailer without a product master); else merchandise.
 with products as (
     select * from {{ ref('stg_erp__products') }}
 ),

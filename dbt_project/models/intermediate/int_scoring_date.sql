@@ -1,8 +1,3 @@
--- One row: the date every customer score is computed as of (RFM, CLV inputs, LTV, value grid,
--- churn, anniversaries). var('rfm_as_of_date') when set; otherwise the last day of loaded
--- activity — the latest order, return or claim date of either source — so data that ends in
--- the past is scored as of its own end, not as of today. A date after tomorrow is a typo
--- (2099 for 2019), not activity: it is passed over here (and blocked by the quality checks).
 with activity as (
     select max(order_date) as activity_date from {{ ref('stg_erp__orders') }}
     where order_date <= current_date + 1

@@ -1,9 +1,3 @@
--- The audit log of identity: one row per merge and per split of customer ids, from the id
--- history. A merge retires from_customer_id into the survivor to_customer_id; a split moves
--- records off from_customer_id (which its first-seen record's part keeps) to to_customer_id,
--- restored (the id that part had before a merge) or new. Each row names the dbt run and its
--- time, the rule (or the staff decision, who and why), the records that moved and the new
--- records that joined the survivor in the same run (a bridge record).
 with id_history as (
     select * from {{ ref('int_customer_id_history') }}
 ),

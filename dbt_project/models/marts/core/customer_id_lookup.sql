@@ -1,7 +1,3 @@
--- One row per customer id ever issued or in use → the id that customer has now. A current id
--- resolves to itself; an id retired by a merge resolves to the survivor it was merged into (the
--- current customer of the first-seen record that held it), and follows later merges too. An
--- id whose records have all left the warehouse resolves to nothing (current_customer_id null).
 -- Customers only the ESP knows are ids in use that never pass through the id history.
 with id_history as (
     select * from {{ ref('int_customer_id_history') }}

@@ -1,4 +1,3 @@
--- One row per ESP campaign send (each wave is its own campaign, tied to wave 1).
 with campaigns as (
     select * from {{ ref('stg_esp__campaigns') }}
 )

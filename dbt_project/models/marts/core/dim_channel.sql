@@ -1,5 +1,3 @@
--- One row per sales or contact channel (store, online shop, TV home shopping, B2B, call center,
--- email, SMS), names in English and Korean.
 with channels as (
     select * from {{ ref('channels') }}
 )

@@ -1,7 +1,3 @@
--- One row per customer per version (SCD type 2 from the snap_customers snapshot). The current
--- version has is_current = true; facts join on customer_id (+ a date range for history).
--- A merge closes the retired customer's version (current_customer_id names the survivor) and
--- opens a version of the survivor (more contributing records); a split opens the parts.
 with customer_versions as (
     select * from {{ ref('snap_customers') }}
 ),

@@ -1,7 +1,3 @@
--- One row per calendar day, from 1 January of the year of the earliest date in the data to
--- 31 December of the year after the latest (orders, claims, calls, tickets, e-mail events,
--- campaigns, the scoring date): a ten-year order history gets a ten-year calendar without an
--- edit. vars calendar_start / calendar_end, when set, override either end.
 {%- set weekdays_ko = ['월', '화', '수', '목', '금', '토', '일'] %}
 with dated as (
     select min(order_date) as first_day, max(order_date) as last_day

@@ -1,7 +1,3 @@
--- One row per product code: the ERP product master, plus codes seen only on order lines (a
--- shop's items, ERP lines of codes the master lacks). line_type says what a line of the
--- product is (int_product_line_types: the master's item type, else a declared code pattern,
--- else merchandise).
 with erp_products as (
     select * from {{ ref('stg_erp__products') }}
 ),

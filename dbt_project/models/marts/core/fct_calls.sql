@@ -4,8 +4,6 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail'
 ) }}
--- One row per call-center call. Incremental: new raw batches only, plus calls already here whose
--- customer changed since (identity merges, a caller who became a customer) — facts follow merges.
 with calls as (
     select * from {{ ref('stg_callcenter__calls') }}
 ),

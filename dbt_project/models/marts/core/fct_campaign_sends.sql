@@ -1,7 +1,5 @@
 {%- set outcomes = ['delivered', 'soft_bounce', 'hard_bounce', 'spam_blocked', 'failed',
                     'open', 'click', 'unsubscribe', 'complaint'] -%}
--- One row per customer × campaign send: was it sent, what happened (the seed's funnel), and
--- when each first happened. A customer reached at two addresses counts once per campaign.
 with events as (
     select * from {{ ref('fct_email_events') }}
 ),

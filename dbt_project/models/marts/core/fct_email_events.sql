@@ -4,8 +4,6 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail'
 ) }}
--- One row per ESP event after deduplication (email and SMS). Incremental like fct_calls: new
--- raw batches, plus events whose recipient now resolves to another customer.
 with events as (
     select * from {{ ref('stg_esp__events') }}
 ),

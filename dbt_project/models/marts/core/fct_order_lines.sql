@@ -1,20 +1,3 @@
--- One row per line of an order document (int_order_lines_unioned), lines held as exceptions
--- left out (int_order_line_exceptions says why). Every line carries its money in stages:
---   gross      as delivered (quantity × price; negative on a credit line or a discount)
---   cancelled  the part cancelled before it became a sale (a cancelled slip or order, a cancel
---              claim): never booked
---   booked     gross − cancelled, booked on the document's date once paid (an unpaid shop
---              order books nothing yet); summed by order_date this is revenue as booked,
---              returns on the day they happened
---   returned   on a sale line: what later credit lines took back (tied to it by
---              int_order_line_returns_allocated; a credit taking back units of several sale
---              lines shares its amount among them by units)
---   net        on a sale line: booked − returned; on a credit line: only the part tied to no
---              sale (else 0, as its sale line carries it). Summed by order_date this is revenue
---              with every return moved to the sale it reverses; both sums are equal in total.
--- net_margin: merchandise only — net amount − net units × the product's unit cost, or × the
--- default margin rate (var default_margin_rate) when the cost is unknown.
--- A table rebuilt every run: a return arriving today restates the sale line it takes back.
 with lines as (
     select * from {{ ref('int_order_lines_unioned') }}
 ),

@@ -1,13 +1,3 @@
--- One row per order document of either source: sales (ERP slips, shop orders of members and
--- guests) and credit documents (ERP 반품 slips, shop return claims, credit notes). Amounts are
--- the sums of the document's lines in fct_order_lines (gross, cancelled, booked, returned, net;
--- see there), in total and per line type; lines held as exceptions (held_line_count; a claim
--- stating a refund beyond its lines and its order's payment is held whole) are in none of them,
--- whatever document_amount the source states; net_margin is the merchandise margin. Whether a
--- sale counts as a purchase is decided in one place, fct_purchases.
--- customer_value_amount / _margin: the merchandise net and margin that are a customer's value:
--- a credit the data holds no sale for (return_match_rule unallocated: goods mostly bought
--- before the data starts) is revenue given back, not value the customer lost in the window.
 {%- set unseen_sale_return = "coalesce(return_match_rule = 'unallocated', false)" %}
 with documents as (
     select * from {{ ref('int_order_documents') }}

@@ -1,20 +1,3 @@
--- THE definition of a purchase; every model that counts purchases or values customers reads
--- this one (RFM and its history, the CLV inputs, LTV, value grid, churn, campaign attribution,
--- monthly KPIs, anniversaries, product affinity).
---
--- One row per customer and day with merchandise activity.
---   A purchase order is a sale document (ERP 정상 slip, paid shop order of a member or of a
---   guest the identity rules tied to a customer) whose merchandise is still worth more than
---   zero after its cancellations and returns (fct_orders.customer_value_amount): a sale cancelled or
---   returned in full, and a ₩0 order (gift, sample, test order), is no purchase.
---   A purchase is a customer-day with at least one purchase order: several orders on one day
---   are one purchase, as the BG/NBD model counts transactions — frequency means the same in
---   RFM and in the CLV fit.
---   merchandise_value is merchandise only, net of returns: shipping, fees, discounts, manual
---   adjustments and donations are no customer value (they stay in the revenue KPIs), nor is a
---   credit the data holds no sale for (goods bought before the data starts: the monthly KPIs
---   show it as a return of unseen sales). A day with credits alone is no purchase.
--- Anonymous guest orders (no customer) are revenue, not purchases of anyone.
 with orders as (
     select * from {{ ref('fct_orders') }}
     where customer_id is not null

@@ -1,5 +1,3 @@
--- One row per service ticket, with its customer (through the call that opened it) and the
--- hours it took to be assigned and resolved.
 with tickets as (
     select * from {{ ref('stg_callcenter__tickets') }}
 ),

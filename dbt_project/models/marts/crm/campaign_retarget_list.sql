@@ -1,7 +1,3 @@
--- One row per customer to re-send a campaign to (next wave): the customer's latest wave of the
--- campaign was delivered and not opened, the wave was below 3, the customer never unsubscribed
--- or complained, consented to email marketing (a refusal anywhere excludes: 수취거절), and has a
--- valid email. Holds contact data: operational schema crm, never published to BI.
 with sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),

@@ -1,8 +1,3 @@
--- One row per valuable customer whose mobile, e-mail or address is missing, invalid or
--- suppressed: the call list of a data-repair campaign (bad contacts ruin targeting).
--- Valuable = an RFM segment worth keeping (champions, loyal, at risk) or the top monetary score.
--- (marketing.mart_customer_ltv could rank them instead once it exists.) Customers who refused
--- contact (수취거절, sms_consent = refused) are never listed. Personal data: schema crm only.
 with customers as (
     select * from {{ ref('int_customers_golden') }}
 ),

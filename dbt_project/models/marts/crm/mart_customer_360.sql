@@ -1,7 +1,3 @@
--- One row per customer: the integrated view contact-point staff work from ("staff
--- get the integrated customer view"). Golden contacts with their status and consents, the RFM
--- segment and offer, lifetime value, value-grid cell, churn band, and the last order, call and
--- campaign response. Holds personal data: operational schema crm, never published to BI.
 with customers as (
     select * from {{ ref('int_customers_golden') }}
 ),

@@ -1,9 +1,5 @@
 {%- set as_of = "cast('" ~ var('anniversary_as_of_date') ~ "' as date)" if var('anniversary_as_of_date', none)
                 else scoring_as_of_date() -%}
--- One row per customer and anniversary (birthday, membership, first purchase) falling within
--- the next var('anniversary_days') (30) days of the as-of date (var anniversary_as_of_date,
--- else the scoring date of int_scoring_date), for event-driven marketing (기념일). The first
--- purchase is the first purchase of fct_purchases.
 with customers as (
     select * from {{ ref('int_customers_golden') }}
 ),

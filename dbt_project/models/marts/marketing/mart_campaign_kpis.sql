@@ -1,10 +1,4 @@
 {%- set funnel = campaign_funnel() -%}
--- One row per campaign send (each wave is its own campaign): the CRM practice's funnel as counts and %
--- of sent, unique open rate, click-to-open, and orders attributed to the campaign.
--- Attribution (macro campaign_attribution_ctes): a purchase (fct_purchases) within
--- var('attribution_days') (7) after the customer's first open or click of a send belongs to the
--- send with the latest such touch before it — no purchase is counted twice. Revenue is the
--- purchase's merchandise value net of returns.
 with sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),

@@ -1,10 +1,4 @@
 {%- set funnel = campaign_funnel() -%}
--- One row per campaign send (wave) and RFM segment the recipients were in at send time: the
--- segment as of the day before the campaign's scheduled date, scored on that day's window and
--- quintiles (macro rfm_scoring_ctes). Recipients with no purchase in that window form the
--- segment no_purchase; recipients the warehouse could not tie to a customer form unknown.
--- Funnel and attribution as in mart_campaign_kpis (macro campaign_attribution_ctes), so the
--- segments of a campaign add up to its mart_campaign_kpis row.
 with sends as (
     select * from {{ ref('fct_campaign_sends') }}
 ),

@@ -1,19 +1,4 @@
 {%- set days = var('churn_complaint_days') -%}
--- One row per customer with a purchase up to the scoring date: who is leaving and why ("know
--- who is leaving and why, act on the valuable ones"). Signals, so that no band hangs on one
--- model: the BG/NBD probability alive; days since the last purchase against the customer's own
--- usual gap (median days between purchase days) and against the whole base's gaps between
--- purchases (a silence longer than var('churn_lapsed_gap_quantile') of them — 90% — is lapsed:
--- this judges one-time buyers too, whom BG/NBD always calls alive); and service-issue calls
--- (complaint 불만, return 반품, cancellation 해지) in the last var('churn_complaint_days') days.
--- p_alive and predicted_clv_12m come from the CLV fit; clv_is_reliable says whether the fit can
--- be trusted (ml.clv_reliability: false when it sees no dropout — P(alive) near 1 for everyone,
--- so the p_alive rules never fire and the other signals carry the bands).
--- Band rules, first match wins (thresholds are vars):
---   high   - p_alive < churn_high_p_alive; or a cancellation call; or lapsed; or overdue
---            (days since last ≥ churn_overdue_ratio × usual gap) with a complaint call
---   medium - p_alive < churn_medium_p_alive; or overdue; or any service-issue call
---   low    - otherwise
 with summary as (
     select * from {{ ref('int_customer_purchase_summary') }}
 ),

@@ -1,9 +1,3 @@
--- One row per calibration frequency group (repeat purchases 0-6, 7+) and one for all customers:
--- how well the CLV model predicts. BG/NBD is fitted on the purchases before the last
--- var('clv_backtest_holdout_days') days and predicts the repeat purchases in those days; the
--- mart sets the prediction against what happened (Fader, Hardie & Lee 2005, figure 4). Written
--- by the Dagster asset clv_models (source ml.clv_backtest); empty when the history is shorter
--- than the holdout.
 with backtest as (
     select * from {{ source('ml', 'clv_backtest') }}
 )

@@ -6,11 +6,6 @@
 {%- set erp_channels = ['address', 'home_phone', 'work_phone', 'fax', 'mobile', 'email'] -%}
 {%- set shop_channels = ['address', 'mobile', 'email'] -%}
 
--- Contact completeness and validity (연락처 충실도) per channel and source, one snapshot per day:
--- each build replaces today's rows and keeps earlier days, so a BI chart shows the trend.
--- Sources: the two customer masters as standardised in staging, and the golden record (after
--- survivorship; e-mails suppressed by hard bounces or complaints count as not valid).
--- Grain: snapshot_date × source × channel.
 with erp_customers as (
     select * from {{ ref('stg_erp__customers') }}
 ),

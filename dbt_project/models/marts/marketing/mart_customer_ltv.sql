@@ -1,15 +1,5 @@
 {%- set tenure = var('ltv_tenure_years') -%}
 {%- set rate = var('ltv_discount_rate') -%}
--- One row per customer with a purchase up to the scoring date: three views of lifetime value.
--- 1. Historic value: merchandise revenue (net of returns) and gross margin to date.
--- 2. The CRM practice's formula LTV: average annual purchase × margin rate × expected tenure
---    (var ltv_tenure_years), and its net present value discounted at var ltv_discount_rate
---    (10%, the practice's WACC) per year: annual margin × (1 − (1 + rate)^−tenure) / rate.
--- 3. Predictive 12-month CLV from the BG/NBD + Gamma-Gamma fit (source ml.clv_predictions),
---    with the fit's verdict (ml.clv_reliability): clv_is_reliable false when the fit sees no
---    dropout or its back-test misses by more than var clv_backtest_max_error_pct.
--- Average annual purchase = revenue to date / years since the first purchase, at least one year,
--- so a customer of three months is not extrapolated fourfold.
 with summary as (
     select * from {{ ref('int_customer_purchase_summary') }}
 ),

@@ -1,11 +1,5 @@
 {%- set tenure = var('ltv_tenure_years') -%}
 {%- set rate = var('ltv_discount_rate') -%}
--- One row: the CRM practice's aggregate LTV for the whole customer base (customers × average
--- annual purchase × margin rate × average tenure; its example 60,000 × ₩1.84M × 10% × 20 =
--- ₩220.8bn, ₩3.68M per customer), its NPV at var ltv_discount_rate, and the predictive
--- 12-month totals with the fitted BG/NBD and Gamma-Gamma parameters, and whether they can be
--- trusted (ml.clv_reliability: the verdict, its reason, the back-test error beside the
--- prediction).
 with customers as (
     select * from {{ ref('mart_customer_ltv') }}
 ),

@@ -1,9 +1,3 @@
--- One row per customer with at least one purchase in the var('rfm_window_days') window before
--- the scoring date (int_scoring_date: var rfm_as_of_date, else the last day of loaded
--- activity): recency (days since the last purchase), frequency (purchases = purchase days) and
--- monetary value (merchandise net of returns) from fct_purchases, R/F/M scores 1-5
--- (macro score_by_share), the segment from the seed rfm_segments and the offer from the seed
--- rfm_offers (the CRM practice's coupon table).
 with purchases as (
     select * from {{ ref('fct_purchases') }}
 ),

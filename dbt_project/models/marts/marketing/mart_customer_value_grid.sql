@@ -1,9 +1,3 @@
--- One row per customer with a purchase up to the scoring date: the CRM practice's customer
--- value grid. Current value = merchandise gross margin of the trailing 12 months; future value
--- = predicted 12-month CLV (BG/NBD + Gamma-Gamma). Each is banded low/mid/high among the
--- customers by the same rule as RFM scores (macro score_by_share with 3 bands: ties share a
--- band, the lowest value is always low), and the pair names a cell and its strategy from the
--- seed value_grid_cells.
 with summary as (
     select * from {{ ref('int_customer_purchase_summary') }}
 ),

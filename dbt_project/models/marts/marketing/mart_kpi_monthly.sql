@@ -1,16 +1,4 @@
 {%- set line_types = ['merchandise', 'shipping', 'fee', 'discount', 'adjustment', 'donation'] -%}
--- One row per calendar month with orders, purchases or campaign sends.
--- Customers (fct_purchases, the one definition of a purchase):
---   active     made a purchase in the month      new        first purchase ever in the month
---   returning  active and not new                lapsed     bought last month, not this month
---   purchases  purchase days; average_purchase_value = their merchandise value / purchases;
---   repeat_purchase_rate_pct = active customers with two or more purchases in the month.
--- Revenue as booked (fct_order_lines.booked_amount by document date: a return counts in the
--- month it happened): gross sales, returns (of them: returns of unseen sales, credits the data
--- holds no sale for — goods bought before the data starts, no customer's value), net revenue,
--- net revenue per line type (shipping, fees, discounts, adjustments and donations stay visible
--- here though they are no customer value), cancellations (never booked), and anonymous revenue
--- (guest orders no customer record could be tied to). E-mail funnel totals of the sends made in the month.
 with purchases as (
     select * from {{ ref('fct_purchases') }}
     where is_purchase

@@ -1,12 +1,3 @@
--- One row per product and a product bought with it ("who bought X also bought Y"), the top
--- 10 per product by lift_lower_bound: support = baskets with both / all baskets, confidence =
--- baskets with both / baskets with X, lift = confidence / share of baskets with Y. Lift alone
--- ranks noise first (two baskets of a rare pair reach lifts in the thousands), so pairs are
--- ranked by the lift their evidence still supports: the 95% Wilson lower bound of the
--- confidence over the share of Y — the fewer the baskets, the lower the bound. A basket is one
--- purchase (fct_purchases: a customer's purchase day) and holds the merchandise its sale lines
--- kept after cancellations and returns; pairs seen in fewer than var('affinity_min_baskets')
--- baskets are left out.
 {%- set z = 1.96 %}
 with lines as (
     select * from {{ ref('fct_order_lines') }}

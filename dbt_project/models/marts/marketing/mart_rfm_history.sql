@@ -1,8 +1,3 @@
--- One row per snapshot date and customer scored on it: the RFM scores and segment the customer
--- had as of each of the last var('rfm_history_months') month-ends and as of the scoring date.
--- Each snapshot is scored on its own window and its own shares, exactly as mart_customer_rfm
--- scores the scoring date, from today's fct_purchases: a sale returned in full later never
--- counted, in any snapshot.
 with purchases as (
     select * from {{ ref('fct_purchases') }}
 ),

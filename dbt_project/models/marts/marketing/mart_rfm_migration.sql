@@ -1,7 +1,3 @@
--- One row per pair of consecutive snapshots of mart_rfm_history and (from segment, to segment):
--- how many customers moved between RFM segments from one month-end to the next ("movement
--- between groups is measured by purchases"). A customer without a purchase in the
--- window on one side counts in the pseudo-segment no_purchase, so entries and lapses show too.
 with history as (
     select * from {{ ref('mart_rfm_history') }}
 ),

@@ -3,11 +3,6 @@
 {#- A day the call center's data covers: its call figures are counts (0 on a quiet day). -#}
 {%- set on_call_day = 'days.service_date between call_coverage.first_call_date'
     ~ ' and call_coverage.last_call_date' -%}
--- One row per day with calls or orders: calls by direction and category, complaint rate per
--- 1,000 purchase orders (fct_purchases), handling time, satisfaction, and resolution time (median, p90) of the tickets
--- received that day. The call figures are null on days outside the call center's data (before
--- its first call day, after its last, or no call data at all: has_call_data false): an order
--- day there had no call center on record, not zero complaints.
 with calls as (
     select * from {{ ref('fct_calls') }}
 ),

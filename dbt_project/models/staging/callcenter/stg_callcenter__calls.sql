@@ -1,4 +1,3 @@
--- One row per CTI call id (a call exported twice keeps its latest delivery).
 with source as (
     select * from {{ source('callcenter', 'callcenter_calls') }}
 ),

@@ -1,4 +1,3 @@
--- One row per service ticket: the latest export of it (status moves received → assigned → resolved).
 with source as (
     select * from {{ source('callcenter', 'callcenter_tickets') }}
 ),

@@ -1,5 +1,3 @@
--- One row per Great Expectations rule per validation run (appended by the Dagster quality
--- checks): the history a BI chart of data quality over time reads.
 with source as (
     select * from {{ source('dq', 'validation_results') }}
 )

@@ -1,4 +1,3 @@
--- One row per ERP customer number: the latest version across daily master snapshots.
 with source as (
     select * from {{ source('erp', 'erp_customers') }}
 ),

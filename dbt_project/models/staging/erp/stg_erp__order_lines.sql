@@ -1,5 +1,3 @@
--- One row per ERP slip line (slip number + line number), latest delivery wins. A return line
--- names the line of the original slip it takes back in 원행번호 when staff recorded it.
 with source as (
     select * from {{ source('erp', 'erp_order_lines') }}
 ),

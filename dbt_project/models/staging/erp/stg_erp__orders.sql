@@ -1,7 +1,3 @@
--- One row per ERP slip (주문번호; a slip re-delivered in a later drop keeps its latest version).
--- 주문상태 through the seed order_statuses: 정상 = a sale, 취소 = a sale cancelled as a whole,
--- 반품 = a return slip or credit note (its own document, negative quantities and amounts),
--- naming the slip it reverses in 원주문번호 when staff recorded it.
 with source as (
     select * from {{ source('erp', 'erp_orders') }}
 ),

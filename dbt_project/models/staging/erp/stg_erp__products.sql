@@ -1,6 +1,3 @@
--- One row per product code: the latest version across daily master snapshots. 품목구분 says
--- what a line of the product is (merchandise, shipping, fee, discount, adjustment, donation;
--- seed item_types); a type the seed does not know, or none, is merchandise.
 with source as (
     select * from {{ source('erp', 'erp_products') }}
 ),

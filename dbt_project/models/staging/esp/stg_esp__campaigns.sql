@@ -1,4 +1,3 @@
--- One row per ESP campaign (waves 2-3 are campaigns of their own pointing at wave 1).
 with source as (
     select * from {{ source('esp', 'esp_campaigns') }}
 ),

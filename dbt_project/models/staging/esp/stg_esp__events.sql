@@ -1,5 +1,3 @@
--- One row per ESP event id. Webhooks deliver some events twice (same event_id, same or a later
--- file): the first delivery is kept. Late events keep their own occurred_at.
 with source as (
     select * from {{ source('esp', 'esp_events') }}
 ),

@@ -1,5 +1,3 @@
--- One row per order item a claim covers, with the units cancelled, returned or exchanged: the
--- latest loaded version, unless deleted in the shop (see stg_shop__members).
 with source as (
     select * from {{ source('shop', 'shop_claim_items') }}
 ),

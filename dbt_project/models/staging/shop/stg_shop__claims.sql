@@ -1,7 +1,3 @@
--- One row per claim on a shop order (클레임): the latest loaded version, unless deleted in the shop
--- (see stg_shop__members). Only a
--- completed claim moves money: a cancellation takes units off the order as if never sold, a
--- return gives money back on its completion date, an exchange changes nothing.
 with source as (
     select * from {{ source('shop', 'shop_claims') }}
 ),

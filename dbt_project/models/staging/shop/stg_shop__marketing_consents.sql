@@ -1,5 +1,3 @@
--- One row per member and channel: the latest loaded consent decision (0 = refused, 수신거부),
--- unless deleted in the shop (see stg_shop__members).
 with source as (
     select * from {{ source('shop', 'shop_marketing_consents') }}
 ),

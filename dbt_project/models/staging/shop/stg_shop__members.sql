@@ -1,6 +1,3 @@
--- One row per shop member: the latest loaded version (the source's state when last read; a
--- change behind the watermark, found by the full compare, wins over an older updated_at), unless
--- the member was deleted in the shop (delete marker).
 with source as (
     select * from {{ source('shop', 'shop_members') }}
 ),

@@ -1,5 +1,3 @@
--- One row per shop order item: the latest loaded version, unless deleted in the shop (see
--- stg_shop__members). Quantities are negative on credit notes.
 with source as (
     select * from {{ source('shop', 'shop_order_items') }}
 ),

@@ -1,9 +1,3 @@
--- One row per shop order: the latest loaded version, unless deleted in the shop (see
--- stg_shop__members). Member orders carry the
--- member id; guest orders (비회원 주문) none — the buyer's checkout contacts (standardised like
--- every contact) are what can tie them to a customer. Status through the seed
--- order_statuses; a negative total marks a credit note (items with negative quantities)
--- naming the order it reverses.
 with source as (
     select * from {{ source('shop', 'shop_orders') }}
 ),

@@ -1,0 +1,93 @@
+"""docs/benchmarks.md is written by lab/benchmarks.py: fake commands stand in for the make targets,
+so these tests time `python -c ...` and check what the page becomes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.benchmarks import (
+    END,
+    HEADER,
+    START,
+    Measure,
+    Row,
+    duration,
+    measure_and_write,
+    read_rows,
+    split_page,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FAKE_PROBE = (sys.executable, "-c", "print('1 loop, best of 3: 379 msec per loop')")
+OLD_ROW = Row(
+    "make test", "18:23", "30:00", "0", "379 ms", "creates .venv", "2026-12-07", "8730242"
+)
+
+
+def page_with(rows: list[Row]) -> str:
+    table = "\n".join([*HEADER, *(row.render() for row in rows)])
+    return f"# Benchmarks\n\nWhy and how.\n\n{START}\n{table}\n{END}\n\n## By hand\n\nKept.\n"
+
+
+def test_the_table_between_the_markers_is_rewritten_and_the_rest_kept(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_text(page_with([OLD_ROW]), encoding="utf-8")
+    measures = [
+        Measure("make demo", (sys.executable, "-c", "pass")),
+        Measure("make contact-eval", (sys.executable, "-c", "import sys; sys.exit(3)")),
+    ]
+
+    rows = measure_and_write(page, measures, cwd=tmp_path, probe_command=FAKE_PROBE)
+
+    text = page.read_text(encoding="utf-8")
+    before, block, after = split_page(text)
+    assert before == "# Benchmarks\n\nWhy and how.\n\n"
+    assert after == "\n\n## By hand\n\nKept.\n"
+    written = read_rows(block)
+    # the usual order: demo, ..., contact-eval, then make test; the old row is kept as it was
+    assert [row.measure for row in written] == ["make demo", "make contact-eval", "make test"]
+    assert written[2] == OLD_ROW
+    assert written[:2] == rows
+    assert [row.exit for row in rows] == ["0", "3"]
+    assert all(row.probe == "379 ms" and row.setup == "creates .venv" for row in rows)
+    assert all(row.wall.endswith(" s") and row.cpu.endswith(" s") for row in rows)
+    assert f"| `make demo` | {rows[0].wall} |" in block
+
+
+def test_a_second_run_replaces_its_own_row_only(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_text(page_with([OLD_ROW]), encoding="utf-8")
+    demo = Measure("make demo", (sys.executable, "-c", "pass"))
+    measure_and_write(page, [demo], cwd=tmp_path, probe_command=FAKE_PROBE)
+    measure_and_write(page, [demo], cwd=tmp_path, probe_command=FAKE_PROBE)
+    rows = read_rows(split_page(page.read_text(encoding="utf-8"))[1])
+    assert [row.measure for row in rows] == ["make demo", "make test"]
+
+
+def test_a_page_without_markers_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmarks\n", encoding="utf-8")
+    marker = tmp_path / "ran"
+    measure = Measure("make demo", (sys.executable, "-c", f"open({str(marker)!r}, 'w')"))
+    with pytest.raises(ValueError, match="exactly one"):
+        measure_and_write(page, [measure], cwd=tmp_path, probe_command=FAKE_PROBE)
+    assert not marker.exists()
+    assert page.read_text(encoding="utf-8") == "# Benchmarks\n"
+
+
+def test_durations_read_like_the_page() -> None:
+    assert duration(7.54) == "7.5 s"
+    assert duration(151) == "2:31"
+    assert duration(3725) == "1:02:05"
+
+
+def test_the_shipped_page_is_in_the_format_the_script_writes() -> None:
+    page = ROOT / "docs" / "benchmarks.md"
+    rows = read_rows(split_page(page.read_text(encoding="utf-8"))[1])
+    assert {"make demo", "make test-fast", "make identity-eval", "make contact-eval"} <= {
+        row.measure for row in rows
+    }
+    assert all(Row.parse(row.render()) == row for row in rows)
