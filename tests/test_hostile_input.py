@@ -184,7 +184,7 @@ def deep(levels: int) -> str:
     return '{"call_id": "K2", "memo": ' + "[" * levels + "]" * levels + "}"
 
 
-SMALL_FIELDS = LoadLimits(max_field_chars=1_000)
+SMALL_FIELDS = LoadLimits.from_env({"GOGAEK_MAX_FIELD_CHARS": "1000"})
 
 CASES: list[Case] = [
     # --- encodings and byte-order marks (ERP customers, CP949 declared) --------------------
