@@ -4,6 +4,7 @@ Dagster run config override them, and dbt and the CLV fit receive the same value
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -166,24 +167,16 @@ def test_a_damaged_secrets_file_names_its_line(tmp_path: Path) -> None:
 
 
 def test_make_settings_says_where_the_secrets_are_never_what(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "GOGAEK_DATA_DIR": str(tmp_path), "GOGAEK_PG_PASSWORD": "pw"}
-    before = subprocess.run(
-        [sys.executable, "-m", "ingest.settings"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        capture_output=True,
-        check=True,
-    ).stdout
-    assert f"(written to {tmp_path / 'secrets.env'} on the first run)" in before
+    def make_settings() -> str:
+        command = ["make", "-s", "--no-print-directory", "settings", f"GOGAEK_DATA_DIR={tmp_path}"]
+        env = {"PATH": os.environ["PATH"], "GOGAEK_PG_PASSWORD": "pw"}
+        return subprocess.run(
+            command, cwd=ROOT, env=env, text=True, capture_output=True, check=True
+        ).stdout
+
+    assert f"(written to {tmp_path / 'secrets.env'} on the first run)" in make_settings()
+    assert not (tmp_path / "secrets.env").exists()  # printing the settings writes nothing
     salt = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)}).rrn_salt
-    after = subprocess.run(
-        [sys.executable, "-m", "ingest.settings"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        capture_output=True,
-        check=True,
-    ).stdout
+    after = make_settings()
     assert f"(in {tmp_path / 'secrets.env'}: back it up)" in after
     assert salt not in after and "pw" not in after.split()
