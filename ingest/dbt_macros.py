@@ -32,17 +32,18 @@ def _needs_dbt(name: str) -> Callable[..., str]:
     return fail
 
 
-class _DuckDBDispatch:
+class _Dispatch:
     """dbt's `adapter` as far as macros use it here: `adapter.dispatch(name, package)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
         self.module: TemplateModule | None = None
 
     def dispatch(self, name: str, _package: str | None = None) -> Callable[..., str]:
-        for candidate in (f"duckdb__{name}", f"default__{name}"):
+        for candidate in (f"{self.engine}__{name}", f"default__{name}"):
             if hasattr(self.module, candidate):
                 return getattr(self.module, candidate)
-        raise jinja2.TemplateError(f"no duckdb__{name} or default__{name} macro")
+        raise jinja2.TemplateError(f"no {self.engine}__{name} or default__{name} macro")
 
 
 def _returned(value: object) -> object:
@@ -52,11 +53,11 @@ def _returned(value: object) -> object:
 
 
 @cache
-def _macros() -> TemplateModule:
+def _macros(engine: str) -> TemplateModule:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     for name in ("ref", "source", "var", "env_var"):
         env.globals[name] = _needs_dbt(name)
-    adapter = _DuckDBDispatch()
+    adapter = _Dispatch(engine)
     env.globals["adapter"] = adapter
     env.globals["return"] = _returned
     source = "\n".join((MACROS_DIR / f).read_text(encoding="utf-8") for f in MACRO_FILES)
@@ -64,9 +65,10 @@ def _macros() -> TemplateModule:
     return adapter.module
 
 
-def macro_sql(name: str, *args: str) -> str:
-    """The SQL that macro `name` writes on DuckDB for `args` (column expressions)."""
-    macro = getattr(_macros(), name, None)
+def macro_sql(name: str, *args: str, engine: str = "duckdb") -> str:
+    """The SQL that macro `name` writes for `args` (column expressions) on DuckDB, or on the
+    engine named (`postgres`: what dbt's postgres target runs)."""
+    macro = getattr(_macros(engine), name, None)
     if macro is None:
         raise KeyError(f"no macro {name!r} in dbt_project/macros/{{{','.join(MACRO_FILES)}}}")
     return str(macro(*args)).strip()

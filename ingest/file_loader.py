@@ -134,6 +134,26 @@ def _parse(text: str) -> list[str] | None:
         return None
 
 
+def _excel_trimmed(fields: list[str], width: int) -> list[str]:
+    """The fields without the empty cells Excel adds past the last column (`a,b,c,,,`) when a
+    sheet once had wider rows; a filled cell past the header is a real extra field."""
+    if len(fields) > width and not any(value.strip() for value in fields[width:]):
+        return fields[:width]
+    return fields
+
+
+# Excel's way to keep a value as text (leading zeros, a key that looks like a number): the
+# formula ="C1000005". Saved as CSV it reaches us as the formula, never as the value it shows.
+_FORMULA_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
+
+
+def _excel_value(value: str) -> str:
+    """A field's value as Excel shows it: ="C1000005" is C1000005 (a doubled quote inside the
+    formula is one quote)."""
+    formula = _FORMULA_TEXT.match(value.strip())
+    return formula.group(1).replace('""', '"') if formula else value
+
+
 def _csv_records(
     lines: _Lines, width: int, max_chars: int, result: BatchResult
 ) -> Iterator[_Record]:
@@ -159,7 +179,7 @@ def _csv_records(
             open_quote ^= following[1].count('"') % 2 == 1
         if not open_quote:
             fields = _parse(_without_eol(joined))
-            if fields is not None and len(fields) == width:
+            if fields is not None and len(_excel_trimmed(fields, width)) == width:
                 yield _Record(number, _without_eol(joined), fields)
                 continue
         lines.push_back(taken[1:])
@@ -183,6 +203,8 @@ def _read_header(record: _Record, spec: EntitySpec, encoding: str) -> _Header:
     if fields is None:
         return _Header(None, f"{intro}; the first line is not valid CSV", False)
     names = [name.strip().lstrip("\ufeff").strip() for name in fields]
+    while len(names) > len(expected) and not names[-1]:
+        names.pop()  # the empty header cells Excel writes past the last column
     if names == expected:
         return _Header(None, None, False)
     if sorted(names) == sorted(expected) and len(set(names)) == len(names):
@@ -264,6 +286,7 @@ def _stage_csv(
                     "malformed CSV quoting: a quote is not closed, or text follows a closing quote",
                 )
                 continue
+            fields = _excel_trimmed(fields, len(expected))
             if len(fields) != len(expected):
                 reject(
                     record,
@@ -281,7 +304,11 @@ def _stage_csv(
                     reject(record, *problem)
                     continue
             text = record.text
-            changed = False
+            changed = len(fields) != len(record.fields or ())
+            if "=" in text:
+                shown = [_excel_value(value) for value in fields]
+                changed = changed or shown != fields
+                fields = shown
             if mask_rrns(text, salt) != text:
                 fields = [mask_rrns(value, salt) for value in fields]
                 changed = True

@@ -78,6 +78,11 @@ def test_a_macro_that_needs_dbt_does_not_render_in_python() -> None:
         ("2026-11-19T01:00:00+0000", datetime(2026, 11, 19, 10, 0)),
         ("2026-11-19 01:00:00.25+00", datetime(2026, 11, 19, 10, 0, 0, 250000)),  # PostgreSQL text
         ("2026-11-19", datetime(2026, 11, 19, 0, 0)),  # a date alone: midnight, no offset
+        # Korean Excel saves a date-time cell with a 12-hour clock: 오전 (a.m.), 오후 (p.m.).
+        ("2026-11-20 오후 3:15:00", datetime(2026, 11, 20, 15, 15)),
+        ("2026-11-20 오전 12:05", datetime(2026, 11, 20, 0, 5)),
+        ("2026. 11. 20. 오후 3:15", datetime(2026, 11, 20, 15, 15)),
+        ("2026-11-20 오후 13:15:00", None),  # no 13 o'clock on a 12-hour clock
         ("2026-11-19 01:00:00 +09:00", None),  # space before the offset: quarantined
         ("2026-11-19 25:00:00", None),
         ("어제", None),
@@ -97,9 +102,34 @@ def test_the_loaders_read_timestamps_as_staging_does(value: str, seoul: datetime
         ("2026-11-19", date(2026, 11, 19)),
         ("20261119", date(2026, 11, 19)),
         ("2026.11.19", date(2026, 11, 19)),
+        ("1985. 3. 7.", date(1985, 3, 7)),  # a Korean Excel or Google Sheets date cell
+        ("1985. 13. 7.", None),
         ("2026/11/19", None),
         ("2026-02-30", None),
     ],
 )
 def test_the_loaders_read_dates_as_staging_does(value: str, parsed: date | None) -> None:
     assert _value(macro_sql("parse_date", "v"), value) == parsed
+
+
+KOREAN_SPREADSHEET_VALUES = (
+    ("parse_timestamp", "2026-11-20 오후 3:15:00", datetime(2026, 11, 20, 15, 15)),
+    ("parse_timestamp", "2026. 11. 20. 오전 12:05", datetime(2026, 11, 20, 0, 5)),
+    ("parse_timestamp", "2026-11-19T01:00:00Z", datetime(2026, 11, 19, 10, 0)),
+    ("parse_date", "1985. 3. 7.", date(1985, 3, 7)),
+    ("parse_date", "20261119", date(2026, 11, 19)),
+)
+
+
+def test_postgresql_reads_spreadsheet_dates_as_duckdb_does(pg_database: str) -> None:
+    """The postgres target's staging uses the macros' default form: same values, same result."""
+    import psycopg2
+
+    from ingest.postgres_mirror import pg_params
+
+    with psycopg2.connect(**pg_params(pg_database)) as con, con.cursor() as cursor:
+        for macro, value, parsed in KOREAN_SPREADSHEET_VALUES:
+            sql = macro_sql(macro, "v", engine="postgres")
+            cursor.execute(f"select {sql} from (select %s::text as v) as t", [value])
+            assert (value, cursor.fetchone()[0]) == (value, parsed)
+            assert _value(macro_sql(macro, "v"), value) == parsed

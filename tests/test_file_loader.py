@@ -18,7 +18,7 @@ from ingest.schemas import (
     ESP_EVENTS,
     EntitySpec,
 )
-from tests.conftest import SALT, erp_customer, esp_event, write_csv, write_jsonl
+from tests.conftest import SALT, csv_line, erp_customer, esp_event, write_csv, write_jsonl
 
 
 def quarantine(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -392,3 +392,44 @@ def test_identical_snapshot_under_a_new_name_is_logged_not_reloaded(warehouse, l
     assert [r.status for r in again] == ["already_loaded", "already_loaded"]
     assert warehouse.execute("select count(*) from raw._load_batches").fetchone()[0] == 2
     assert accounting_problems(warehouse, ERP_CUSTOMERS) == []
+
+
+def test_an_erp_export_saved_by_korean_excel_loads_as_the_values_it_shows(
+    warehouse, landing: Path
+) -> None:
+    """An admin opens the ERP export in Excel and saves it as CSV: keys and phones kept as text
+    come as formulas (="C1000005"), date cells in Excel's Korean spellings, and every line,
+    the header too, ends in the empty cells of columns once used further right."""
+    header = ",".join(ERP_CUSTOMERS.column_names) + ",,,"
+    excel = erp_customer(
+        고객번호='="C1000005"',
+        휴대폰='="010-2345-6789"',
+        우편번호='="06236"',
+        생년월일="1985. 3. 7.",
+        가입일="2019-07-01",
+        수정일시="2026-11-20 오후 3:15:00",
+    )
+    plain = erp_customer(고객번호="C1000006", 수정일시="2026. 11. 20. 오전 9:05")
+    lines = [header]
+    for row in (excel, plain):
+        lines.append(csv_line([row[c] for c in ERP_CUSTOMERS.column_names]) + ",,,")
+    # A filled cell past the header is a real extra field, not Excel's padding.
+    lines.append(csv_line([plain[c] for c in ERP_CUSTOMERS.column_names]) + ",,메모")
+    path = landing / "erp" / "erp_customers_20261120.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp949"))
+
+    [result] = load_entity_files(warehouse, ERP_CUSTOMERS, landing, SALT)
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert quarantine(warehouse) == [
+        (f"erp/{path.name}", 4, None, "wrong_field_count", "expected 16 fields, found 18")
+    ]
+    rows = warehouse.execute(
+        "select 고객번호, 휴대폰, 우편번호, 생년월일, 수정일시 from raw.erp_customers "
+        "order by _source_line"
+    ).fetchall()
+    # No phantom customer ="C1000005" carrying the real one's contacts: the value as shown.
+    assert rows == [
+        ("C1000005", "010-2345-6789", "06236", "1985. 3. 7.", "2026-11-20 오후 3:15:00"),
+        ("C1000006", "010-1234-5678", "06236", "1985-03-02", "2026. 11. 20. 오전 9:05"),
+    ]

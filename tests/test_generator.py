@@ -88,6 +88,20 @@ def _parsed_date(v: str) -> date | None:
     return duckdb.execute(f"select {macro_sql('parse_date', '?')}", [v]).fetchone()[0]
 
 
+def _parsed_local_ts(v: str) -> datetime | None:
+    """A timestamp without offset as staging reads it (the dbt macro parse_timestamp)."""
+    sql = macro_sql("parse_timestamp", "v", "try_cast")
+    return duckdb.execute(f"select {sql} from (select ?::varchar as v)", [v]).fetchone()[0]
+
+
+def _as_shown(fields: list[str], width: int) -> list[str]:
+    """A CSV record as the values a spreadsheet shows: the padding cells Korean Excel writes past
+    the last column dropped, its text formulas ="..." read as their text."""
+    if len(fields) > width and not any(value.strip() for value in fields[width:]):
+        fields = fields[:width]
+    return [v[2:-1] if v.startswith('="') and v.endswith('"') else v for v in fields]
+
+
 def _date_ok(v: str) -> bool:
     return _parsed_date(v) is not None
 
@@ -95,11 +109,13 @@ def _date_ok(v: str) -> bool:
 def _ts_ok(v: Any, iso: bool) -> bool:
     if not isinstance(v, str):
         return False
+    if not iso:  # ERP and shop text: local time, in any spelling staging reads
+        return v.count(":") >= 1 and _parsed_local_ts(v) is not None
     try:
-        parsed = datetime.fromisoformat(v) if iso else datetime.strptime(v, "%Y-%m-%d %H:%M:%S")
+        parsed = datetime.fromisoformat(v)
     except ValueError:
         return False
-    return parsed.tzinfo is not None if iso else True
+    return parsed.tzinfo is not None
 
 
 def _int_ok(v: Any, text: bool) -> bool:
@@ -145,8 +161,8 @@ def _check_csv_line(spec: EntitySpec, raw: bytes, encoding: str, kind: str | Non
     if kind == "unbalanced_quote":
         assert text.count('"') % 2 == 1, text
         return
-    fields = next(csv.reader([text], strict=True))
     width = len(spec.columns)
+    fields = _as_shown(next(csv.reader([text], strict=True)), width)
     if kind == "extra_column":
         assert len(fields) == width + 1, text
         return
@@ -257,7 +273,8 @@ def test_erp_header_is_cp949_spec_names(run: tuple[Path, dict[str, Any]]) -> Non
         for path in sorted((out / "landing").glob(spec.location)):
             raw = path.read_bytes()
             header = raw.split(b"\r\n", 1)[0]
-            assert header.decode("cp949").split(",") == list(spec.column_names)
+            names = header.decode("cp949").split(",")
+            assert _as_shown(names, len(spec.columns)) == list(spec.column_names)
             assert raw.count(b"\n") == raw.count(b"\r\n")  # CRLF only
     tickets = sorted((out / "landing").glob("callcenter/tickets_*.csv"))[0].read_bytes()
     assert tickets.startswith(b"\xef\xbb\xbfticket_id,") and b"\r" not in tickets
@@ -349,7 +366,7 @@ def test_identity_covers_erp_customers_and_shop_members(run: tuple[Path, dict[st
         rel = f"erp/{path.name}"
         for no, raw in _lines(path, b"\r\n"):
             if no > 1 and (rel, str(no)) not in listed:
-                numbers.add(next(csv.reader([raw.decode("cp949")]))[0])
+                numbers.add(_as_shown(next(csv.reader([raw.decode("cp949")])), 16)[0])
     assert numbers and numbers == set(by_source["erp_customer"])
     con = sqlite3.connect(out / "shop.sqlite")
     members = {str(m) for (m,) in con.execute("SELECT member_id FROM members")}
@@ -394,8 +411,9 @@ def test_contacts_truth_matches_delivered_values(run: tuple[Path, dict[str, Any]
     assert seen > 100
     for row in _read_csv_lenient(path):  # 수정일시 never before 가입일 (unless broken on purpose)
         joined = _parsed_date(row["가입일"])
-        if joined and _ts_ok(row["수정일시"], iso=False):
-            assert datetime.strptime(row["수정일시"], "%Y-%m-%d %H:%M:%S").date() >= joined, row
+        modified = _parsed_local_ts(row["수정일시"])
+        if joined and modified:
+            assert modified.date() >= joined, row
     defects = {r["defect"] for r in contacts}
     assert {"missing", "legacy_postcode", "typo_domain"} <= defects
 
@@ -412,8 +430,10 @@ def _read_csv_lenient(path: Path) -> Iterator[dict[str, str]]:
             continue
         fields = next(csv.reader(io.StringIO(text)))
         if no == 1:
-            header = fields
-        elif len(fields) == len(header) and fields[0]:
+            header = [name for name in fields if name]
+            continue
+        fields = _as_shown(fields, len(header))
+        if len(fields) == len(header) and fields[0]:
             yield dict(zip(header, fields, strict=True))
 
 

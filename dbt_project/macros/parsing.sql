@@ -30,16 +30,25 @@
     {{ return(adapter.dispatch('parse_date', 'gogaek')(column)) }}
 {%- endmacro %}
 
+{#- Dates as sources write them: 2026-11-19, 20261119, 2026.11.19, and as Korean Excel and
+    Google Sheets show a date cell when it is saved as CSV: 2026. 11. 19. (spaces after the dots,
+    a closing dot). -#}
 {% macro default__parse_date(column) -%}
     case
         when {{ regex_match(column, '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$') }} then to_date(trim({{ column }}), 'YYYY-MM-DD')
         when {{ regex_match(column, '^[0-9]{8}$') }} then to_date(trim({{ column }}), 'YYYYMMDD')
-        when {{ regex_match(column, '^[0-9]{4}[.][0-9]{1,2}[.][0-9]{1,2}$') }} then to_date(trim({{ column }}), 'YYYY.MM.DD')
+        when {{ regex_match(column, '^[0-9]{4}[.] ?[0-9]{1,2}[.] ?[0-9]{1,2}[.]?$') }}
+            then to_date({{ dotted_date(column) }}, 'YYYY.MM.DD')
     end
 {%- endmacro %}
 
 {% macro duckdb__parse_date(column) -%}
-    cast(try_strptime(trim({{ column }}), ['%Y-%m-%d', '%Y%m%d', '%Y.%m.%d']) as date)
+    cast(try_strptime({{ dotted_date(column) }}, ['%Y-%m-%d', '%Y%m%d', '%Y.%m.%d']) as date)
+{%- endmacro %}
+
+{#- '2026. 11. 19.' as '2026.11.19'; any other value as it is, trimmed. -#}
+{% macro dotted_date(column) -%}
+    rtrim(regexp_replace(trim({{ column }}), '^([0-9]{4})[.] ?([0-9]{1,2})[.] ?([0-9]{1,2})[.]?$', '\1.\2.\3'), '.')
 {%- endmacro %}
 
 {#- An offset after the time: Z, +09:00, +0900, or hours only (+00, as PostgreSQL writes
@@ -61,6 +70,10 @@
     case
         when {{ regex_match(column, utc_offset_pattern()) }}
             then ({{ cast_with }}(trim({{ column }}) as timestamptz) at time zone 'Asia/Seoul')
+        when {{ regex_match(column, korean_clock_pattern()) }}
+            then to_timestamp({{ korean_clock(column) }},
+                case when {{ regex_match(column, '[0-9]:[0-9]{2}:[0-9]{2}$') }}
+                    then 'YYYY-MM-DD AM HH12:MI:SS' else 'YYYY-MM-DD AM HH12:MI' end)::timestamp
         else {{ cast_with }}(trim({{ column }}) as timestamp)
     end
 {%- endmacro %}
@@ -69,8 +82,25 @@
     case
         when {{ regex_match(column, utc_offset_pattern()) }}
             then timezone('Asia/Seoul', {{ cast_with }}(trim({{ column }}) as timestamptz))
+        when {{ regex_match(column, korean_clock_pattern()) }}
+            then {{ 'try_strptime' if cast_with == 'try_cast' else 'strptime' }}(
+                {{ korean_clock(column) }}, ['%Y-%m-%d %p %I:%M:%S', '%Y-%m-%d %p %I:%M'])
         else {{ cast_with }}(trim({{ column }}) as timestamp)
     end
+{%- endmacro %}
+
+{#- A timestamp as Korean Excel writes a date-time cell into a CSV: '2026-11-20 오후 3:15:00'
+    (오전 before noon, 오후 after; a 12-hour clock, seconds optional), the date also dotted
+    ('2026. 11. 20. 오후 3:15'). -#}
+{% macro korean_clock_pattern() -%}
+    ^[0-9]{4}([.] ?|-)[0-9]{1,2}([.] ?|-)[0-9]{1,2}[.]? (오전|오후) [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$
+{%- endmacro %}
+
+{#- Such a value as '2026-11-20 PM 3:15:00', for a 12-hour clock format. -#}
+{% macro korean_clock(column) -%}
+    replace(replace(regexp_replace(trim({{ column }}),
+        '^([0-9]{4})(?:[.] ?|-)([0-9]{1,2})(?:[.] ?|-)([0-9]{1,2})[.]? ', '\1-\2-\3 '),
+        '오전', 'AM'), '오후', 'PM')
 {%- endmacro %}
 
 {% macro regex_match(column, pattern) -%}

@@ -416,9 +416,17 @@ def _write(
     render: Callable[[slice], list[np.ndarray]],
     malformed: dict[int, str],
     truth: Truth,
+    excel_saved: bool = False,
 ) -> None:
     out = CsvFile(
-        ctx.landing / path_rel, path_rel, spec, malformed, truth, encoding=ENCODING, newline=NEWLINE
+        ctx.landing / path_rel,
+        path_rel,
+        spec,
+        malformed,
+        truth,
+        encoding=ENCODING,
+        newline=NEWLINE,
+        excel_saved=excel_saved,
     )
     for start in range(0, n_rows, CHUNK):
         cols = render(slice(start, min(start + CHUNK, n_rows)))
@@ -462,6 +470,8 @@ def write_masters(ctx: Context, pop: Population, c: Customers, p: Products, trut
             lambda sl: customer_columns(c, pop, sl),
             c.malformed,
             truth,
+            # Every third snapshot was opened in Excel by an admin and saved again.
+            excel_saved=k % 3 == 1,
         )
         _write(
             f"erp/erp_products_{stamp}.csv",

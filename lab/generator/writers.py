@@ -16,6 +16,7 @@ from typing import Any
 
 from ingest.schemas import EntitySpec
 
+from . import excel
 from .malformed import broken_csv_line, broken_json_line
 from .truth import Truth
 
@@ -54,18 +55,26 @@ class CsvFile(_Out):
         encoding: str,
         newline: str,
         bom: bool = False,
+        excel_saved: bool = False,
     ) -> None:
         super().__init__(path, rel, spec, malformed, truth)
         self.encoding = encoding
         self.newline = newline
+        self.excel_saved = excel_saved  # opened and saved in Korean Excel (lab.generator.excel)
         if bom:
             self.fh.write("\ufeff".encode())
-        self._write_rows([spec.column_names])
+        header = [*spec.column_names, *(excel.PADDING if excel_saved else ())]
+        self._write_rows([header], as_data=False)
 
-    def _write_rows(self, rows: Sequence[Sequence[str]]) -> None:
+    def _write_rows(self, rows: Sequence[Sequence[str]], as_data: bool = True) -> None:
+        if self.excel_saved and as_data:
+            rows = [excel.as_saved(self.spec, row) for row in rows]
         buf = io.StringIO()
         csv.writer(buf, lineterminator=self.newline).writerows(rows)
-        self.fh.write(buf.getvalue().encode(self.encoding))
+        text = buf.getvalue()
+        if self.excel_saved and as_data:
+            text = excel.unquoted_formulas(text)
+        self.fh.write(text.encode(self.encoding))
 
     def write(self, cols: Sequence[Sequence[str]]) -> None:
         rows = list(zip(*cols, strict=True))
