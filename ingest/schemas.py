@@ -50,12 +50,16 @@ class Column:
     required: bool = False  # a missing value quarantines the row
     key: bool = False  # part of the source record's natural key (implies required)
     description: str = ""
-    # Names one person (see IdentifierKind): erasure looks the person's rows up by it and the
-    # loaders check it against the erasure list. Shared values (a household's home phone) are
-    # not identifying: listing them would hold back other people's records.
+    # Names a person (see IdentifierKind): erasure looks the person's rows up by it and the
+    # loaders check it against the erasure list.
     identifies: IdentifierKind | None = None
+    # With `identifies`: a value several people may share (a household's home phone, an office
+    # fax). Erasure scrubs it from the person's records but neither lists it nor looks anyone up
+    # by it: that would hold back other people's records.
+    shared: bool = False
     # Holds a personal value that alone does not single out a person (a name, an address, a
-    # shared phone, a birth date): shown masked, never published to BI tools.
+    # birth date, a free-text note about them): shown masked, never published to BI tools,
+    # emptied when erasure anonymises a row it keeps.
     personal: bool = False
 
     @property
@@ -64,7 +68,9 @@ class Column:
 
     @property
     def holds_personal_data(self) -> bool:
-        return self.personal or self.identifies is not None
+        """A person's own data; a record key (erp_customer, shop_member) only points at a
+        record, and is no more personal than the customer id the marts carry."""
+        return self.personal or self.identifies in ("rrn", "phone", "email", "contact")
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,9 @@ class EntitySpec:
     def identifying_columns(self) -> tuple[tuple[str, IdentifierKind], ...]:
         """(stored column name, kind) of the columns that name one person."""
         return tuple(
-            (self.stored_name(c), c.identifies) for c in self.columns if c.identifies is not None
+            (self.stored_name(c), c.identifies)
+            for c in self.columns
+            if c.identifies is not None and not c.shared
         )
 
     def stored_name(self, column: Column) -> str:
@@ -141,9 +149,10 @@ def _c(
     key: bool = False,
     description: str = "",
     identifies: IdentifierKind | None = None,
+    shared: bool = False,
     personal: bool = False,
 ) -> Column:
-    return Column(name, kind, required, key, description, identifies, personal)
+    return Column(name, kind, required, key, description, identifies, shared, personal)
 
 
 ERP_CUSTOMERS = EntitySpec(
@@ -163,9 +172,9 @@ ERP_CUSTOMERS = EntitySpec(
             identifies="rrn",
         ),
         _c("휴대폰", description="mobile phone, any format", identifies="phone"),
-        _c("자택전화", description="home phone", personal=True),
-        _c("직장전화", description="work phone", personal=True),
-        _c("팩스", description="fax", personal=True),
+        _c("자택전화", description="home phone", identifies="phone", shared=True),
+        _c("직장전화", description="work phone", identifies="phone", shared=True),
+        _c("팩스", description="fax", identifies="phone", shared=True),
         _c("이메일", description="email address", identifies="email"),
         _c("우편번호", description="postal code, 5-digit or legacy 6-digit", personal=True),
         _c("주소", description="address", personal=True),
@@ -173,7 +182,7 @@ ERP_CUSTOMERS = EntitySpec(
         _c("고객등급", description="customer grade (VIP/골드/실버/일반)"),
         _c("생년월일", "date", description="date of birth", personal=True),
         _c("가입일", "date", required=True, description="registration date"),
-        _c("비고", description="free-text memo"),
+        _c("비고", description="free-text memo", personal=True),
         _c("수정일시", "timestamp", required=True, description="last modified in the ERP"),
     ),
 )
@@ -405,7 +414,7 @@ CALLCENTER_CALLS = EntitySpec(
         _c("duration_sec", "int", description="talk time in seconds"),
         _c("agent_id", description="agent"),
         _c("satisfaction", "int", description="post-call survey 1-5"),
-        _c("memo", description="agent note"),
+        _c("memo", description="agent note", personal=True),
     ),
 )
 
