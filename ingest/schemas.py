@@ -8,9 +8,10 @@ exactly as delivered; dbt staging renames and casts.
 
 This file is the one statement of the raw contract. What else needs it reads it from here: the
 dbt sources (`dbt_project/models/staging/_sources.yml`, written by `python -m ingest.contract
---write`), the loaders' key check and the Great Expectations key rules (`KeyRule`), the columns
-erasure looks a person up by and the personal-data gate's raw column names (`identifies`,
-`personal`), and the freshness each source system is held to (`SourceSystem`).
+--write`), the key rules of the loaders and the Great Expectations suites (`key_value_sql`,
+`EntitySpec.key_rules`), the columns erasure looks a person up by, lists and scrubs and the
+personal-data gate's raw column names (`identifies`, `shared`, `personal`), and the freshness
+each source system is held to (`SourceSystem`).
 """
 
 from __future__ import annotations
