@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks settings env-example lint lock clean-data clean
+.PHONY: demo refresh erase manifest contract test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks settings env-example lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ $(MANIFEST): $(BIN)/.installed orchestration/dbt_project.py $(DBT_PROJECT_FILES)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package \
 		--file orchestration/dbt_project.py > /dev/null
 	touch $@
+
+## contract: write dbt_project/models/staging/_sources.yml from the raw contract (ingest/schemas.py)
+contract: $(BIN)/.installed
+	$(BIN)/python -m ingest.contract --write
 
 ## generate: write the four sources under data/ (CUSTOMERS, DAYS, SEED)
 generate: $(BIN)/.installed

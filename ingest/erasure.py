@@ -44,7 +44,7 @@ from ingest.db_rows import one_row
 from ingest.dbt_macros import macro_sql
 from ingest.personal_data import TOKEN_PREFIX, VALUE_PATTERNS
 from ingest.raw_store import quote, sql_literal
-from ingest.schemas import BY_NAME
+from ingest.schemas import BY_NAME, ENTITIES
 
 ERASED = "erased"  # the value that replaces an ESP recipient (a required field)
 REASON_CODE = "erased_person"
@@ -52,27 +52,9 @@ REASON_CODE = "erased_person"
 SOURCES = ("erp_customer", "shop_member", "shop_guest_order", "callcenter_call", "esp_recipient")
 
 # Columns that identify a person, per raw table, and what kind of value each holds: what the
-# erasure list is checked against at load. `contact` is an e-mail or a phone (an ESP recipient).
-# Home and work numbers are not listed: households and offices share them, so listing them would
-# hold back other people's records (the erasure still scrubs them from what it finds).
+# erasure list is checked against at load. The contract declares them (Column.identifies).
 IDENTIFYING_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "erp_customers": (
-        ("고객번호", "erp_customer"),
-        ("주민등록번호_해시", "rrn"),
-        ("휴대폰", "phone"),
-        ("이메일", "email"),
-    ),
-    "erp_orders": (("고객번호", "erp_customer"),),
-    "shop_members": (("member_id", "shop_member"), ("mobile", "phone"), ("email", "email")),
-    "shop_marketing_consents": (("member_id", "shop_member"),),
-    "shop_orders": (
-        ("member_id", "shop_member"),
-        ("orderer_mobile", "phone"),
-        ("orderer_email", "email"),
-    ),
-    "callcenter_calls": (("caller_number", "phone"),),
-    "callcenter_tickets": (("caller_number", "phone"),),
-    "esp_events": (("recipient", "contact"),),
+    spec.name: spec.identifying_columns for spec in ENTITIES if spec.identifying_columns
 }
 
 
@@ -306,41 +288,32 @@ def _keys(source: str) -> str:
     return f"(select source_key from _erase_keys where source = '{source}')"
 
 
+# The person's own records, per crosswalk source: (raw table, the record's key as the crosswalk
+# writes it, the crosswalk source, whether the values found there go on the erasure list). A
+# call's caller number may be an office line: scrubbed, not listed.
+_RECORDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("erp_customers", 'trim("고객번호")', "erp_customer", True),
+    ("shop_members", "trim(member_id)", "shop_member", True),
+    ("shop_orders", "trim(order_id)", "shop_guest_order", True),
+    ("callcenter_calls", "call_id", "callcenter_call", False),
+    ("esp_events", "recipient", "esp_recipient", True),
+)
+
+
 def _collect_values(con: duckdb.DuckDBPyConnection) -> None:
-    """`_erase_values(kind, value, listed)`: the person's normalised identifying values; listed
-    ones go on the erasure list, the rest (home, work, fax numbers, caller numbers) are only
-    scrubbed."""
-    p, e = phone_digits_sql, email_sql
+    """`_erase_values(kind, value, listed)`: the person's normalised identifying values (the
+    contract's `identifies` columns of their records); listed ones go on the erasure list, the
+    rest (shared home, work and fax numbers, caller numbers) are only scrubbed."""
     parts = [
-        f"select 'erp_customer', trim(\"고객번호\"), true from raw.erp_customers "
-        f'where trim("고객번호") in {_keys("erp_customer")}',
-        f"select 'rrn', nullif(trim(\"주민등록번호_해시\"), ''), true from raw.erp_customers "
-        f'where trim("고객번호") in {_keys("erp_customer")}',
-        f"select 'phone', {p(quote('휴대폰'))}, true from raw.erp_customers "
-        f'where trim("고객번호") in {_keys("erp_customer")}',
-        *(
-            f"select 'phone', {p(quote(c))}, false from raw.erp_customers "
-            f'where trim("고객번호") in {_keys("erp_customer")}'
-            for c in ("자택전화", "직장전화", "팩스")
-        ),
-        f"select 'email', {e(quote('이메일'))}, true from raw.erp_customers "
-        f'where trim("고객번호") in {_keys("erp_customer")}',
-        f"select 'shop_member', trim(member_id), true from raw.shop_members "
-        f"where trim(member_id) in {_keys('shop_member')}",
-        f"select 'phone', {p('mobile')}, true from raw.shop_members "
-        f"where trim(member_id) in {_keys('shop_member')}",
-        f"select 'email', {e('email')}, true from raw.shop_members "
-        f"where trim(member_id) in {_keys('shop_member')}",
-        f"select 'phone', {p('orderer_mobile')}, true from raw.shop_orders "
-        f"where trim(order_id) in {_keys('shop_guest_order')}",
-        f"select 'email', {e('orderer_email')}, true from raw.shop_orders "
-        f"where trim(order_id) in {_keys('shop_guest_order')}",
-        f"select 'phone', {p('caller_number')}, false from raw.callcenter_calls "
-        f"where call_id in {_keys('callcenter_call')}",
-        f"select 'email', {e('recipient')}, true from raw.esp_events "
-        f"where recipient in {_keys('esp_recipient')}",
-        f"select 'phone', {p('recipient')}, true from raw.esp_events "
-        f"where recipient in {_keys('esp_recipient')} and recipient not like '%@%'",
+        f"select {kind_sql}, {value_sql}, {str(listed and not column.shared).lower()} "
+        f"from {spec.raw_table} where {key_sql} in {_keys(source)}"
+        for name, key_sql, source, listed in _RECORDS
+        for spec in [BY_NAME[name]]
+        for column in spec.columns
+        if column.identifies is not None
+        for kind_sql, value_sql in [
+            _kind_and_value_sql(quote(spec.stored_name(column)), column.identifies)
+        ]
     ]
     con.execute(
         "create or replace temp table _erase_values as "
@@ -385,9 +358,17 @@ class ErasureReport:
         )
 
 
-_PHONES = "(select value from _erase_values where kind = 'phone')"
-_CALLER = phone_digits_sql("caller_number")
-_EMAILS = "(select value from _erase_values where kind = 'email')"
+def _names_by_contact(entity_name: str) -> str:
+    """Rows of the table whose identifying phone, e-mail or contact column holds one of the
+    person's values (`_erase_values`, kind by kind)."""
+    matches = [
+        f"exists (select 1 from _erase_values as v where v.kind = {kind_sql} "
+        f"and v.value = {value_sql})"
+        for column, kind in BY_NAME[entity_name].identifying_columns
+        if kind in ("phone", "email", "contact")
+        for kind_sql, value_sql in [_kind_and_value_sql(quote(column), kind)]
+    ]
+    return " or ".join(matches)
 
 
 def _row_hash_sql(entity_name: str) -> str:
@@ -397,45 +378,56 @@ def _row_hash_sql(entity_name: str) -> str:
     return f"md5(concat_ws(chr(31), {columns}))"
 
 
-# (raw table, rows of the person, action: delete or the assignments that anonymise)
-_ACTIONS: tuple[tuple[str, str, Sequence[str] | None], ...] = (
-    ("erp_customers", f'trim("고객번호") in {_keys("erp_customer")}', None),
-    ("shop_members", f"trim(member_id) in {_keys('shop_member')}", None),
-    ("shop_marketing_consents", f"trim(member_id) in {_keys('shop_member')}", None),
-    ("erp_orders", f'trim("고객번호") in {_keys("erp_customer")}', ('"고객번호" = null',)),
+def _anonymise(entity_name: str) -> tuple[str, ...]:
+    """The assignments that anonymise a kept row: every column the contract flags as personal
+    or identifying is emptied; a required one (the ESP recipient) says `erased` instead, since
+    staging expects a value. A JSON source's fields beyond the contract may hold anything."""
+    spec = BY_NAME[entity_name]
+    assignments = [
+        f"{quote(spec.stored_name(c))} = "
+        + (f"'{ERASED}'" if c.required and c.holds_personal_data else "null")
+        for c in spec.columns
+        if c.holds_personal_data or c.identifies is not None
+    ]
+    if spec.format == "jsonl":
+        assignments.append("_unknown_fields = null")
+    return tuple(assignments)
+
+
+# (raw table, rows of the person, whether the rows are kept anonymised or deleted): the master
+# records go, the rows that carry money or activity stay so the counts do.
+_ACTIONS: tuple[tuple[str, str, bool], ...] = (
+    ("erp_customers", f'trim("고객번호") in {_keys("erp_customer")}', False),
+    ("shop_members", f"trim(member_id) in {_keys('shop_member')}", False),
+    ("shop_marketing_consents", f"trim(member_id) in {_keys('shop_member')}", False),
+    ("erp_orders", f'trim("고객번호") in {_keys("erp_customer")}', True),
     (
         "shop_orders",
         f"trim(member_id) in {_keys('shop_member')} or trim(order_id) in "
-        f"{_keys('shop_guest_order')} or {phone_digits_sql('orderer_mobile')} in {_PHONES} "
-        f"or {email_sql('orderer_email')} in {_EMAILS}",
-        (
-            "member_id = null",
-            "orderer_name = null",
-            "orderer_mobile = null",
-            "orderer_email = null",
-        ),
+        f"{_keys('shop_guest_order')} or {_names_by_contact('shop_orders')}",
+        True,
     ),
     (
         "callcenter_calls",
-        f"call_id in {_keys('callcenter_call')} or {_CALLER} in {_PHONES}",
-        ("caller_number = null", "customer_name = null", "memo = null", "_unknown_fields = null"),
+        f"call_id in {_keys('callcenter_call')} or {_names_by_contact('callcenter_calls')}",
+        True,
     ),
     (
         "callcenter_tickets",
-        f"call_id in {_keys('callcenter_call')} or {_CALLER} in {_PHONES}",
-        ("caller_number = null",),
+        f"call_id in {_keys('callcenter_call')} or {_names_by_contact('callcenter_tickets')}",
+        True,
     ),
     (
         "esp_events",
-        f"recipient in {_keys('esp_recipient')} or {email_sql('recipient')} in {_EMAILS} "
-        f"or (recipient not like '%@%' and {phone_digits_sql('recipient')} in {_PHONES})",
-        (f"recipient = '{ERASED}'", "_unknown_fields = null"),
+        f"recipient in {_keys('esp_recipient')} or {_names_by_contact('esp_events')}",
+        True,
     ),
 )
 
 
 def _erase_raw(con: duckdb.DuckDBPyConnection, report: ErasureReport) -> None:
-    for name, where, assignments in _ACTIONS:
+    for name, where, kept in _ACTIONS:
+        assignments = _anonymise(name) if kept else None
         spec = BY_NAME[name]
         table = spec.raw_table
         counts = con.execute(

@@ -21,10 +21,11 @@ names. Digits spaced one by one (`9 0 0 1 0 1 …`) are not recognised: too many
 look like that.
 
 The other direct identifiers — names, phone numbers, e-mail addresses, street addresses — are
-recognised by column name and value pattern (`IDENTIFIER_COLUMN`, `VALUE_PATTERNS`) for the
-publish gate to BI tools. One scanner (`scan_table`, `scan_database`; `scan_file`, `scan_tree`
-for RRNs in files) reports findings of any of these kinds, and one `mask` is the only way a
-finding, a quality example or a log shows a personal value.
+recognised by column name (`is_identifier_column`: the raw contract's flags, else a naming
+vocabulary) and value pattern (`VALUE_PATTERNS`) for the publish gate to BI tools. One scanner
+(`scan_table`, `scan_database`; `scan_file`, `scan_tree` for RRNs in files) reports findings
+of any of these kinds, and one `mask` is the only way a finding, a quality example or a log
+shows a personal value.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.db_rows import one_row
+from ingest.schemas import ENTITIES
 from ingest.vocabularies import seed_rows
 
 TOKEN_PREFIX = "rrn_sha256:"
@@ -177,14 +179,30 @@ VALUE_PATTERNS: dict[str, str] = {
     "rrn": RRN_CANDIDATE_RE2,
 }
 _NAME_TOKENS = r"(customer|person|full|first|last|given|family|contact|recipient|sender|member)"
-# Text columns named like a person's name or a contact. Only text columns are judged:
+# Text columns named like a person's name or a contact: the vocabulary for the columns the raw
+# contract does not know (staging, marts, a user's own models). Only text columns are judged:
 # `emails_sent` or `bad_address` counts are metrics, not identifiers.
 IDENTIFIER_COLUMN = re.compile(
-    rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|고객명|.*(mobile|phone|tel|fax|email|e_mail|caller"
-    r"|address|addr|postal_code|zip_code|rrn|jumin|recipient|sender|휴대폰|전화|이메일|주소|"
-    r"우편번호|주민).*)$",
+    rf"^(name|{_NAME_TOKENS}_name|name_ko|이름|성명|.*(mobile|phone|tel|fax|email|e_mail|caller"
+    r"|address|addr|postal_code|zip_code|rrn|jumin|recipient|sender|전화|이메일|주소|주민).*)$",
     re.IGNORECASE,
 )
+# The raw columns the contract says hold personal data, by their stored names (고객명, 휴대폰,
+# 우편번호, the RRN hash, ...): known, not guessed from the name.
+RAW_PERSONAL_COLUMNS: frozenset[str] = frozenset(
+    spec.stored_name(column)
+    for spec in ENTITIES
+    for column in spec.columns
+    if column.holds_personal_data
+)
+
+
+def is_identifier_column(name: str) -> bool:
+    """Whether a column's name says it holds personal data: a raw column the contract flags, or
+    a name in the vocabulary above."""
+    return name in RAW_PERSONAL_COLUMNS or IDENTIFIER_COLUMN.match(name) is not None
+
+
 COLUMN_NAME = "column_name"
 ALL_KINDS: tuple[str, ...] = (COLUMN_NAME, *VALUE_PATTERNS)
 RRN_ONLY: tuple[str, ...] = ("rrn",)
@@ -271,7 +289,7 @@ def scan_table(
     findings = [
         Finding(table, column, COLUMN_NAME, 0, "")
         for column in columns
-        if COLUMN_NAME in kinds and IDENTIFIER_COLUMN.match(column)
+        if COLUMN_NAME in kinds and is_identifier_column(column)
     ]
     checks = [
         (column, kind, VALUE_PATTERNS[kind].replace("'", "''"))

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ingest.db_rows import one_row
 from ingest.dbt_macros import macro_sql
-from ingest.schemas import ENTITIES, Column, EntitySpec
+from ingest.schemas import ENTITIES, Column, EntitySpec, key_value_sql
 from ingest.settings import LoadLimits
 
 # Source timestamps without an offset are Korean local time (see the dbt macro parse_timestamp).
@@ -228,8 +228,8 @@ def _field_problems(
     value = f"trim({quote(stored)})"
     present = f"({quote(stored)} is not null and {value} <> '')"
     problems: list[tuple[str, str]] = []
-    if column.key:
-        problems.append((f"not {present}", "missing_key"))
+    if column.key:  # the contract's reading of a key value: blank is missing
+        problems.append((f"{key_value_sql(quote(stored))} is null", "missing_key"))
     elif column.required:
         problems.append((f"not {present}", "missing_required"))
     if column.kind in ("date", "timestamp"):

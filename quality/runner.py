@@ -30,7 +30,7 @@ from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from ingest.personal_data import IDENTIFIER_COLUMN, mask
+from ingest.personal_data import is_identifier_column, mask
 from ingest.settings import Settings
 from quality import data_docs
 from quality.suites import Rule, Suite, expectation, threshold
@@ -303,7 +303,7 @@ def failing_examples(outcome: RuleOutcome, frame: pd.DataFrame) -> list[str]:
     for value, reason in zip(shown, reasons, strict=True):
         text = (
             mask(value)
-            if IDENTIFIER_COLUMN.match(example_column) and value is not None
+            if is_identifier_column(example_column) and value is not None
             else str(value)
         )
         out.append(text if example_column == rule.column else f"{text} ({reason})")

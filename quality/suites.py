@@ -24,7 +24,8 @@ import great_expectations as gx
 import pandas as pd
 import yaml
 
-from ingest.schemas import BY_NAME
+from ingest.raw_store import quote
+from ingest.schemas import BY_NAME, EntitySpec, KeyRuleKind, key_value_sql
 from quality.contacts import AGREES, VALID, Opinion, phonenumbers_opinion
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
@@ -162,10 +163,27 @@ def _raw_newest_batch(source: str, entity: str) -> str:
     )
 
 
-def _key_rules(column: str, label: str) -> tuple[Rule, ...]:
-    return (
-        Rule(f"{label}_not_null", "not_null", column, f"every row has its {label}"),
-        Rule(f"{label}_unique", "unique", column, f"no {label} twice in the delivery"),
+_KEY_RULE_TEXT: dict[KeyRuleKind, str] = {
+    "not_null": "every row has its {label}",
+    "unique": "no {label} twice in the delivery",
+}
+
+
+def _key_select(spec: EntitySpec, label: str) -> str:
+    """The entity's one key column as the contract reads a key (`key_value_sql`: blank is
+    missing, as the loaders' missing_key), selected as `label`."""
+    (column,) = (spec.stored_name(c) for c in spec.columns if c.key)
+    return f"{key_value_sql(quote(column))} as {label}"
+
+
+def _key_rules(spec: EntitySpec, label: str) -> tuple[Rule, ...]:
+    """The contract's key rules (EntitySpec.key_rules) on the column `_key_select` names
+    `label`; the rule names (`<label>_not_null`, `<label>_unique`) are thresholds.yml's."""
+    return tuple(
+        Rule(
+            f"{label}_{rule.kind}", rule.kind, label, _KEY_RULE_TEXT[rule.kind].format(label=label)
+        )
+        for rule in spec.key_rules
     )
 
 
@@ -279,11 +297,11 @@ def all_suites() -> list[Suite]:
             table=erp.raw_table,
             description="ERP customers as delivered (newest snapshot): keys and completeness.",
             sql=f"""
-                select nullif(trim("고객번호"), '') as customer_no,
+                select {_key_select(erp, "customer_no")},
                     nullif(trim("고객명"), '') as name, nullif(trim("주소"), '') as address
                 from {erp.raw_table} where {_raw_newest_batch("erp", "customers")}""",
             rules=(
-                *_key_rules("customer_no", "customer_no"),
+                *_key_rules(erp, "customer_no"),
                 _present("name", "name", "customer name present"),
                 _present("address", "address", "address present"),
             ),
@@ -294,11 +312,11 @@ def all_suites() -> list[Suite]:
             table=shop.raw_table,
             description="Shop members as delivered (newest batch): keys and completeness.",
             sql=f"""
-                select nullif(trim(member_id), '') as member_id,
+                select {_key_select(shop, "member_id")},
                     nullif(trim(name), '') as name, nullif(trim(address1), '') as address
                 from {shop.raw_table} where {_raw_newest_batch("shop", "members")}""",
             rules=(
-                *_key_rules("member_id", "member_id"),
+                *_key_rules(shop, "member_id"),
                 _present("name", "name", "member name present"),
                 _present("address", "address", "address present"),
             ),
@@ -309,9 +327,9 @@ def all_suites() -> list[Suite]:
             table=calls.raw_table,
             description="CTI calls as delivered (newest file): keys.",
             sql=f"""
-                select nullif(trim(call_id), '') as call_id
+                select {_key_select(calls, "call_id")}
                 from {calls.raw_table} where {_raw_newest_batch("callcenter", "calls")}""",
-            rules=_key_rules("call_id", "call_id"),
+            rules=_key_rules(calls, "call_id"),
         ),
         Suite(
             name="raw_esp_events",
@@ -319,9 +337,10 @@ def all_suites() -> list[Suite]:
             table=events.raw_table,
             description="ESP events as delivered (newest file): ids.",
             sql=f"""
-                select nullif(trim(event_id), '') as event_id
+                select {_key_select(events, "event_id")}
                 from {events.raw_table} where {_raw_newest_batch("esp", "events")}""",
-            rules=(Rule("event_id_not_null", "not_null", "event_id", "every event has its id"),),
+            # The ESP repeats events (webhook retries): ids present, not unique (EntitySpec).
+            rules=_key_rules(events, "event_id"),
         ),
         Suite(
             name="stg_erp__customers",

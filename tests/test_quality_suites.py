@@ -191,6 +191,12 @@ BAD_ROWS = [
     ("raw_callcenter_calls", {"call_id": "c1"}, {"call_id_unique"}),
     ("raw_esp_events", {"event_id": None}, {"event_id_not_null"}),
     ("raw_erp_customers", {"고객번호": None}, {"customer_no_not_null"}),
+    # Keys read as the contract reads them (ingest.schemas.key_value_sql), as the loaders do:
+    # blank is missing, and a key is compared trimmed.
+    ("raw_callcenter_calls", {"call_id": "   "}, {"call_id_not_null"}),
+    ("raw_shop_members", {"member_id": " 1 "}, {"member_id_unique"}),
+    # The ESP repeats events (EntitySpec.repeats_records): a repeated id breaks no rule.
+    ("raw_esp_events", {"event_id": "ev-1"}, set()),
     # libphonenumber disagrees with the staging verdict, both ways
     ("stg_erp__customers", _contact("mobile", "010-234-56"), {"mobile_confirmed_by_phonenumbers"}),
     (
