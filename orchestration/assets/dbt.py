@@ -31,7 +31,6 @@ from dagster_dbt import (
     get_asset_key_for_model,
 )
 
-from ingest.settings import Settings
 from orchestration.assets.dbt_tests import readable_manifest
 from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
 from orchestration.dbt_targets import invocation_target
@@ -191,7 +190,7 @@ def _column_types(
     warehouse: WarehouseResource, relations: set[tuple[str, str]]
 ) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """(schema, table) → [(column, type)] for the relations dbt built, in column order."""
-    if not relations or Settings.from_env().dbt_target != "duckdb":
+    if not relations or dbt_project.target != "duckdb":
         return {}  # on PostgreSQL the schema comes from the manifest's columns alone
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     with warehouse.connect(read_only=True) as con:
