@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest contract test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks settings env-example lint lock clean-data clean
+.PHONY: demo refresh erase manifest contract test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks source-check settings env-example lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -165,6 +165,13 @@ contact-eval: $(BIN)/.installed
 ## rewrite the table of docs/benchmarks.md (BENCHMARK_FLAGS=--with-full-tests adds make test)
 benchmarks:
 	$(PYTHON) -m lab.benchmarks $(BENCHMARK_FLAGS)
+
+## source-check: preview a source mapping on one export, writing nothing (MAPPING=<yml> FILE=<export>):
+## the columns it reads and leaves, the first rows as the contract sees them, what would load
+source-check: $(BIN)/.installed
+	@test -n "$(MAPPING)" -a -n "$(FILE)" || \
+		{ echo "usage: make source-check MAPPING=<mapping.yml> FILE=<export>"; exit 2; }
+	$(BIN)/python -m ingest.source_check --mapping "$(MAPPING)" --file "$(FILE)"
 
 ## settings: print every setting as resolved from the environment (paths, secrets, dbt vars)
 settings: $(BIN)/.installed

@@ -28,7 +28,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -51,6 +51,7 @@ from ingest.raw_store import (
 )
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.settings import LoadLimits
+from ingest.source_mapping import Problem, SourceMapping, read_export
 
 _CHUNK = 1 << 20
 # Our own limit (LoadLimits.max_field_chars) applies; the csv module's must not cut in first.
@@ -546,6 +547,65 @@ def _record_sql(spec: EntitySpec) -> str:
     )
 
 
+def _stage_mapped(
+    path: Path,
+    mapping: SourceMapping,
+    salt: str,
+    rows: IncomingRows,
+    result: BatchResult,
+    limits: LoadLimits,
+) -> list[Rejection]:
+    """A company's own export, read through its mapping (ingest.source_mapping) into the
+    contract's fields; from there on the same checks as every delivery."""
+    spec = mapping.spec
+    rrn_index = next((i for i, c in enumerate(spec.columns) if c.kind == "rrn"), None)
+    rejections: list[Rejection] = []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="")
+
+    def as_text(values: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    header, records = read_export(path, mapping)
+    if not header:
+        result.status = "empty_file"
+        return rejections
+    result.unused_columns = tuple(mapping.unused_columns(header))
+    missing = mapping.missing_columns(header)
+    for line, cells in records:
+        result.rows_read += 1
+        # Only the columns the mapping reads are ever shown: the rest may hold anything.
+        shown = _shown(as_text([cells.get(name, "") for name in mapping.source_columns]), salt)
+        if missing:
+            reason = (
+                f"{path.name} has no column {', '.join(missing)}, which the mapping "
+                f"{mapping.name} reads (wrong file, or the export's layout changed?)"
+            )
+            rejections.append(Rejection(line, "header", "header_mismatch", reason, shown))
+            continue
+        fields = mapping.contract_row(cells)
+        if isinstance(fields, Problem):
+            rejections.append(Rejection(line, fields.field, fields.code, fields.reason, shown))
+            continue
+        problem = _field_problem(fields, list(spec.column_names), limits)
+        if problem:
+            rejections.append(Rejection(line, *problem, shown))
+            continue
+        fields = [mask_rrns(value, salt) for value in fields]
+        rrn = fields[rrn_index].strip() if rrn_index is not None else ""
+        if rrn_index is not None and rrn and not rrn.startswith(TOKEN_PREFIX):
+            fields[rrn_index] = hash_rrn(rrn, salt)  # whatever sits there, as for our files
+        values = [value or None for value in fields]
+        if rows.with_unknown:
+            rows.add(line, _md5(as_text(fields)), values, None)
+        else:
+            rows.add(line, _md5(as_text(fields)), values)
+    return rejections
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     spec: EntitySpec,
@@ -554,8 +614,10 @@ def load_file(
     salt: str,
     limits: LoadLimits | None = None,
     erasure_secret: str | None = None,
+    mapping: SourceMapping | None = None,
 ) -> BatchResult:
-    """Load one landed file into `spec`'s raw table. A file already loaded is skipped."""
+    """Load one landed file into `spec`'s raw table (through `mapping` when it is a company's
+    own export). A file already loaded is skipped."""
     limits = limits or LoadLimits.default()
     source_ref = mask_rrns(
         path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path),
@@ -574,8 +636,11 @@ def load_file(
         con, [spec.stored_name(c) for c in spec.columns], with_unknown=spec.format == "jsonl"
     )
     try:
-        stage = _stage_csv if spec.format == "csv" else _stage_jsonl
-        rejections = stage(path, spec, salt, rows, result, limits)
+        if mapping is not None:
+            rejections = _stage_mapped(path, mapping, salt, rows, result, limits)
+        else:
+            stage = _stage_csv if spec.format == "csv" else _stage_jsonl
+            rejections = stage(path, spec, salt, rows, result, limits)
         rows.flush()
         return publish_batch(
             con,
@@ -613,15 +678,19 @@ def landed_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:
     )
 
 
-def unmatched_files(landing_dir: Path, spec: EntitySpec) -> list[str]:
+def unmatched_files(
+    landing_dir: Path, spec: EntitySpec, mappings: Sequence[SourceMapping] = ()
+) -> list[str]:
     """Files under `spec`'s landing folder that no loader reads and that concern `spec`: named
-    almost like its exports (case, `-` for `_`, a subfolder), or like no export at all."""
+    almost like its exports (case, `-` for `_`, a subfolder), or like no export at all. A file
+    a mapping reads is read."""
     folder_name = PurePosixPath(spec.location).parent
     folder = landing_dir / folder_name
     if not folder.is_dir():
         return []
     siblings = [s for s in FILE_SPECS if PurePosixPath(s.location).parent == folder_name]
     claimed = {p for s in siblings for p in landed_files(landing_dir, s)}
+    claimed |= {p for m in mappings for p in mapped_files(landing_dir, m)}
     out = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path in claimed or path.name.startswith("."):
@@ -633,6 +702,18 @@ def unmatched_files(landing_dir: Path, spec: EntitySpec) -> list[str]:
     return out
 
 
+def mapped_files(landing_dir: Path, mapping: SourceMapping) -> list[Path]:
+    """The files of a mapped delivery under the landing folder, oldest name first."""
+    if not landing_dir.is_dir():
+        return []
+    found = (
+        p
+        for p in landing_dir.rglob("*")
+        if p.is_file() and mapping.matches(p.relative_to(landing_dir).as_posix())
+    )
+    return sorted(found, key=lambda p: p.name.lower())
+
+
 def load_entity_files(
     con: duckdb.DuckDBPyConnection,
     spec: EntitySpec,
@@ -640,9 +721,18 @@ def load_entity_files(
     salt: str,
     limits: LoadLimits | None = None,
     erasure_secret: str | None = None,
+    mappings: Sequence[SourceMapping] = (),
 ) -> list[BatchResult]:
-    """Load every landed file of `spec` not loaded before, oldest name first."""
-    return [
+    """Load every landed file of `spec` not loaded before, oldest name first: the contract's own
+    exports, then each mapped delivery of `spec`."""
+    results = [
         load_file(con, spec, path, landing_dir, salt, limits, erasure_secret)
         for path in landed_files(landing_dir, spec)
     ]
+    for mapping in mappings:
+        if mapping.spec.name == spec.name:
+            results += [
+                load_file(con, spec, path, landing_dir, salt, limits, erasure_secret, mapping)
+                for path in mapped_files(landing_dir, mapping)
+            ]
+    return results

@@ -131,6 +131,8 @@ class BatchResult:
     blank_lines: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     deleted: int = 0  # delete markers written by a full compare
+    # Columns of a mapped export no rule reads: named on the asset, never stored.
+    unused_columns: tuple[str, ...] = ()
 
 
 @dataclass

@@ -86,6 +86,12 @@ DECLARED: tuple[tuple[str, tuple[Declared, ...]], ...] = (
                 "writes); MariaDB: mysql+pymysql://user:password@host:3306/shop",
             ),
             Declared(
+                "MAPPINGS_DIR",
+                "{data_dir}/mappings",
+                "Source mappings (*.yml): how this company's own exports become the raw "
+                "contract; ingest/presets/ holds ready ones to copy",
+            ),
+            Declared(
                 "SERVING_DIR",
                 "{data_dir}/serving",
                 "Published files for BI tools and operations: bi.duckdb, operational.duckdb",
@@ -366,6 +372,7 @@ class Settings:
     data_dir: str
     warehouse_path: str
     landing_dir: str
+    mappings_dir: str
     shop_db_url: str
     secrets_file: str
     shop_overlap_minutes: int
@@ -421,6 +428,7 @@ class Settings:
             data_dir=path("DATA_DIR"),
             warehouse_path=path("WAREHOUSE"),
             landing_dir=path("LANDING_DIR"),
+            mappings_dir=path("MAPPINGS_DIR"),
             shop_db_url=read("SHOP_DB_URL"),
             secrets_file=path("SECRETS_FILE"),
             shop_overlap_minutes=int(read("SHOP_OVERLAP_MINUTES")),

@@ -8,7 +8,13 @@ import dagster as dg
 import duckdb
 
 from ingest.db_rows import one_row
-from ingest.file_loader import FILE_SPECS, file_fingerprint, landed_files, unmatched_files
+from ingest.file_loader import (
+    FILE_SPECS,
+    file_fingerprint,
+    landed_files,
+    mapped_files,
+    unmatched_files,
+)
 from ingest.raw_store import earlier_load
 from ingest.schemas import EntitySpec
 from orchestration.resources import LandingFolderResource, WarehouseResource
@@ -106,9 +112,15 @@ def erp_drop_sensor(
         cache = {}
     folder = Path(landing.path) / "erp"
     files = [(spec, p) for spec in ERP_SPECS for p in landed_files(Path(landing.path), spec)]
+    mappings = landing.mappings()
+    files += [
+        (m.spec, p) for m in mappings if m.spec in ERP_SPECS for p in mapped_files(landing.root, m)
+    ]
     fingerprints = _fingerprints(files, cache)
     cursor = json.dumps({"fingerprints": fingerprints}, sort_keys=True)
-    ignored = sorted({name for spec in ERP_SPECS for name in unmatched_files(landing.root, spec)})
+    ignored = sorted(
+        {name for spec in ERP_SPECS for name in unmatched_files(landing.root, spec, mappings)}
+    )
     if ignored:
         context.log.warning(
             f"files in {folder} that no loader reads (their names match no "

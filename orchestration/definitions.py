@@ -40,7 +40,9 @@ def default_resources(settings: Settings) -> dict[str, Any]:
         "dbt": dbt_cli_resource(),
         "warehouse": WarehouseResource(path=settings.warehouse_path),
         "serving": ServingResource(dir=settings.serving_dir),
-        "landing": LandingFolderResource(path=settings.landing_dir),
+        "landing": LandingFolderResource(
+            path=settings.landing_dir, mappings_dir=settings.mappings_dir
+        ),
         "shop_database": ShopDatabaseResource(url=settings.shop_db_url),
         "quality": QualityResource(root=settings.quality_dir, engine=settings.dbt_target),
         # Business settings (dbt vars), overridable per run in the launchpad.

@@ -16,6 +16,7 @@ from pydantic import Field
 from ingest.installation_secrets import InstallationSecrets, installation_secrets
 from ingest.raw_store import ensure_raw_schema
 from ingest.settings import LoadLimits, resolve_dbt_vars
+from ingest.source_mapping import SourceMapping, mappings_in
 from quality.history import ensure_dq_schema
 
 # DuckDB has a single writer: every step that opens the warehouse takes a slot of this pool, and
@@ -67,13 +68,21 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingFolderResource(dg.ConfigurableResource):
-    """Folder where source systems drop files (erp/, callcenter/, esp/)."""
+    """Folder where source systems drop files (erp/, callcenter/, esp/), and the folder of the
+    mappings that read a company's own exports (ingest.source_mapping)."""
 
     path: str
+    mappings_dir: str = Field(
+        default="", description="source mappings, *.yml (GOGAEK_MAPPINGS_DIR); empty: none"
+    )
 
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+    def mappings(self) -> list[SourceMapping]:
+        """Every mapping of the folder, checked: a bad one stops the load with its sentence."""
+        return mappings_in(Path(self.mappings_dir)) if self.mappings_dir else []
 
 
 class ShopDatabaseResource(dg.ConfigurableResource):

@@ -60,6 +60,10 @@ def _metadata(
         "rows_unchanged": dg.MetadataValue.int(sum(r.rows_unchanged for r in loaded)),
         "delete_markers": dg.MetadataValue.int(sum(r.deleted for r in loaded)),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
+        # A mapped export's columns no rule reads: named, never stored (they may be personal).
+        "export_columns_not_read": dg.MetadataValue.json(
+            {r.source_ref: list(r.unused_columns) for r in loaded if r.unused_columns}
+        ),
         "batches": dg.MetadataValue.md("\n".join(lines)),
     }
 
@@ -93,6 +97,7 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
         landing: LandingFolderResource,
         ingest_settings: IngestSettingsResource,
     ) -> dg.MaterializeResult:
+        mappings = [m for m in landing.mappings() if m.spec.name == spec.name]
         with warehouse.connect() as con:
             results = load_entity_files(
                 con,
@@ -101,9 +106,10 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                 ingest_settings.rrn_salt,
                 ingest_settings.limits,
                 ingest_settings.erasure_secret,
+                mappings,
             )
             rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
-        ignored = unmatched_files(landing.root, spec)
+        ignored = unmatched_files(landing.root, spec, landing.mappings())
         if ignored:
             context.log.warning(
                 f"not loaded, the names match no {spec.name} pattern "
@@ -274,7 +280,7 @@ def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
         f"subfolder), or like no export at all: pattern {spec.location}.",
     )
     def _recognised(landing: LandingFolderResource) -> dg.AssetCheckResult:
-        ignored = unmatched_files(landing.root, spec)
+        ignored = unmatched_files(landing.root, spec, landing.mappings())
         return dg.AssetCheckResult(
             passed=not ignored,
             severity=dg.AssetCheckSeverity.WARN,

@@ -1,0 +1,391 @@
+"""Source mappings: a company's own export, read into the raw contract by a declared file.
+
+A mapping is a YAML file, one per delivery kind. It says where the files are (a pattern under
+the landing folder), how to read them (CSV in UTF-8, UTF-8 with BOM or CP949; Excel .xlsx) and
+how each contract column (ingest.schemas) is made from the export: from a source column named
+by its header (column order never matters), a constant, several columns joined, with a value map
+for vocabularies, a date format and time zone, amounts as written (`45,000원`, `₩45,000`, a
+decimal comma). Everything after the mapping is the contract's: the loaders' field checks,
+quarantine, the personal-data gate, accounting.
+
+    delivers: esp_events                 # the contract entity (ingest.schemas)
+    files: esp/recipients_*.csv          # under the landing folder
+    format: csv                          # csv | xlsx
+    encoding: utf-8                      # csv: utf-8 | utf-8-sig | cp949
+    columns:
+      event_id: {from: Event ID}
+      event_type: {from: Event, values: {Opened: open, Clicked: click}}
+      occurred_at: {from: Time, format: "%Y-%m-%d %H:%M", time_zone: UTC}
+      campaign_id: {from: Campaign}
+      reason: {value: ""}
+
+A mapping that names a column the contract does not have, or leaves a required one unmapped, is
+refused with a sentence (MappingError). A file that lacks a mapped column is refused whole, the
+file and the column named; a value outside a value map quarantines its row with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from ingest.schemas import BY_NAME, EntitySpec
+
+ENCODINGS = ("utf-8", "utf-8-sig", "cp949")
+FORMATS = ("csv", "xlsx")
+_MAPPING_KEYS = {"delivers", "files", "format", "encoding", "sheet", "columns", "about"}
+_RULE_KEYS = {
+    "from",
+    "value",
+    "join",
+    "separator",
+    "values",
+    "format",
+    "time_zone",
+    "amount",
+    "digest",
+}
+_FORMULA_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
+# Currency marks as Korean exports write amounts: 45,000원, ₩45,000, KRW 45,000, and the
+# backslash, which Korean Windows fonts draw as ₩ (the same byte in CP949 text).
+_CURRENCY_MARKS = re.compile(r"(원|₩|\\|KRW|\s)")
+
+
+class MappingError(ValueError):
+    """A mapping file that cannot be used, said in a sentence naming the file."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one row of a mapped file is quarantined."""
+
+    field: str
+    code: str  # unmapped_value | bad_date | bad_amount
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """How one contract column is made from a row of the export."""
+
+    target: str
+    sources: tuple[str, ...] = ()  # header names read (one, or several joined)
+    separator: str = ""
+    constant: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    formats: tuple[str, ...] = ()  # strptime formats of a date or timestamp
+    time_zone: str | None = None  # of timestamps written without an offset
+    amount: Literal["", "point", "comma"] = ""  # decimal separator of an amount
+    # A key made of the row's own values (an event without an id): their digest, so a key never
+    # carries the e-mail address or phone number it was made from.
+    digest: bool = False
+
+    def apply(self, row: Mapping[str, str], kind: str) -> str | Problem:
+        if self.constant is not None:
+            return self.constant
+        parts = [excel_text(row.get(name, "")).strip() for name in self.sources]
+        value = self.separator.join(part for part in parts if part)
+        if not value:
+            return ""
+        if self.digest:
+            return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+        if self.values:
+            mapped = self.values.get(value, self.values.get(value.casefold()))
+            if mapped is None:
+                shown = value if len(value) <= 40 else value[:40] + "…"
+                return Problem(
+                    self.target,
+                    "unmapped_value",
+                    f"{self.target}: {self.sources[0]} {shown!r} is in no value of the "
+                    f"mapping ({', '.join(sorted(self.values)[:8])})",
+                )
+            value = mapped
+        if self.formats:
+            return self._moment(value, kind)
+        if self.amount:
+            return self._amount(value)
+        return value
+
+    def _moment(self, value: str, kind: str) -> str | Problem:
+        for pattern in self.formats:
+            try:
+                parsed = datetime.strptime(value, pattern)
+            except ValueError:
+                continue
+            if kind == "date":
+                return parsed.date().isoformat()
+            if self.time_zone:
+                parsed = parsed.replace(tzinfo=ZoneInfo(self.time_zone))
+                return parsed.isoformat()
+            return parsed.strftime("%Y-%m-%d %H:%M:%S")  # local Korean time, as the ERP writes
+        return Problem(
+            self.target,
+            "bad_date",
+            f"{self.target}: {value[:40]!r} matches no format of the mapping "
+            f"({' or '.join(self.formats)})",
+        )
+
+    def _amount(self, value: str) -> str | Problem:
+        text = _CURRENCY_MARKS.sub("", value)
+        if self.amount == "comma":  # 1.234,50: the point groups thousands
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+        if text.startswith("(") and text.endswith(")"):  # accounting: (15,000) is negative
+            text = "-" + text[1:-1]
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return Problem(self.target, "bad_amount", f"{self.target}: {value[:40]!r} is no amount")
+        return text
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    path: Path
+    spec: EntitySpec
+    files: str
+    format: Literal["csv", "xlsx"]
+    encoding: str
+    sheet: str | None
+    rules: tuple[ColumnRule, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """The export's columns the mapping reads, each once."""
+        return tuple(dict.fromkeys(name for rule in self.rules for name in rule.sources))
+
+    def matches(self, relative: str) -> bool:
+        """Whether a file (its path under the landing folder) is one of this delivery's."""
+        return fnmatchcase(relative.lower(), self.files.lower())
+
+    def missing_columns(self, header: list[str]) -> list[str]:
+        return [name for name in self.source_columns if name not in header]
+
+    def unused_columns(self, header: list[str]) -> list[str]:
+        """Columns of the export no rule reads: never stored (they may hold personal data)."""
+        used = set(self.source_columns)
+        return [name for name in header if name and name not in used]
+
+    def contract_row(self, row: Mapping[str, str]) -> list[str] | Problem:
+        """The row as the contract's fields, in the contract's order."""
+        by_target = {rule.target: rule for rule in self.rules}
+        out = []
+        for column in self.spec.columns:
+            rule = by_target.get(column.name)
+            value = rule.apply(row, column.kind) if rule else ""
+            if isinstance(value, Problem):
+                return value
+            out.append(value)
+        return out
+
+
+def excel_text(value: str) -> str:
+    """A cell as Excel shows it: the text formula ="C1000005" is C1000005."""
+    formula = _FORMULA_TEXT.match(value.strip())
+    return formula.group(1).replace('""', '"') if formula else value
+
+
+def load_mapping(path: Path) -> SourceMapping:
+    """Read and check a mapping file; every problem is a sentence naming the file."""
+
+    def refuse(sentence: str) -> MappingError:
+        return MappingError(f"mapping {path}: {sentence}")
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise refuse(f"cannot be read as YAML ({' '.join(str(error).split())[:200]})") from None
+    if not isinstance(document, dict):
+        raise refuse("must be a YAML mapping with delivers, files, format and columns")
+    unknown = sorted(set(document) - _MAPPING_KEYS)
+    if unknown:
+        raise refuse(
+            f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_MAPPING_KEYS))}"
+        )
+    entity = document.get("delivers")
+    spec = BY_NAME.get(str(entity))
+    if spec is None or spec.format == "sql":
+        files = sorted(name for name, s in BY_NAME.items() if s.format != "sql")
+        raise refuse(f"delivers {entity!r} is no file entity of the contract ({', '.join(files)})")
+    pattern = document.get("files")
+    if not isinstance(pattern, str) or not pattern.strip() or pattern.startswith("/"):
+        raise refuse("files must be a file pattern under the landing folder, e.g. erp/*.csv")
+    fmt = document.get("format", "csv")
+    if fmt not in FORMATS:
+        raise refuse(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    encoding = document.get("encoding", "utf-8")
+    if fmt == "csv" and encoding not in ENCODINGS:
+        raise refuse(f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    columns = document.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise refuse("columns must map each contract column to how it is made")
+    rules = tuple(_rule(refuse, spec, str(target), how) for target, how in columns.items())
+    unmapped = [c.name for c in spec.columns if c.must_have_value and c.name not in columns]
+    if unmapped:
+        raise refuse(
+            f"{spec.name} needs {', '.join(unmapped)} (required by the contract), which the "
+            f"mapping leaves unmapped"
+        )
+    sheet = document.get("sheet")
+    return SourceMapping(
+        path, spec, pattern.strip(), fmt, encoding, None if sheet is None else str(sheet), rules
+    )
+
+
+def _rule(refuse: Any, spec: EntitySpec, target: str, how: Any) -> ColumnRule:
+    if target not in spec.column_names:
+        raise refuse(
+            f"{target!r} is no column of {spec.name}; its columns: {', '.join(spec.column_names)}"
+        )
+    if isinstance(how, str):
+        how = {"from": how}
+    if not isinstance(how, dict):
+        raise refuse(f"{target}: say how it is made, e.g. {{from: <export column>}}")
+    unknown = sorted(set(how) - _RULE_KEYS)
+    if unknown:
+        raise refuse(
+            f"{target}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_RULE_KEYS))}"
+        )
+    ways = [key for key in ("from", "value", "join") if key in how]
+    if len(ways) != 1:
+        raise refuse(f"{target}: give exactly one of from, value or join")
+    kind = next(c.kind for c in spec.columns if c.name == target)
+    formats = how.get("format", ())
+    formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
+    if formats and kind not in ("date", "timestamp"):
+        raise refuse(f"{target}: a format is for date and timestamp columns, this one is {kind}")
+    for pattern in formats:
+        try:
+            datetime.combine(date(2001, 2, 3), time(4, 5, 6)).strftime(pattern)
+        except ValueError:
+            raise refuse(f"{target}: format {pattern!r} is no date format") from None
+    zone = how.get("time_zone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise refuse(
+                f"{target}: time_zone {zone!r} is no IANA time zone (e.g. UTC, Asia/Seoul)"
+            ) from None
+    amount = how.get("amount", "")
+    if amount not in ("", "point", "comma", True):
+        raise refuse(f"{target}: amount is point (1,234.50) or comma (1.234,50), not {amount!r}")
+    values = how.get("values") or {}
+    if not isinstance(values, dict):
+        raise refuse(f"{target}: values must map each export value to the contract's")
+    joined = how.get("join", [])
+    if "join" in how and (not isinstance(joined, list) or not joined):
+        raise refuse(f"{target}: join lists the export columns to join, e.g. [성, 이름]")
+    return ColumnRule(
+        target=target,
+        sources=(str(how["from"]),) if "from" in how else tuple(str(name) for name in joined),
+        separator=str(how.get("separator", " " if "join" in how else "")),
+        constant=None if "value" not in how else str(how["value"]),
+        values={str(k).strip(): str(v) for k, v in values.items()}
+        | {str(k).strip().casefold(): str(v) for k, v in values.items()},
+        formats=formats,
+        time_zone=None if zone is None else str(zone),
+        amount="point" if amount is True else amount,
+        digest=how.get("digest") is True,
+    )
+
+
+def mappings_in(folder: Path) -> list[SourceMapping]:
+    """The mappings of a folder (`*.yml`, `*.yaml`), each checked; none when it does not exist."""
+    if not folder.is_dir():
+        return []
+    paths = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+    return [load_mapping(path) for path in paths]
+
+
+# --------------------------------------------------------------------------- reading an export
+Row = tuple[int, dict[str, str]]  # the row's line (CSV) or row number (Excel), its cells by header
+
+
+def read_export(path: Path, mapping: SourceMapping) -> tuple[list[str], Iterator[Row]]:
+    """The export's header and rows, cells as text by header name."""
+    if mapping.format == "xlsx":
+        return _read_xlsx(path, mapping.sheet)
+    return _read_csv(path, mapping.encoding)
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [excel_text(cell).strip().lstrip("\ufeff").strip() for cell in cells]
+    while names and not names[-1]:
+        names.pop()  # the empty cells Excel writes past the last column
+    return names
+
+
+def _read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:
+    handle = path.open(encoding=encoding, newline="")
+    reader = csv.reader(handle)
+    first = next(reader, None)
+    header = _header(first or [])
+
+    def rows() -> Iterator[Row]:
+        try:
+            line = reader.line_num + 1
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    yield line, dict(zip(header, cells, strict=False))
+                line = reader.line_num + 1
+        finally:
+            handle.close()
+
+    return header, rows()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.strftime("%Y-%m-%d %H:%M:%S")
+            if value.time() != time()
+            else value.date().isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
+    import openpyxl  # type: ignore[import-untyped]  # only Excel deliveries need it
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    if sheet is not None and sheet not in book.sheetnames:
+        book.close()
+        raise MappingError(f"{path}: no sheet {sheet!r}; its sheets: {', '.join(book.sheetnames)}")
+    worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+    values = worksheet.iter_rows(values_only=True)
+    header = _header([_cell_text(cell) for cell in next(values, ())])
+
+    def rows() -> Iterator[Row]:
+        try:
+            for number, cells in enumerate(values, start=2):
+                texts = [_cell_text(cell) for cell in cells]
+                if any(text.strip() for text in texts):
+                    yield number, dict(zip(header, texts, strict=False))
+        finally:
+            book.close()
+
+    return header, rows()
+
+
+def relative_name(path: Path, landing_dir: Path) -> str:
+    return PurePosixPath(path.relative_to(landing_dir)).as_posix()

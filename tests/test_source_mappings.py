@@ -1,0 +1,403 @@
+"""Source mappings: a company's own exports read into the raw contract by a declared file.
+
+Each export here is written for the test with a known answer; the mappings are the ones a data
+team would write (or the shipped presets)."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from ingest.file_loader import load_entity_files
+from ingest.source_mapping import MappingError, load_mapping, mappings_in
+from tests.conftest import SALT
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = ROOT / "ingest" / "presets"
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+
+
+def quarantine(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select source_file, source_line, field, reason_code, reason "
+        "from raw._quarantine order by source_file, source_line"
+    ).fetchall()
+
+
+def write_mapping(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+# ------------------------------------------------------------------ the ESP preset
+
+
+BOUNCE = "수신자 없음 (550 5.1.1)"
+
+
+def test_the_esp_preset_reads_an_activity_report(warehouse, landing: Path) -> None:
+    export = landing / "esp" / "activity_20261120.csv"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    export.write_bytes((EXPORTS / "esp_activity_20261120.csv").read_bytes())
+    [mapping] = mappings_in(PRESETS)
+    assert mapping.spec.name == "esp_events"
+
+    [result] = load_entity_files(warehouse, mapping.spec, landing, SALT, mappings=[mapping])
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 7, 1)
+    rows = warehouse.execute(
+        "select recipient, event_type, occurred_at, url, reason, _source_line "
+        "from raw.esp_events order by _source_line"
+    ).fetchall()
+    assert rows == [
+        ("minsu@naver.com", "sent", "2026-11-20T09:00:00+09:00", None, None, 2),
+        ("minsu@naver.com", "delivered", "2026-11-20T09:00:05+09:00", None, None, 3),
+        ("minsu@naver.com", "open", "2026-11-20T12:31:00+09:00", None, None, 4),
+        (
+            "minsu@naver.com",
+            "click",
+            "2026-11-20T12:32:10+09:00",
+            "https://shop.example.kr/sale",
+            None,
+            5,
+        ),
+        ("yhlee@daum.net", "sent", "2026-11-20T09:00:00+09:00", None, None, 6),
+        (
+            "yhlee@daum.net",
+            "hard_bounce",
+            "2026-11-20T09:00:07+09:00",
+            None,
+            "수신자 없음 (550 5.1.1)",
+            7,
+        ),
+        ("jisoo.park@gmail.com", "unsubscribe", "2026-11-20T18:00:00+09:00", None, None, 8),
+    ]
+    # An event without an id gets the digest of what it is: never the address itself.
+    ids = [i for (i,) in warehouse.execute("select event_id from raw.esp_events").fetchall()]
+    assert len(set(ids)) == 7 and not any("@" in i for i in ids)
+    assert quarantine(warehouse) == [
+        (
+            "esp/activity_20261120.csv",
+            9,
+            "event_type",
+            "unmapped_value",
+            "event_type: 이벤트 '전달' is in no value of the mapping (도달, 반송, 발송, 수신거부, "
+            "스팸신고, 스팸차단, 실패, 열람)",
+        )
+    ]
+    # The columns no rule reads are named, and stored nowhere (one holds phone numbers).
+    assert result.unused_columns == ("캠페인명", "수신자 휴대폰")
+    stored = warehouse.execute(
+        "select count(*) from raw.esp_events e, raw._quarantine q "
+        "where e::varchar like '%010-1234-5678%' or q::varchar like '%010-1234-5678%'"
+    ).fetchone()
+    assert stored == (0,)
+
+
+# ------------------------------------------------------------------ an ERP export in Excel
+
+
+ERP_CUSTOMERS_XLSX = """
+about: ERP customer list as the admin downloads it (Excel)
+delivers: erp_customers
+files: erp/고객목록_*.xlsx
+format: xlsx
+sheet: 고객
+columns:
+  고객번호: 거래처코드
+  고객명: {join: [성, 이름], separator: ""}
+  휴대폰: {join: [휴대폰1, 휴대폰2, 휴대폰3], separator: "-"}
+  이메일: 이메일
+  고객등급: {from: 등급, values: {V: VIP, G: 골드, S: 실버, N: 일반}}
+  생년월일: {from: 생일}
+  가입일: {from: 등록일, format: ["%Y-%m-%d", "%Y.%m.%d"]}
+  수정일시: {from: 수정, format: "%Y-%m-%d %H:%M:%S"}
+  비고: {value: ""}
+"""
+
+
+def _excel_export(path: Path) -> Path:
+    """An Excel download: a cover sheet first, columns in the admin's order, date cells."""
+    book = openpyxl.Workbook()
+    book.active.title = "안내"
+    sheet = book.create_sheet("고객")
+    sheet.append(
+        [
+            "등급",
+            "거래처코드",
+            "성",
+            "이름",
+            "휴대폰1",
+            "휴대폰2",
+            "휴대폰3",
+            "이메일",
+            "생일",
+            "등록일",
+            "수정",
+            "주민번호",
+        ]
+    )
+    sheet.append(
+        [
+            "G",
+            "C2000001",
+            "김",
+            "민수",
+            "010",
+            "1234",
+            "5678",
+            "minsu@naver.com",
+            datetime(1985, 3, 7),
+            "2019.07.01",
+            datetime(2026, 11, 20, 15, 15),
+            "850307-1234567",
+        ]
+    )
+    sheet.append(
+        [
+            "V",
+            "C2000002",
+            "이",
+            "영희",
+            "010",
+            "2345",
+            "",
+            "yh@daum.net",
+            None,
+            "2020-01-02",
+            datetime(2026, 11, 20, 9, 0),
+            "",
+        ]
+    )
+    sheet.append(
+        [
+            "X",
+            "C2000003",
+            "박",
+            "지수",
+            "",
+            "",
+            "",
+            "",
+            None,
+            "2021-05-05",
+            datetime(2026, 11, 20, 9, 0),
+            "",
+        ]
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def test_an_excel_export_with_its_own_columns_loads_by_header_name(
+    warehouse, landing: Path, tmp_path: Path
+) -> None:
+    mapping = load_mapping(write_mapping(tmp_path / "mappings", "erp_xlsx", ERP_CUSTOMERS_XLSX))
+    _excel_export(landing / "erp" / "고객목록_20261120.xlsx")
+
+    [result] = load_entity_files(warehouse, mapping.spec, landing, SALT, mappings=[mapping])
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    rows = warehouse.execute(
+        "select 고객번호, 고객명, 휴대폰, 이메일, 고객등급, 생년월일, 가입일, 수정일시, "
+        "주민등록번호_해시 from raw.erp_customers order by 고객번호"
+    ).fetchall()
+    assert rows == [
+        (
+            "C2000001",
+            "김민수",
+            "010-1234-5678",
+            "minsu@naver.com",
+            "골드",
+            "1985-03-07",
+            "2019-07-01",
+            "2026-11-20 15:15:00",
+            None,
+        ),
+        (
+            "C2000002",
+            "이영희",
+            "010-2345",
+            "yh@daum.net",
+            "VIP",
+            None,
+            "2020-01-02",
+            "2026-11-20 09:00:00",
+            None,
+        ),
+    ]
+    [(line, field, code, reason)] = [q[1:] for q in quarantine(warehouse)]
+    assert (line, field, code) == (4, "고객등급", "unmapped_value")
+    assert "'X'" in reason
+    # The RRN column is not mapped: named as not read, its values stored nowhere.
+    assert "주민번호" in result.unused_columns
+    assert "850307" not in str(warehouse.execute("from raw._quarantine").fetchall())
+
+
+def test_amounts_as_korean_and_european_exports_write_them(
+    warehouse, landing: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mappings"
+    text = """
+delivers: erp_products
+files: "erp/{name}_*.csv"
+encoding: cp949
+columns:
+  상품코드: 코드
+  상품명: 이름
+  판매가: {{from: 가격, amount: {sep}}}
+  원가: {{from: 원가, amount: {sep}}}
+"""
+    won = load_mapping(write_mapping(folder, "won", text.format(name="won", sep="point")))
+    euro = load_mapping(write_mapping(folder, "euro", text.format(name="euro", sep="comma")))
+    (landing / "erp").mkdir(parents=True, exist_ok=True)
+    # In CP949 text the backslash is the won sign (Korean Windows fonts draw it as ₩).
+    (landing / "erp" / "won_1.csv").write_bytes(
+        '코드,이름,가격,원가\nP1,양말,"45,000원",\\30000\nP2,모자,KRW 45000,"(1,500)"\n'
+        "P3,장갑,무료,0\n".encode("cp949")
+    )
+    (landing / "erp" / "euro_1.csv").write_bytes(
+        '코드,이름,가격,원가\nE1,Socks,"1.234,50","12,5"\n'.encode("cp949")
+    )
+
+    results = load_entity_files(warehouse, won.spec, landing, SALT, mappings=[won, euro])
+
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(2, 1), (1, 0)]
+    prices = warehouse.execute(
+        "select 상품코드, 판매가, 원가 from raw.erp_products order by 상품코드"
+    ).fetchall()
+    assert prices == [("E1", "1234.50", "12.5"), ("P1", "45000", "30000"), ("P2", "45000", "-1500")]
+    assert [q[2:4] for q in quarantine(warehouse)] == [("판매가", "bad_amount")]
+
+
+# ------------------------------------------------------------------ refused, with sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("delivers: erp_clients\nfiles: a.csv\ncolumns: {x: y}", "'erp_clients' is no file entity"),
+        ("delivers: shop_orders\nfiles: a.csv\ncolumns: {x: y}", "'shop_orders' is no file entity"),
+        (
+            "delivers: esp_events\nfiles: a.csv\ncolumns: {recipient_email: Email}",
+            "'recipient_email' is no column of esp_events",
+        ),
+        (
+            "delivers: esp_events\nfiles: a.csv\ncolumns: {recipient: Email}",
+            "esp_events needs event_id, campaign_id, event_type, occurred_at (required by the "
+            "contract), which the mapping leaves unmapped",
+        ),
+        ("delivers: esp_events\nfiles: a.csv\nformat: xls\ncolumns: {a: b}", "format 'xls'"),
+        ("delivers: erp_orders\nfiles: a.csv\nencoding: euc-kr\ncolumns: {a: b}", "'euc-kr'"),
+        (
+            "delivers: esp_events\nfiles: a.csv\ncolumns:\n"
+            "  occurred_at: {from: T, time_zone: KST}",
+            "time_zone 'KST' is no IANA time zone",
+        ),
+        (
+            "delivers: esp_events\nfiles: a.csv\ncolumns:\n  recipient: {from: E, format: '%Y'}",
+            "a format is for date and timestamp columns",
+        ),
+        ("delivers: esp_events\nfiles: a.csv\ncolums: {}", "unknown key(s) colums"),
+        ("delivers: [esp_events", "cannot be read as YAML"),
+    ],
+)
+def test_a_bad_mapping_is_refused_with_a_sentence(tmp_path: Path, text: str, sentence: str) -> None:
+    path = write_mapping(tmp_path, "bad", text)
+    with pytest.raises(MappingError) as refused:
+        load_mapping(path)
+    assert str(refused.value).startswith(f"mapping {path}: ")
+    assert sentence in str(refused.value)
+
+
+def test_make_source_check_previews_and_refuses_as_a_user_sees_it(tmp_path: Path) -> None:
+    preset = PRESETS / "esp_events_generic_csv.yml"
+    export = EXPORTS / "esp_activity_20261120.csv"
+    shown = make("source-check", f"MAPPING={preset}", f"FILE={export}")
+    assert shown.returncode == 0, shown.stderr
+    assert "columns not read (never stored): 캠페인명, 수신자 휴대폰" in shown.stdout
+    assert "would load 7 of 8 rows, quarantine 1" in shown.stdout
+    assert "unmapped_value: 1 (first at line 9" in shown.stdout
+    assert "010-1234-5678" not in shown.stdout
+
+    # The export's layout changed: a mapped column is gone. The whole file would be refused.
+    renamed = tmp_path / "activity.csv"
+    renamed.write_text(export.read_text(encoding="utf-8-sig").replace("발생일시", "일시"))
+    refused = make("source-check", f"MAPPING={preset}", f"FILE={renamed}")
+    assert refused.returncode != 0
+    assert "the whole file would be refused: it has no column 발생일시" in refused.stdout
+
+    broken = write_mapping(tmp_path, "broken", "delivers: esp_event\nfiles: a.csv\ncolumns: {}")
+    bad = make("source-check", f"MAPPING={broken}", f"FILE={export}")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "'esp_event' is no file entity of the contract" in bad.stderr
+    assert make("source-check").stdout.startswith("usage: make source-check")
+
+
+def test_a_file_without_a_mapped_column_is_refused_whole(warehouse, landing: Path) -> None:
+    [mapping] = mappings_in(PRESETS)
+    export = landing / "esp" / "activity_20261121.csv"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    export.write_text(
+        (EXPORTS / "esp_activity_20261120.csv")
+        .read_text(encoding="utf-8-sig")
+        .replace("캠페인ID", "캠페인번호"),
+        encoding="utf-8",
+    )
+    [result] = load_entity_files(warehouse, mapping.spec, landing, SALT, mappings=[mapping])
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 8)
+    reasons = {q[2:] for q in quarantine(warehouse)}
+    assert reasons == {
+        (
+            "header",
+            "header_mismatch",
+            "activity_20261121.csv has no column 캠페인ID, which the mapping "
+            "esp_events_generic_csv reads (wrong file, or the export's layout changed?)",
+        )
+    }
+
+
+def test_the_raw_asset_reads_the_mappings_folder_and_names_what_it_left(tmp_path: Path) -> None:
+    """As a run does it: the settings name the mappings folder; the asset loads the mapped
+    export besides the contract's own files, and its metadata names the columns not read."""
+    import dagster as dg
+
+    from ingest.schemas import ESP_EVENTS
+    from ingest.settings import Settings
+    from orchestration.assets.ingest import build_file_asset
+    from orchestration.definitions import default_resources
+
+    settings = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)})
+    mappings = Path(settings.mappings_dir)
+    mappings.mkdir(parents=True)
+    (mappings / "esp.yml").write_bytes((PRESETS / "esp_events_generic_csv.yml").read_bytes())
+    export = Path(settings.landing_dir) / "esp" / "activity_20261120.csv"
+    export.parent.mkdir(parents=True)
+    export.write_bytes((EXPORTS / "esp_activity_20261120.csv").read_bytes())
+    resources = default_resources(settings)
+
+    result = dg.materialize([build_file_asset(ESP_EVENTS)], resources=resources)
+
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["rows_loaded"].value == 7 and metadata["rows_quarantined"].value == 1
+    assert metadata["export_columns_not_read"].value == {
+        "esp/activity_20261120.csv": ["캠페인명", "수신자 휴대폰"]
+    }
