@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from ingest.schemas import BY_NAME
-from quality.contacts import AGREES, VALID, Opinion, phonenumbers_opinion
+from quality.contacts import AGREES, VALID, Opinion, opinions, phonenumbers_opinion
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
 Severity = Literal["blocking", "warning"]
@@ -69,8 +69,6 @@ class Suite:
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add the columns the python rules assert on."""
-        from quality.contacts import opinions
-
         for new, (raw, verdict, opinion) in self.derive.items():
             frame[new] = opinions(frame[raw], frame[verdict], opinion)
         return frame
