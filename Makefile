@@ -32,14 +32,18 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# Jobs and asset selections run through one command line, `python -m orchestration` (see
+# orchestration/cli.py): Dagster orders what they hold from the asset graph.
+ORCHESTRATION = $(BIN)/python -m orchestration
+
 ## demo: generate demo sources, run the daily_refresh job through Dagster, print what loaded
 demo: $(BIN)/.installed generate manifest
-	$(BIN)/python -m orchestration.demo
+	$(ORCHESTRATION) run daily_refresh
 
 ## refresh: run the daily_refresh job on the data folder as it is (no generated data), print
 ## what loaded; like demo, it waits for a run that writes the warehouse and Ctrl-C stops it
 refresh: $(BIN)/.installed manifest
-	$(BIN)/python -m orchestration.demo
+	$(ORCHESTRATION) run daily_refresh
 
 ## manifest: parse the dbt project for the Dagster definitions (`dagster dev` does it itself);
 ## again only when a file of the dbt project changed (a parse is costly: docs/benchmarks.md)
@@ -78,20 +82,18 @@ UI_PORT ?= 3000
 ui: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m orchestration.ui --host 127.0.0.1 --port $(UI_PORT)
 
-# Commands that open the DuckDB warehouse by hand take the warehouse writer's turn the runs take
+# Commands that open the DuckDB warehouse outside Dagster take the warehouse writer's turn the runs take
 # (orchestration/warehouse_lock.py): when a run holds it, say which and wait for it
 # (GOGAEK_WAREHOUSE_WAIT_SECONDS), or stop with what to do — not DuckDB's raw lock error.
 WHEN_WAREHOUSE_FREE = $(BIN)/python -m orchestration.warehouse_lock
 DBT_DIRS = --project-dir dbt_project --profiles-dir dbt_project
 
-## dbt-build: dbt build on the warehouse with the bundled profile (outside Dagster), with the
-## Python CLV fit between the models it reads and the marts that read it, as one warehouse
-## writer: waits for a run that holds the warehouse, and runs wait for it
-dbt-build: $(BIN)/.installed
-	$(DBT_VARS) && $(WHEN_WAREHOUSE_FREE) -- \
-		$(BIN)/dbt build $(DBT_DIRS) --exclude "source:ml+" --vars "$$dbt_vars" \
-		--then $(BIN)/python -m orchestration.clv --target duckdb \
-		--then $(BIN)/dbt build $(DBT_DIRS) --select "source:ml+" --vars "$$dbt_vars"
+## dbt-build: materialise the dbt project and the Python CLV fit through Dagster (selection
+## WAREHOUSE_BUILD; the asset graph puts the fit between the models it reads and the marts that
+## read it), as one warehouse writer: waits for a run that holds the warehouse, and runs wait for it
+WAREHOUSE_BUILD ?= kind:dbt or key:"ml/*"
+dbt-build: $(BIN)/.installed manifest
+	$(ORCHESTRATION) build --select '$(WAREHOUSE_BUILD)'
 
 ## dbt-docs: generate the dbt docs catalog (waiting for a run that holds the warehouse) and
 ## serve it on http://127.0.0.1:8080
@@ -99,15 +101,12 @@ dbt-docs: $(BIN)/.installed
 	$(DBT_VARS) && $(WHEN_WAREHOUSE_FREE) -- $(BIN)/dbt docs generate $(DBT_DIRS) --vars "$$dbt_vars"
 	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
 
-## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build the project there
+## postgres: copy the raw layer into PostgreSQL (GOGAEK_PG_*) and build there what dbt-build
+## builds (GOGAEK_DBT_TARGET=postgres: the dbt target and the CLV fit's engine)
 postgres: export GOGAEK_DBT_TARGET = postgres
-postgres: $(BIN)/.installed
+postgres: $(BIN)/.installed manifest
 	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m ingest.postgres_mirror
-	$(DBT_VARS) && cd dbt_project && \
-		../$(BIN)/dbt build --profiles-dir . --exclude "source:ml+" --vars "$$dbt_vars"
-	$(BIN)/python -m orchestration.clv --target postgres
-	$(DBT_VARS) && cd dbt_project && \
-		../$(BIN)/dbt build --profiles-dir . --select "source:ml+" --vars "$$dbt_vars"
+	$(ORCHESTRATION) build --select '$(WAREHOUSE_BUILD)'
 
 ## postgres-bi-reader: let role bi_reader log in (GOGAEK_BI_READER_PASSWORD); grants come from dbt
 postgres-bi-reader: $(BIN)/.installed
@@ -118,13 +117,14 @@ postgres-bi-reader: $(BIN)/.installed
 erase: $(BIN)/.installed manifest
 	@test -n "$(CUSTOMER)$(SOURCE_KEY)" || \
 		{ echo "usage: make erase CUSTOMER=<customer id> | SOURCE_KEY=<source:key>"; exit 2; }
-	$(BIN)/python -m orchestration.erasure \
+	$(ORCHESTRATION) erase \
 		$(if $(CUSTOMER),--customer "$(CUSTOMER)",--source-key "$(SOURCE_KEY)") \
 		$(if $(PG_DATABASE),--postgres-database "$(PG_DATABASE)")
 
-## publish: publish bi.duckdb and operational.duckdb from the warehouse (outside Dagster)
-publish: $(BIN)/.installed
-	$(WHEN_WAREHOUSE_FREE) -- $(BIN)/python -m orchestration.serving.publish
+## publish: publish bi.duckdb and operational.duckdb from the warehouse through Dagster (the
+## serving assets), as one warehouse writer
+publish: $(BIN)/.installed manifest
+	$(ORCHESTRATION) publish
 
 # Superset lives in its own virtualenv: it pins SQLAlchemy 1.4 and pandas 2 (the project: 2.1, 3).
 SUPERSET_VENV := .venv-superset

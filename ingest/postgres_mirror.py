@@ -22,8 +22,8 @@ import psycopg2
 from psycopg2 import sql
 
 from ingest.cli_inputs import run_command
-from ingest.raw_store import quote
 from ingest.settings import PostgresConnectParams, Settings
+from ingest.sql_text import quote
 from ingest.work_folders import remove_stale, work_folder
 
 logger = logging.getLogger(__name__)

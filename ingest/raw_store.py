@@ -21,8 +21,15 @@ import pyarrow as pa
 
 from ingest.db_rows import one_row
 from ingest.dbt_macros import macro_sql
+from ingest.erasure_list import (
+    REASON_CODE,
+    clear_listed_rejections,
+    ensure_erasure_tables,
+    mark_erased_rows,
+)
 from ingest.schemas import ENTITIES, Column, EntitySpec, key_value_sql
 from ingest.settings import LoadLimits
+from ingest.sql_text import quote, sql_literal
 
 # Source timestamps without an offset are Korean local time (see the dbt macro parse_timestamp).
 SOURCE_TIME_ZONE = ZoneInfo("Asia/Seoul")
@@ -35,14 +42,6 @@ LOAD_META_COLUMNS = (
     ("_loaded_at", "timestamptz", "load time"),
     ("_row_hash", "varchar", "md5 of the record as delivered (after RRN masking)"),
 )
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def ensure_raw_schema(
@@ -107,8 +106,6 @@ def ensure_raw_schema(
             deleted bigint not null,
             restored bigint not null
         )""")
-    from ingest.erasure import ensure_erasure_tables
-
     ensure_erasure_tables(con)
     for spec in specs:
         columns = [f"{quote(spec.stored_name(c))} varchar" for c in spec.columns]
@@ -345,10 +342,8 @@ def publish_batch(
     With `skip_known_rows`, rows whose key and content hash are already in raw (or already
     quarantined) count as unchanged: that is how re-reading an overlap window adds nothing.
     Rows naming a person on the erasure list are quarantined as `erased_person`, without their
-    record (ingest.erasure; `erasure_secret` is the key of its tokens).
+    record (ingest.erasure_list; `erasure_secret` is the key of its tokens).
     """
-    from ingest.erasure import REASON_CODE, clear_listed_rejections, mark_erased_rows
-
     batch_id = result.batch_id
     bounds = _Bounds(
         limits or LoadLimits.default(), datetime.now(SOURCE_TIME_ZONE).replace(tzinfo=None)

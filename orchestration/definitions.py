@@ -1,4 +1,8 @@
-"""The one Definitions object of gogaek's Dagster code location."""
+"""The one Definitions object of gogaek's Dagster code location.
+
+It imports the definitions and nothing that uses them: the command line (orchestration.cli) and
+the tests import `defs` from here, never the other way round.
+"""
 
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +23,7 @@ from orchestration.assets.serving import (
     serving_freshness_schedule,
 )
 from orchestration.automation import daily_refresh, daily_refresh_schedule, erp_drop_sensor
-from orchestration.erasure import erase_person, rebuild_after_erasure
+from orchestration.erase_job import erase_person, rebuild_after_erasure
 from orchestration.resources import (
     IngestSettingsResource,
     LandingFolderResource,

@@ -25,7 +25,7 @@ from orchestration.recovery import recover
 from orchestration.resources import WAREHOUSE_POOL
 
 WAREHOUSE_WRITE_TAG = {"gogaek/writes_warehouse": "true"}
-# A command run by hand as a warehouse writer (`make dbt-build`) records itself under this tag.
+# A run started from a terminal (`python -m orchestration`) records its command line here.
 COMMAND_TAG = "gogaek/command"
 _IN_PROGRESS = [
     dg.DagsterRunStatus.STARTING,
@@ -81,9 +81,10 @@ def describe_writer(record: dg.RunRecord) -> str:
         if COMMAND_TAG in run.tags
         else "the UI or a command"
     )
+    # An asset selection's run (`python -m orchestration build`) is in Dagster's implicit job.
+    job = "asset selection" if run.job_name.startswith("__ASSET_JOB") else run.job_name
     return (
-        f"run {run.run_id} ({run.job_name}, {run.status.value}, started {since}, "
-        f"launched by {launched_by})"
+        f"run {run.run_id} ({job}, {run.status.value}, started {since}, launched by {launched_by})"
     )
 
 

@@ -1,5 +1,6 @@
-"""Run a command that writes the warehouse by hand (`make dbt-build`, `make dbt-docs`) as one
-warehouse writer among the runs, for its whole duration.
+"""Run a command that opens the warehouse outside Dagster (`make dbt-docs`, the evaluations, the
+PostgreSQL mirror) as one warehouse writer among the runs, for its whole duration; and the wait
+for the warehouse that `python -m orchestration build` takes before its run (`wait_for_turn`).
 
 DuckDB allows one writer per file, and Dagster runs take turns through the run queue (runs
 tagged `gogaek/writes_warehouse`, one in progress) and the `duckdb_warehouse` pool. A command
@@ -15,8 +16,8 @@ within seconds, the command and the wait alike (orchestration.terminal_run).
     python -m orchestration.warehouse_lock [--wait-seconds N] [--cwd DIR] -- dbt build ...
         [--then <next command> ...]
 
-Commands joined by `--then` run one after another in the same turn (`make dbt-build`: dbt,
-the CLV fit, the marts that read it), so no run slips in between them.
+Commands joined by `--then` run one after another in the same turn, so no run slips in between
+them.
 
 Exit status: the command's own; 75 (EX_TEMPFAIL) when the warehouse stayed held; 130 or 143
 when stopped by Ctrl-C or SIGTERM.
@@ -40,7 +41,7 @@ import dagster as dg
 import duckdb
 
 from ingest.settings import Settings
-from orchestration.recovery import proc_stat, recover
+from orchestration.recovery import proc_stat, recover, run_worker_pid
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.run_queue import COMMAND_TAG, WAREHOUSE_WRITE_TAG, describe_writer, writer_runs
 from orchestration.terminal_run import Signals, Stopped, execute, exit_now, signal_name
@@ -121,10 +122,6 @@ def _dagster_runs_by_pid() -> dict[int, tuple[str, str]]:
     if not os.environ.get("DAGSTER_HOME"):
         return {}
     try:
-        import dagster as dg
-
-        from orchestration.recovery import run_worker_pid
-
         with dg.DagsterInstance.get() as instance:
             runs = instance.get_runs(
                 filters=dg.RunsFilter(
@@ -229,6 +226,34 @@ def wait_for_warehouse(
     return None
 
 
+def wait_for_turn(
+    instance: dg.DagsterInstance,
+    warehouse: Path,
+    command: Sequence[str],
+    wait_seconds: float,
+    poll_seconds: float = 5.0,
+) -> int | None:
+    """None once no run writes the warehouse and no process holds it; else the exit status to
+    end with (EXIT_HELD), after a sentence saying who holds it and what to do. Raises Stopped
+    on Ctrl-C or SIGTERM while waiting."""
+    with Signals().caught() as signals:
+        holder = wait_for_warehouse(
+            instance, warehouse, command, wait_seconds, poll_seconds, stop=signals.received
+        )
+        if signals.received.is_set():
+            print(
+                f"Stopped by {signal_name(signals.signum)} while waiting: "
+                f"`{short_command(command)}` did not start.",
+                file=sys.stderr,
+            )
+            raise Stopped(signals.signum)
+    if holder is None:
+        return None
+    bi_file = Path(Settings.from_env().serving_dir) / "bi.duckdb"
+    print(held_sentence(warehouse, holder, command, bi_file), file=sys.stderr)
+    return EXIT_HELD
+
+
 THEN = "--then"
 
 
@@ -264,8 +289,8 @@ def command_job(
             **WAREHOUSE_WRITE_TAG,
             COMMAND_TAG: " && ".join(shlex.join(command) for command in commands)[:200],
         },
-        description="Commands run by hand that write the warehouse (make dbt-build, "
-        "make dbt-docs, make publish), recorded as one warehouse writer.",
+        description="Commands run by hand that open the warehouse (make dbt-docs, the "
+        "evaluations, the PostgreSQL mirror), recorded as one warehouse writer.",
     )
     def warehouse_command() -> None:
         run_command()
@@ -313,29 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no command given (python -m orchestration.warehouse_lock -- dbt build)")
     if not os.environ.get("DAGSTER_HOME"):
         parser.error("DAGSTER_HOME is not set: run this through make (it sets the project's)")
-    warehouse = Path(args.warehouse)
     with dg.DagsterInstance.get() as instance:
         try:
-            with Signals().caught() as signals:
-                holder = wait_for_warehouse(
-                    instance,
-                    warehouse,
-                    command,
-                    args.wait_seconds,
-                    args.poll_seconds,
-                    stop=signals.received,
-                )
-                if signals.received.is_set():
-                    print(
-                        f"Stopped by {signal_name(signals.signum)} while waiting: "
-                        f"`{short_command(command)}` did not start.",
-                        file=sys.stderr,
-                    )
-                    raise Stopped(signals.signum)
-            if holder is not None:
-                bi_file = Path(settings.serving_dir) / "bi.duckdb"
-                print(held_sentence(warehouse, holder, command, bi_file), file=sys.stderr)
-                return EXIT_HELD
+            held = wait_for_turn(
+                instance, Path(args.warehouse), command, args.wait_seconds, args.poll_seconds
+            )
+            if held is not None:
+                return held
             return run_as_writer(instance, commands, args.cwd)
         except Stopped as stopped:
             exit_now(stopped.exit_code)

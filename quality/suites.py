@@ -24,9 +24,9 @@ import great_expectations as gx
 import pandas as pd
 import yaml
 
-from ingest.raw_store import quote
 from ingest.schemas import BY_NAME, EntitySpec, KeyRuleKind, key_value_sql
-from quality.contacts import AGREES, VALID, Opinion, phonenumbers_opinion
+from ingest.sql_text import quote
+from quality.contacts import AGREES, VALID, Opinion, opinions, phonenumbers_opinion
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
 Severity = Literal["blocking", "warning"]
@@ -70,8 +70,6 @@ class Suite:
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add the columns the python rules assert on."""
-        from quality.contacts import opinions
-
         for new, (raw, verdict, opinion) in self.derive.items():
             frame[new] = opinions(frame[raw], frame[verdict], opinion)
         return frame

@@ -393,6 +393,25 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[
     return root, PipelineRun(saved["run_id"], saved["success"], events)
 
 
+def dagster_home(home: Path) -> Path:
+    """A Dagster instance folder for a command a test runs: the project's dagster.yaml (run
+    queue, pools, monitoring) with its storage under `home`."""
+    import dagster as dg
+    import yaml
+
+    home.mkdir(parents=True)
+    config = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "dagster.yaml").read_text(encoding="utf-8")
+    )
+    config["storage"]["sqlite"]["base_dir"] = str(home / "storage")
+    config["local_artifact_storage"]["config"]["base_dir"] = str(home / "artifacts")
+    config["compute_logs"]["config"]["base_dir"] = str(home / "compute_logs")
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)):
+        pass  # the SQLite schema, created before the command opens it
+    return home
+
+
 def copy_pipeline(pipeline: tuple[Path, PipelineRun], destination: Path) -> Path:
     """A private copy of the shared build's folder (sources, warehouse, serving files)."""
     import shutil

@@ -208,7 +208,7 @@ def test_a_run_killed_mid_dbt_is_recovered_by_the_next_run(pipeline, tmp_path: P
     env = _env(DAGSTER_HOME=str(home), GOGAEK_DATA_DIR=str(root))
     env.pop("GOGAEK_WAREHOUSE", None)
     before = _contents(root / "warehouse.duckdb")
-    demo = [sys.executable, "-m", "orchestration.demo"]
+    demo = [sys.executable, "-m", "orchestration", "run", "daily_refresh"]
 
     first = subprocess.Popen(
         demo, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

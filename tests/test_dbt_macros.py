@@ -11,7 +11,7 @@ import jinja2
 import pytest
 
 from ingest.dbt_macros import macro_sql
-from ingest.erasure import email_sql, phone_digits_sql
+from ingest.erasure_list import email_sql, phone_digits_sql
 
 # Spellings real sources send for one mobile (ERP exports, shop forms, ESP SMS recipients).
 ONE_MOBILE = (

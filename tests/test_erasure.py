@@ -14,15 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.erasure import (
-    REASON_CODE,
-    ErasureError,
-    ListedRows,
-    erase,
-    find_person,
-    listed_rows,
-    parse_source_key,
-)
+from ingest.erasure import erase, find_person, parse_source_key
+from ingest.erasure_list import REASON_CODE, ErasureError, ListedRows, listed_rows
 from ingest.file_loader import load_entity_files
 from ingest.personal_data import is_duckdb_file, text_columns
 from ingest.raw_store import accounting_problems
@@ -602,7 +595,7 @@ def test_a_listed_person_in_an_unparsable_line_is_held_without_the_line(
 ) -> None:
     """Small and fast: the erasure list filled by hand, one ERP drop with a good row of the
     person, a broken line holding their mobile, and a stranger."""
-    from ingest.erasure import token_sql, with_secret
+    from ingest.erasure_list import token_sql, with_secret
     from ingest.raw_store import ensure_raw_schema
     from tests.conftest import erp_customer, write_csv
 

@@ -105,19 +105,23 @@ def test_a_waiting_run_survives_its_holders_kill_9(project: Path) -> None:
                 assert f"Dagster run {waiter_id} of job daily_refresh: SUCCESS" in waiter.output
                 _no_traceback(waiter.output)
 
-                dbt_build.wait_for(r"The warehouse is free: running dbt build", 120)
-                dbt_build.wait_for(r"START sql", 300)  # dbt has the warehouse now
+                dbt_build.wait_for(
+                    r"The warehouse is free: running python -m orchestration build", 120
+                )
+                # The dbt project and the CLV fit, materialised through Dagster: a step is done.
+                dbt_build.wait_for(rf"Dagster run {RUN_ID} of \d+ assets", 60)
+                dbt_build.wait_for(STEP_DONE, 300)
                 writers = [
                     r
                     for r in runs_of(project)
                     if r["status"] in ("STARTING", "STARTED")
                     and r["tags"].get("gogaek/writes_warehouse") == "true"
                 ]
-                assert [w["job"] for w in writers] == ["warehouse_command"]
-                assert "dbt build" in writers[0]["tags"]["gogaek/command"]
-                # A run started now waits for the hand-run dbt, naming it.
+                assert [w["job"] for w in writers] == ["__ASSET_JOB"]
+                assert "orchestration build" in writers[0]["tags"]["gogaek/command"]
+                # A run started now waits for the build, naming it.
                 with Command(project, "refresh") as later:
-                    later.wait_for(r"waiting: .*\(warehouse_command, STARTED", 120)
+                    later.wait_for(r"waiting: .*\(asset selection, STARTED", 120)
                     assert dbt_build.finish() == 0, dbt_build.output[-5000:]
                     _no_traceback(dbt_build.output)
                     later.signal(signal.SIGINT)

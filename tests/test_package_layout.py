@@ -40,3 +40,96 @@ def test_the_installed_packages_are_the_products_alone() -> None:
     assert sorted(pattern.rstrip("*") for pattern in include) == sorted(PRODUCT)
     for folder in BESIDE:
         assert (PROJECT / folder / "__init__.py").is_file(), folder
+
+
+# The floors, lowest first: a module imports its own floor and the ones below, never above.
+FLOORS = ("ingest", "quality", "orchestration")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PROJECT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        _module_name(path): path
+        for package in PRODUCT
+        for path in (PROJECT / package).rglob("*.py")
+    }
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Product module → the product modules it imports, at the top or inside a function (an
+    import deferred into a function still closes a circle, it only hides it)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets.add(base)
+                # `from orchestration.clv import store` imports the module store
+                targets.update(f"{base}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_product_modules_import_each_other_without_a_circle() -> None:
+    graph = import_graph()
+    assert len(graph) > 50  # every module was read
+    assert cycles(graph) == []
+
+
+def test_cycles_finds_a_circle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_floor_imports_a_floor_above_it() -> None:
+    upward = sorted(
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        for target in targets
+        if FLOORS.index(target.split(".")[0]) > FLOORS.index(name.split(".")[0])
+    )
+    assert upward == []

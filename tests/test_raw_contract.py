@@ -8,7 +8,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingest.erasure import erase, listed_rows, token_sql, with_secret
+from ingest.erasure import erase
+from ingest.erasure_list import listed_rows, token_sql, with_secret
 from ingest.personal_data import is_identifier_column
 from ingest.raw_store import ensure_raw_schema, quote
 from ingest.schemas import BY_NAME, ENTITIES

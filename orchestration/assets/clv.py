@@ -1,19 +1,25 @@
 """The predictive CLV fit: BG/NBD + Gamma-Gamma over the purchase summary dbt built, and its
 back-test.
 
-Sits between two dbt steps: it reads intermediate.int_customer_purchase_summary and
+Sits between two dbt steps (on the engine they build on: DuckDB, or PostgreSQL for
+`make postgres`): it reads intermediate.int_customer_purchase_summary and
 core.fct_purchases and writes ml.clv_predictions, ml.clv_model_fit, ml.clv_backtest and
 ml.clv_reliability, which the value marts (mart_customer_ltv, mart_clv_backtest, ...) read as the
 dbt source `ml`.
 """
 
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import date
 
 import dagster as dg
 import pandas as pd
+import psycopg2
 
+from ingest.postgres_mirror import pg_params
 from orchestration.charts import line_chart, markdown_image
 from orchestration.clv import backtest, fitting, reliability, scoring, store
+from orchestration.dbt_project import dbt_project
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
 
 # The fit serves the value marts (LTV, value grid, churn): it sits in their group.
@@ -126,11 +132,7 @@ def clv_models(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     dbt_vars = settings.resolved()
     rates = scoring.ClvSettings.from_dbt_vars(dbt_vars)
-    with warehouse.connect() as con:
-        summary = store.read_summary_duckdb(con)
-        purchase_days, as_of_date = store.read_purchase_days_duckdb(con)
-        fitted = fitting.fit(summary, purchase_days, as_of_date, rates)
-        store.write_duckdb(con, fitted, context.run.run_id)
+    fitted, as_of_date = fit_and_store(warehouse, rates, context.run.run_id)
     result, table, tested, why_not = (
         fitted.result,
         fitted.backtest_table,
@@ -206,6 +208,26 @@ def clv_models(
     )
     yield backtest_result(table, tested, why_not)
     yield reliability_result(fitted.verdict)
+
+
+def fit_and_store(
+    warehouse: WarehouseResource, rates: scoring.ClvSettings, run_id: str
+) -> tuple[fitting.Fitted, date]:
+    """Fit on the engine the dbt steps of the run build on (the DbtProject's target): the
+    DuckDB warehouse, or PostgreSQL (GOGAEK_PG_*) for `make postgres`."""
+    if dbt_project.target == "postgres":
+        with closing(psycopg2.connect(**pg_params())) as pg:
+            summary = store.read_summary_postgres(pg)
+            purchase_days, as_of_date = store.read_purchase_days_postgres(pg)
+            fitted = fitting.fit(summary, purchase_days, as_of_date, rates)
+            store.write_postgres(pg, fitted, run_id)
+        return fitted, as_of_date
+    with warehouse.connect() as con:
+        summary = store.read_summary_duckdb(con)
+        purchase_days, as_of_date = store.read_purchase_days_duckdb(con)
+        fitted = fitting.fit(summary, purchase_days, as_of_date, rates)
+        store.write_duckdb(con, fitted, run_id)
+    return fitted, as_of_date
 
 
 def reliability_result(verdict: reliability.Reliability) -> dg.MaterializeResult:

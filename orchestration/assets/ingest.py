@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from ingest.db_rows import one_row
-from ingest.erasure import IDENTIFYING_COLUMNS, listed_rows
+from ingest.erasure_list import IDENTIFYING_COLUMNS, listed_rows
 from ingest.file_loader import load_entity_files, unmatched_files
 from ingest.personal_data import RRN_ONLY, scan_table
 from ingest.raw_store import BatchResult, accounting_problems

@@ -1,4 +1,5 @@
-"""Fit the CLV models outside Dagster, e.g. between the two halves of `make postgres`.
+"""Fit the CLV models outside Dagster, on a warehouse of your own (the make targets build it as
+the asset `ml/*` through `python -m orchestration build`, in the asset graph's order).
 
     python -m orchestration.clv [--target duckdb|postgres] [--warehouse PATH]
 
@@ -74,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_command(main, "the CLV fit did not finish; run it again (`make dbt-build`)")
+    run_command(main, "the CLV fit did not finish; run it again")

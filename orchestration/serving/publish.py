@@ -34,10 +34,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.cli_inputs import run_command
+from ingest.cli_inputs import require_warehouse, run_command
 from ingest.db_rows import one_row
 from ingest.personal_data import Finding, scan_table
-from ingest.raw_store import quote, sql_literal
+from ingest.settings import Settings
+from ingest.sql_text import quote, sql_literal
 from ingest.work_folders import remove_stale, work_folder
 from orchestration.serving.catalog import ServedModel, Serving, load_manifest, served_models
 
@@ -254,9 +255,6 @@ def read_publish_log(path: str | Path) -> tuple[str, datetime, dict[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest.cli_inputs import require_warehouse
-    from ingest.settings import Settings
-
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description="Publish the served marts (outside Dagster).")
     parser.add_argument("--warehouse", default=settings.warehouse_path)

@@ -1,26 +1,21 @@
-"""Erasing a person through Dagster: the `erase_person` job, the rebuild after it, `make erase`.
+"""Erasing a person through Dagster: the `erase_person` job and the rebuild after it.
 
 `erase_person` (run config: `ops: {erase_person_records: {config: {customer_id: ...}}}` or
 `source_key: erp_customer:C0001`) erases the person from the raw layer and the SCD history
 (ingest.erasure) as one warehouse writer: its run carries the warehouse-writer tag and its step
 takes the warehouse pool, like every step that opens the warehouse. A successful erasure then
 starts `daily_refresh` (sensor `rebuild_after_erasure`), which rebuilds every table, the CLV
-fit, the quality results and the published files from the erased raw layer. `make erase` (this
-module's `main`) runs both in process, one after the other.
+fit, the quality results and the published files from the erased raw layer. `make erase`
+(`python -m orchestration erase`, orchestration.cli) runs both in process, one after the other.
 """
-
-import argparse
-import sys
 
 import dagster as dg
 from pydantic import Field
 
-from ingest.erasure import ErasureError, erase, erase_postgres_copy
+from ingest.erasure import erase, erase_postgres_copy
+from ingest.erasure_list import ErasureError
 from orchestration.automation import WAREHOUSE_WRITE_TAG, daily_refresh
-from orchestration.demo import log_path_for, run_daily_refresh
 from orchestration.resources import WAREHOUSE_POOL, IngestSettingsResource, WarehouseResource
-from orchestration.run_queue import COMMAND_TAG
-from orchestration.terminal_run import Stopped, execute, exit_now, root_cause
 
 # `make erase` runs the rebuild itself; the sensor leaves such runs alone.
 REBUILD_TAG = "gogaek/rebuild"
@@ -112,80 +107,3 @@ def rebuild_after_erasure(context: dg.RunStatusSensorContext) -> dg.RunRequest |
         run_key=context.dagster_run.run_id,
         tags={"gogaek/after_erasure": context.dagster_run.run_id},
     )
-
-
-def run_erasure(
-    customer_id: str | None, source_key: str | None, postgres_database: str = ""
-) -> bool:
-    """`erase_person` then `daily_refresh`, in process, recorded in the instance (the UI); each
-    waits for a run that writes the warehouse. Raises terminal_run.Stopped on Ctrl-C."""
-    from orchestration.definitions import defs
-
-    instance = dg.DagsterInstance.get()
-    config = {
-        "customer_id": customer_id or "",
-        "source_key": source_key or "",
-        "postgres_database": postgres_database,
-    }
-    result = execute(
-        defs.resolve_job_def("erase_person"),
-        instance,
-        print,
-        raise_on_error=False,
-        tags={REBUILD_TAG: "in_process", COMMAND_TAG: "make erase"},
-        run_config={
-            "ops": {ERASE_OP: {"config": config}},
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-        },
-    )
-    if not result.success:
-        failure = next((e for e in result.all_events if e.is_step_failure), None)
-        reason = root_cause(failure) if failure else "see the Dagster UI"
-        print(f"Dagster run {result.run_id} of job erase_person: FAILURE\n{reason}")
-        return False
-    output = result.output_for_node(ERASE_OP)
-    print(f"Dagster run {result.run_id} of job erase_person: SUCCESS (erasure {output})")
-    print("Rebuilding every table and published file from the erased raw layer (daily_refresh):")
-    try:
-        rebuilt = run_daily_refresh(
-            None,
-            log_path_for("erase"),
-            tags={"gogaek/after_erasure": result.run_id, COMMAND_TAG: "make erase"},
-        )
-    except Stopped:
-        print(NOT_REBUILT)
-        raise
-    if not rebuilt:
-        print(NOT_REBUILT)
-    return rebuilt
-
-
-NOT_REBUILT = (
-    "The person is erased from the raw layer, the quarantine and the history, but the rebuild "
-    "did not finish: the marts and the published files still hold them until daily_refresh "
-    "succeeds. Run `make refresh` (or launch daily_refresh in the Dagster UI) now."
-)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Erase one person everywhere the project writes, then rebuild and republish."
-    )
-    who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--customer", help="customer id (customer_id of dim_customer)")
-    who.add_argument("--source-key", help="<source>:<key>, e.g. erp_customer:C0001")
-    parser.add_argument(
-        "--postgres-database",
-        default="",
-        help="also erase the PostgreSQL copy in this database (then run `make postgres`)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        return 0 if run_erasure(args.customer, args.source_key, args.postgres_database) else 1
-    except Stopped as stopped:
-        exit_now(stopped.exit_code)
-        return stopped.exit_code  # not reached
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,25 +1,17 @@
-"""`make demo` / `make refresh`: run the daily refresh through Dagster, print a summary.
+"""What `make demo` / `make refresh` print after the daily refresh: the raw layer's batches and
+quarantine, the marts and their headline figures, the quality results, the published files.
 
-The run is recorded in the instance under DAGSTER_HOME, so it shows up in the Dagster UI. The
-terminal gets one line per step, warnings, failed and warned checks, and the summary; dbt's
-output and every Dagster event go to a log file whose path it prints (`<data>/logs/`). How it
-takes its turn as the warehouse writer, gets past a holder that died, and stops on Ctrl-C:
-orchestration.terminal_run.
+Read-only on the warehouse; the run itself is orchestration.cli's.
 """
 
-import argparse
-import sys
 import time
-import uuid
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
 from ingest.db_rows import one_row
-from ingest.settings import Settings, resolve_dbt_vars, unknown_environment_settings
-from orchestration.run_queue import COMMAND_TAG
-from orchestration.terminal_run import Stopped, execute, exit_now, terminal
+from ingest.settings import Settings, resolve_dbt_vars
+from orchestration.serving.publish import read_publish_log
 from orchestration.warehouse_lock import identify, probe
 
 
@@ -27,61 +19,6 @@ def log_path_for(command: str) -> Path:
     """Where a command's run log goes: `<data>/logs/<command>-<time>.log`."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Path(Settings.from_env().data_dir) / "logs" / f"{command}-{stamp}.log"
-
-
-def run_daily_refresh(
-    selection: str | None, log_path: Path, tags: dict[str, str] | None = None
-) -> bool:
-    """daily_refresh in process (orchestration.terminal_run): one line per step on the
-    terminal, everything else in `log_path`. Raises terminal_run.Stopped on Ctrl-C."""
-    from orchestration.definitions import defs
-
-    out = terminal()
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
-
-    instance = dg.DagsterInstance.get()
-    job = defs.resolve_job_def("daily_refresh")
-    started = time.perf_counter()
-    run_id = str(uuid.uuid4())
-    say(f"Dagster run {run_id} of job daily_refresh; every event and dbt's output: {log_path}")
-    try:
-        result = execute(
-            job,
-            instance,
-            say,
-            log_path=log_path,
-            raise_on_error=False,
-            run_id=run_id,
-            tags={COMMAND_TAG: "make demo / make refresh", **(tags or {})},
-            # Everything goes to the log file; the terminal gets the progress.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            asset_selection=(
-                list(dg.AssetSelection.groups(selection).resolve(defs.resolve_asset_graph()))
-                if selection
-                else None
-            ),
-        )
-    finally:
-        out.close()
-    print(
-        f"Dagster run {result.run_id} of job daily_refresh: "
-        f"{'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.1f} s"
-    )
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.asset_check_evaluation_data
-            if not evaluation.passed:
-                # WARN checks (e.g. order lines whose order header was quarantined) do not
-                # stop the run; ERROR ones do.
-                level = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARN"
-                print(
-                    f"  check {level}: {evaluation.asset_key.to_user_string()} "
-                    f"{evaluation.check_name}"
-                )
-    return result.success
 
 
 def print_summary_if_free(warehouse_path: str) -> bool:
@@ -221,10 +158,6 @@ def print_quality(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def print_serving(serving_dir: str) -> None:
-    from pathlib import Path
-
-    from orchestration.serving.publish import read_publish_log
-
     bi = Path(serving_dir) / "bi.duckdb"
     if bi.exists():
         run_id, published_at, counts = read_publish_log(bi)
@@ -233,29 +166,3 @@ def print_serving(serving_dir: str) -> None:
             f"  {len(counts)} tables, published {published_at:%Y-%m-%d %H:%M %Z} by run "
             f"{run_id}; operational lists (mode 0600): {bi.parent / 'operational.duckdb'}"
         )
-
-
-def main() -> int:
-    for name in unknown_environment_settings():
-        print(f"warning: {name} is set but names no setting (see `make settings`)")
-    parser = argparse.ArgumentParser(description="Run daily_refresh in-process and summarise.")
-    parser.add_argument("--group", help="only this asset group (e.g. ingest, for benchmarks)")
-    settings = Settings.from_env()
-    log_path = log_path_for("demo")
-    try:
-        ok = run_daily_refresh(parser.parse_args().group, log_path)
-    except Stopped as stopped:
-        exit_now(stopped.exit_code)
-    print_summary_if_free(settings.warehouse_path)
-    print("\nWarehouse:", settings.warehouse_path)
-    print_serving(settings.serving_dir)
-    print(f"Full log of this run (dbt's output, every Dagster event): {log_path}")
-    print(
-        "Open the Dagster UI with `make ui` (dagster dev -w workspace.yaml), "
-        "then http://127.0.0.1:3000 — the run above is listed under Runs."
-    )
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
