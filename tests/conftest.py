@@ -204,9 +204,20 @@ def esp_event(**overrides: object) -> dict[str, object]:
 # --- hand-written sources loaded through the loaders and built with dbt ------------------
 
 
+def write_secrets(root: Path, salt: str = SALT) -> None:
+    """The installation's secrets file of a data folder whose warehouse a test builds by hand
+    with `salt`, so the runs that follow hash with the same one (ingest.installation_secrets)."""
+    path = root / "secrets.env"
+    if not path.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"GOGAEK_RRN_SALT={salt}\nGOGAEK_ERASURE_SECRET=test-erasure-key\n")
+        path.chmod(0o600)
+
+
 def load_sources(root: Path, salt: str = SALT) -> Path:
     """Load root/landing and root/shop.sqlite into root/warehouse.duckdb with the real loaders
-    (files first, so the ERP's records are seen first and name the customers)."""
+    (files first, so the ERP's records are seen first and name the customers); the data
+    folder's secrets file holds the same salt."""
     from datetime import timedelta
 
     import sqlalchemy as sa
@@ -215,6 +226,7 @@ def load_sources(root: Path, salt: str = SALT) -> Path:
     from ingest.schemas import ENTITIES
     from ingest.shop_loader import load_shop_table
 
+    write_secrets(root, salt)
     warehouse = root / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     ensure_raw_schema(con)

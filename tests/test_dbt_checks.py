@@ -268,6 +268,7 @@ def test_source_freshness_judges_load_time_not_business_dates(pipeline, tmp_path
 
     root, _ = pipeline
     shutil.copy(root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    shutil.copy(root / "secrets.env", tmp_path / "secrets.env")  # the warehouse's own secrets
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("update raw.erp_customers set _loaded_at = _loaded_at - interval 30 hours")
     con.execute("update raw.erp_orders set _loaded_at = _loaded_at - interval 60 hours")

@@ -420,10 +420,15 @@ def _landed_record(root: Path, erp_key: str) -> dict[str, str]:
     # Not the whole file through csv: it also holds the generator's malformed lines (bytes no
     # encoding reads, a quote never closed). The header, then one record from the person's
     # line on — a quoted memo in it may span lines, as ERP memos do.
+    # A snapshot an admin saved in Excel writes the key as ="C1000005" and pads every line with
+    # empty cells: read the record as the spreadsheet shows it.
     text = path.read_bytes().decode(ERP_CUSTOMERS.encoding, errors="replace")
-    header = next(csv.reader(io.StringIO(text)))
-    [start] = [m.start() for m in re.finditer(rf"^{re.escape(erp_key)},", text, re.MULTILINE)]
-    return dict(zip(header, next(csv.reader(io.StringIO(text[start:]))), strict=True))
+    header = [name for name in next(csv.reader(io.StringIO(text))) if name]
+    key = re.escape(erp_key)
+    [start] = [m.start() for m in re.finditer(rf'^(="{key}"|{key}),', text, re.MULTILINE)]
+    fields = next(csv.reader(io.StringIO(text[start:])))[: len(header)]
+    shown = [v[2:-1] if v.startswith('="') and v.endswith('"') else v for v in fields]
+    return dict(zip(header, shown, strict=True))
 
 
 def test_a_redelivered_person_is_quarantined_not_loaded(erased: Erased) -> None:

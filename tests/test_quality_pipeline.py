@@ -110,8 +110,10 @@ def test_a_clear_rrn_in_raw_stops_everything_downstream(tmp_path: Path) -> None:
     accounted for, only the RRN is wrong."""
     from ingest.raw_store import ensure_raw_schema
     from lab.generator import generate
+    from tests.conftest import write_secrets
 
     generate(tmp_path, customers=40, days=1, seed=11)
+    write_secrets(tmp_path)  # the data folder's installation, before its warehouse exists
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     ensure_raw_schema(con)
     con.execute("""

@@ -56,6 +56,8 @@ def _copy_warehouse(pipeline_root: Path, root: Path) -> Path:
     # Same file name: dbt-duckdb views name the database after it.
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(pipeline_root / "warehouse.duckdb", root / "warehouse.duckdb")
+    # A warehouse goes with its installation's secrets (the runs that follow hash with them).
+    shutil.copy(pipeline_root / "secrets.env", root / "secrets.env")
     return root / "warehouse.duckdb"
 
 
