@@ -162,7 +162,7 @@ def print_serving(serving_dir: str) -> None:
     if bi.exists():
         run_id, published_at, counts = read_publish_log(bi)
         print(
-            f"BI file (open read-only; README 'Serving to BI tools'): {bi.resolve()}\n"
+            f"BI file (open read-only; connecting a BI tool: docs/serving.md): {bi.resolve()}\n"
             f"  {len(counts)} tables, published {published_at:%Y-%m-%d %H:%M %Z} by run "
             f"{run_id}; operational lists (mode 0600): {bi.parent / 'operational.duckdb'}"
         )
