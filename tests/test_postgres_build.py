@@ -50,6 +50,9 @@ def test_whole_project_builds_on_postgres_with_the_duckdb_results(
     # A copy: the mirror stages its CSV files beside the warehouse it reads.
     warehouse = str(tmp_path / "warehouse.duckdb")
     shutil.copy(pipeline[0] / "warehouse.duckdb", warehouse)
+    # The warehouse goes with its installation's secrets (the build's data folder below).
+    (tmp_path / "data").mkdir()
+    shutil.copy(pipeline[0] / "secrets.env", tmp_path / "data" / "secrets.env")
     copied = mirror_raw(warehouse, pg_database)
     assert copied["erp_customers"] > 0
 

@@ -180,3 +180,23 @@ def test_make_settings_says_where_the_secrets_are_never_what(tmp_path: Path) -> 
     after = make_settings()
     assert f"(in {tmp_path / 'secrets.env'}: back it up)" in after
     assert salt not in after and "pw" not in after.split()
+
+
+def test_a_command_on_a_warehouse_without_its_secrets_says_so(tmp_path: Path) -> None:
+    """As a user meets it: `python -m orchestration …` (what make demo, make dbt-build and
+    make erase run) on a data folder that lost its secrets file stops with the sentence."""
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    env = {**os.environ, "GOGAEK_DATA_DIR": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
+    env.pop("GOGAEK_RRN_SALT", None)
+    env.pop("GOGAEK_ERASURE_SECRET", None)
+    refused = subprocess.run(
+        [sys.executable, "-m", "orchestration", "build"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert f"the secrets file {tmp_path / 'secrets.env'} does not" in refused.stderr
+    assert not (tmp_path / "secrets.env").exists()
