@@ -22,6 +22,10 @@ import pytest
 from ingest.settings import Settings
 from orchestration.warehouse_lock import EXIT_HELD, identify, probe
 
+# Each test starts real commands and Dagster runs (about 50 s of one worker): the full tier
+# (`make test`, what CI runs) holds this door; the fast tier stays under two minutes.
+pytestmark = pytest.mark.slow
+
 WRAPPER = [sys.executable, "-m", "orchestration.warehouse_lock", "--warehouse"]
 HOLD = (
     "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
