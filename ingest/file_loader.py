@@ -577,6 +577,10 @@ def _stage_mapped(
     missing = mapping.missing_columns(header)
     for line, cells in records:
         result.rows_read += 1
+        if isinstance(cells, str):  # a record that cannot be read: nothing of it is kept
+            code = "not_an_object" if cells.startswith("expected") else "malformed_json"
+            rejections.append(Rejection(line, None, code, cells, "(not kept)"))
+            continue
         # Only the columns the mapping reads are ever shown: the rest may hold anything.
         shown = _shown(as_text([cells.get(name, "") for name in mapping.source_columns]), salt)
         if missing:

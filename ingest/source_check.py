@@ -43,6 +43,9 @@ def preview(mapping_path: Path, export: Path, shown_rows: int = 5) -> tuple[int,
     for count, (line, cells) in enumerate(rows):
         if count >= shown_rows:
             break
+        if isinstance(cells, str):
+            out.append(f"  line {line}: quarantined: {cells}")
+            continue
         fields = mapping.contract_row(cells)
         if isinstance(fields, Problem):
             out.append(f"  line {line}: quarantined ({fields.code}): {fields.reason}")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,9 +42,30 @@ import yaml
 
 from ingest.schemas import BY_NAME, EntitySpec
 
-ENCODINGS = ("utf-8", "utf-8-sig", "cp949")
-FORMATS = ("csv", "xlsx")
-_MAPPING_KEYS = {"delivers", "files", "format", "encoding", "sheet", "columns", "about"}
+# The encodings Korean exports come in, under the names people write them with. EUC-KR is a
+# subset of CP949 (Windows' 확장 완성형), so CP949 reads both.
+ENCODING_NAMES = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "cp949": "cp949",
+    "ms949": "cp949",
+    "uhc": "cp949",
+    "euc-kr": "cp949",
+    "euckr": "cp949",
+}
+FORMATS = ("csv", "xlsx", "jsonl")
+_MAPPING_KEYS = {
+    "delivers",
+    "files",
+    "format",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "columns",
+    "about",
+}
 _RULE_KEYS = {
     "from",
     "value",
@@ -153,10 +175,11 @@ class SourceMapping:
     path: Path
     spec: EntitySpec
     files: str
-    format: Literal["csv", "xlsx"]
+    format: Literal["csv", "xlsx", "jsonl"]
     encoding: str
     sheet: str | None
     rules: tuple[ColumnRule, ...]
+    delimiter: str = ","
 
     @property
     def name(self) -> str:
@@ -226,9 +249,14 @@ def load_mapping(path: Path) -> SourceMapping:
     fmt = document.get("format", "csv")
     if fmt not in FORMATS:
         raise refuse(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    encoding = document.get("encoding", "utf-8")
-    if fmt == "csv" and encoding not in ENCODINGS:
-        raise refuse(f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    named = str(document.get("encoding", "utf-8"))
+    encoding = ENCODING_NAMES.get(named.strip().lower().replace("_", "-"))
+    if encoding is None:
+        raise refuse(f"encoding {named!r} is not one of {', '.join(sorted(ENCODING_NAMES))}")
+    delimiter = str(document.get("delimiter", ","))
+    delimiter = "\t" if delimiter.lower() in ("tab", "\\t") else delimiter
+    if len(delimiter) != 1:
+        raise refuse(f"delimiter {delimiter!r} must be one character, or tab")
     columns = document.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise refuse("columns must map each contract column to how it is made")
@@ -241,7 +269,14 @@ def load_mapping(path: Path) -> SourceMapping:
         )
     sheet = document.get("sheet")
     return SourceMapping(
-        path, spec, pattern.strip(), fmt, encoding, None if sheet is None else str(sheet), rules
+        path,
+        spec,
+        pattern.strip(),
+        fmt,
+        encoding,
+        None if sheet is None else str(sheet),
+        rules,
+        delimiter,
     )
 
 
@@ -312,14 +347,18 @@ def mappings_in(folder: Path) -> list[SourceMapping]:
 
 
 # --------------------------------------------------------------------------- reading an export
-Row = tuple[int, dict[str, str]]  # the row's line (CSV) or row number (Excel), its cells by header
+# The row's line (CSV, JSON Lines) or row number (Excel), and its cells by header, or why the
+# record cannot be read at all (a line that is no JSON object).
+Row = tuple[int, dict[str, str] | str]
 
 
 def read_export(path: Path, mapping: SourceMapping) -> tuple[list[str], Iterator[Row]]:
     """The export's header and rows, cells as text by header name."""
     if mapping.format == "xlsx":
         return _read_xlsx(path, mapping.sheet)
-    return _read_csv(path, mapping.encoding)
+    if mapping.format == "jsonl":
+        return _read_jsonl(path, mapping.encoding)
+    return _read_csv(path, mapping.encoding, mapping.delimiter)
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -329,9 +368,9 @@ def _header(cells: list[str]) -> list[str]:
     return names
 
 
-def _read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:
+def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[list[str], Iterator[Row]]:
     handle = path.open(encoding=encoding, newline="")
-    reader = csv.reader(handle)
+    reader = csv.reader(handle, delimiter=delimiter)
     first = next(reader, None)
     header = _header(first or [])
 
@@ -344,6 +383,43 @@ def _read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:
                 line = reader.line_num + 1
         finally:
             handle.close()
+
+    return header, rows()
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)  # numbers, booleans, nested values as JSON
+
+
+def _read_jsonl(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:
+    """One JSON object a line; its keys are the columns (those of the first record name them
+    for the preview; a record without a key has it empty)."""
+    with path.open(encoding=encoding) as handle:
+        first = next((line for line in handle if line.strip()), "")
+    try:
+        opened = json.loads(first) if first else {}
+    except ValueError:
+        opened = {}
+    header = list(opened) if isinstance(opened, dict) else []
+
+    def rows() -> Iterator[Row]:
+        with path.open(encoding=encoding) as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as error:
+                    yield number, f"malformed JSON: {error}"
+                    continue
+                if not isinstance(record, dict):
+                    yield number, f"expected a JSON object, found {type(record).__name__}"
+                    continue
+                yield number, {str(k): _json_text(v) for k, v in record.items()}
 
     return header, rows()
 

@@ -305,7 +305,7 @@ columns:
             "contract), which the mapping leaves unmapped",
         ),
         ("delivers: esp_events\nfiles: a.csv\nformat: xls\ncolumns: {a: b}", "format 'xls'"),
-        ("delivers: erp_orders\nfiles: a.csv\nencoding: euc-kr\ncolumns: {a: b}", "'euc-kr'"),
+        ("delivers: erp_orders\nfiles: a.csv\nencoding: latin-1\ncolumns: {a: b}", "'latin-1'"),
         (
             "delivers: esp_events\nfiles: a.csv\ncolumns:\n"
             "  occurred_at: {from: T, time_zone: KST}",
@@ -401,3 +401,64 @@ def test_the_raw_asset_reads_the_mappings_folder_and_names_what_it_left(tmp_path
     assert metadata["export_columns_not_read"].value == {
         "esp/activity_20261120.csv": ["캠페인명", "수신자 휴대폰"]
     }
+
+
+def test_a_call_log_in_tab_separated_euc_kr_and_one_in_json_lines(
+    warehouse, landing: Path, tmp_path: Path
+) -> None:
+    """Exports as other systems write them: a CTI's tab-separated log in EUC-KR (as the mapping
+    names it), and a JSON Lines dump with its own keys and one broken line."""
+    folder = tmp_path / "mappings"
+    rules = """
+columns:
+  direction: {value: inbound}
+  call_id: {from: %(id)s}
+  caller_number: {from: %(caller)s}
+  started_at: {from: %(start)s, format: "%%Y/%%m/%%d %%H:%%M:%%S"}
+  category: {from: %(kind)s, values: {문의: 문의, 불만: 불만, A: 문의, C: 불만}}
+  duration_sec: {from: %(seconds)s}
+"""
+    tsv = load_mapping(
+        write_mapping(
+            folder,
+            "cti",
+            "delivers: callcenter_calls\nfiles: callcenter/cti_*.tsv\nencoding: euc-kr\n"
+            "delimiter: tab\n"
+            + rules
+            % dict(id="통화ID", caller="발신번호", start="시작", kind="유형", seconds="통화초"),
+        )
+    )
+    jsonl = load_mapping(
+        write_mapping(
+            folder,
+            "dump",
+            "delivers: callcenter_calls\nfiles: callcenter/dump_*.jsonl\nformat: jsonl\n"
+            + rules % dict(id="id", caller="ani", start="begin", kind="type", seconds="secs"),
+        )
+    )
+    (landing / "callcenter").mkdir(parents=True, exist_ok=True)
+    tsv_text = "통화ID\t발신번호\t시작\t유형\t통화초\n"
+    tsv_text += "T1\t010-1111-2222\t2026/11/20 09:10:00\t문의\t180\n"
+    (landing / "callcenter" / "cti_1.tsv").write_bytes(tsv_text.encode("euc-kr"))
+    (landing / "callcenter" / "dump_1.jsonl").write_text(
+        '{"id": "J1", "ani": "01033334444", "begin": "2026/11/20 10:00:00", "type": "C", '
+        '"secs": 95}\n{"id": "J2", "ani": \n["not", "an", "object"]\n',
+        encoding="utf-8",
+    )
+    from ingest.schemas import CALLCENTER_CALLS
+
+    results = load_entity_files(warehouse, CALLCENTER_CALLS, landing, SALT, mappings=[tsv, jsonl])
+
+    assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [
+        (1, 1, 0),
+        (3, 1, 2),
+    ]
+    calls = warehouse.execute(
+        "select call_id, caller_number, started_at, category, duration_sec "
+        "from raw.callcenter_calls order by call_id"
+    ).fetchall()
+    assert calls == [
+        ("J1", "01033334444", "2026-11-20 10:00:00", "불만", "95"),
+        ("T1", "010-1111-2222", "2026-11-20 09:10:00", "문의", "180"),
+    ]
+    assert [q[3] for q in quarantine(warehouse)] == ["malformed_json", "not_an_object"]
