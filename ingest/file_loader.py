@@ -636,6 +636,7 @@ def load_file(
         return log_duplicate_file(con, spec, source_ref, fingerprint, seen_as[0])
     started_at = datetime.now(UTC)
     result = BatchResult(spec.name, source_ref, "loaded", batch_id=new_batch_id())
+    result.mapping = mapping.name if mapping is not None else ""
     rows = IncomingRows(
         con, [spec.stored_name(c) for c in spec.columns], with_unknown=spec.format == "jsonl"
     )

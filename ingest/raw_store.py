@@ -128,7 +128,9 @@ class BatchResult:
     blank_lines: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     deleted: int = 0  # delete markers written by a full compare
-    # Columns of a mapped export no rule reads: named on the asset, never stored.
+    # The source mapping a company's own export was read through (ingest.source_mapping), and
+    # the columns of it no rule reads: named on the asset, never stored.
+    mapping: str = ""
     unused_columns: tuple[str, ...] = ()
 
 

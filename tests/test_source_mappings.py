@@ -401,6 +401,9 @@ def test_the_raw_asset_reads_the_mappings_folder_and_names_what_it_left(tmp_path
     assert metadata["export_columns_not_read"].value == {
         "esp/activity_20261120.csv": ["캠페인명", "수신자 휴대폰"]
     }
+    assert "| esp/activity_20261120.csv | esp | loaded | 8 | 7 | 1 | 0 |" in (
+        metadata["batches"].value
+    )
 
 
 def test_a_call_log_in_tab_separated_euc_kr_and_one_in_json_lines(

@@ -40,12 +40,12 @@ def _metadata(
         for code, count in result.reasons.items():
             reasons[code] = reasons.get(code, 0) + count
     lines = [
-        "| batch | source | status | read | loaded | quarantined | unchanged |",
-        "|---|---|---|---|---|---|---|",
+        "| batch | source | read through | status | read | loaded | quarantined | unchanged |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.batch_id[:8]} | {r.source_ref} | {r.status} | {r.rows_read} | "
-        f"{r.rows_loaded} | {r.rows_quarantined} | {r.rows_unchanged} |"
+        f"| {r.batch_id[:8]} | {r.source_ref} | {r.mapping or 'the contract'} | {r.status} | "
+        f"{r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.rows_unchanged} |"
         for r in loaded
     ]
     return {
