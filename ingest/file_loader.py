@@ -51,7 +51,7 @@ from ingest.raw_store import (
 )
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.settings import LoadLimits
-from ingest.source_mapping import Problem, SourceMapping, read_export
+from ingest.source_mapping import Problem, SourceMapping, excel_text, read_export
 
 _CHUNK = 1 << 20
 # Our own limit (LoadLimits.max_field_chars) applies; the csv module's must not cut in first.
@@ -143,16 +143,18 @@ def _excel_trimmed(fields: list[str], width: int) -> list[str]:
     return fields
 
 
-# Excel's way to keep a value as text (leading zeros, a key that looks like a number): the
-# formula ="C1000005". Saved as CSV it reaches us as the formula, never as the value it shows.
-_FORMULA_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
-
-
-def _excel_value(value: str) -> str:
-    """A field's value as Excel shows it: ="C1000005" is C1000005 (a doubled quote inside the
-    formula is one quote)."""
-    formula = _FORMULA_TEXT.match(value.strip())
-    return formula.group(1).replace('""', '"') if formula else value
+def _gated(
+    fields: list[str], rrn_index: int | None, salt: str, text: str | None = None
+) -> list[str]:
+    """The fields through the personal-data gate: every RRN-like value masked, and whatever sits
+    in the RRN column hashed, even if it is not date-valid. `text`, the record as delivered, lets
+    a record with nothing RRN-like skip the per-field masking. A new list when anything changed."""
+    if text is None or mask_rrns(text, salt) != text:
+        fields = [mask_rrns(value, salt) for value in fields]
+    value = fields[rrn_index].strip() if rrn_index is not None else ""
+    if rrn_index is not None and value and not value.startswith(TOKEN_PREFIX):
+        fields = [*fields[:rrn_index], hash_rrn(value, salt), *fields[rrn_index + 1 :]]
+    return fields
 
 
 def _csv_records(
@@ -203,9 +205,10 @@ def _read_header(record: _Record, spec: EntitySpec, encoding: str) -> _Header:
     fields = record.fields
     if fields is None:
         return _Header(None, f"{intro}; the first line is not valid CSV", False)
-    names = [name.strip().lstrip("\ufeff").strip() for name in fields]
-    while len(names) > len(expected) and not names[-1]:
-        names.pop()  # the empty header cells Excel writes past the last column
+    # Past the last column, the empty header cells Excel writes.
+    names = _excel_trimmed(
+        [name.strip().lstrip("\ufeff").strip() for name in fields], len(expected)
+    )
     if names == expected:
         return _Header(None, None, False)
     if sorted(names) == sorted(expected) and len(set(names)) == len(names):
@@ -307,18 +310,12 @@ def _stage_csv(
             text = record.text
             changed = len(fields) != len(record.fields or ())
             if "=" in text:
-                shown = [_excel_value(value) for value in fields]
+                shown = [excel_text(value) for value in fields]
                 changed = changed or shown != fields
                 fields = shown
-            if mask_rrns(text, salt) != text:
-                fields = [mask_rrns(value, salt) for value in fields]
-                changed = True
-            if rrn_index is not None:
-                value = fields[rrn_index].strip()
-                if value and not value.startswith(TOKEN_PREFIX):
-                    # Whatever sits in the RRN column is hashed, even if it is not date-valid.
-                    fields[rrn_index] = hash_rrn(value, salt)
-                    changed = True
+            gated = _gated(fields, rrn_index, salt, text)
+            changed = changed or gated is not fields
+            fields = gated
             if changed or header.order:
                 buffer.seek(0)
                 buffer.truncate()
@@ -598,10 +595,7 @@ def _stage_mapped(
         if problem:
             rejections.append(Rejection(line, *problem, shown))
             continue
-        fields = [mask_rrns(value, salt) for value in fields]
-        rrn = fields[rrn_index].strip() if rrn_index is not None else ""
-        if rrn_index is not None and rrn and not rrn.startswith(TOKEN_PREFIX):
-            fields[rrn_index] = hash_rrn(rrn, salt)  # whatever sits there, as for our files
+        fields = _gated(fields, rrn_index, salt)
         values = [value or None for value in fields]
         if rows.with_unknown:
             rows.add(line, _md5(as_text(fields)), values, None)

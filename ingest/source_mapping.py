@@ -77,6 +77,9 @@ _RULE_KEYS = {
     "amount",
     "digest",
 }
+# Excel's way to keep a value as text (leading zeros, a key that looks like a number): the
+# formula ="C1000005". Saved as CSV it reaches us as the formula, never as the value it shows.
+# The one reading of it, for our own exports (ingest.file_loader) and mapped ones alike.
 _FORMULA_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 # Currency marks as Korean exports write amounts: 45,000원, ₩45,000, KRW 45,000, and the
 # backslash, which Korean Windows fonts draw as ₩ (the same byte in CP949 text).
