@@ -30,6 +30,7 @@ import csv
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -161,14 +162,16 @@ class ColumnRule:
         )
 
     def _amount(self, value: str) -> str | Problem:
-        text = _CURRENCY_MARKS.sub("", value)
+        # NFKC: full-width digits and signs as a Korean IME types them (４５，０００￦) are the
+        # ASCII ones, the full-width won sign the ₩ below.
+        text = _CURRENCY_MARKS.sub("", unicodedata.normalize("NFKC", value))
         if self.amount == "comma":  # 1.234,50: the point groups thousands
             text = text.replace(".", "").replace(",", ".")
         else:
             text = text.replace(",", "")
         if text.startswith("(") and text.endswith(")"):  # accounting: (15,000) is negative
             text = "-" + text[1:-1]
-        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
             return Problem(self.target, "bad_amount", f"{self.target}: {value[:40]!r} is no amount")
         return text
 

@@ -271,7 +271,7 @@ columns:
     # In CP949 text the backslash is the won sign (Korean Windows fonts draw it as ₩).
     (landing / "erp" / "won_1.csv").write_bytes(
         '코드,이름,가격,원가\nP1,양말,"45,000원",\\30000\nP2,모자,KRW 45000,"(1,500)"\n'
-        "P3,장갑,무료,0\n".encode("cp949")
+        'P3,장갑,무료,0\nP4,목도리,"４５，０００￦",０\n'.encode("cp949")
     )
     (landing / "erp" / "euro_1.csv").write_bytes(
         '코드,이름,가격,원가\nE1,Socks,"1.234,50","12,5"\n'.encode("cp949")
@@ -279,11 +279,16 @@ columns:
 
     results = load_entity_files(warehouse, won.spec, landing, SALT, mappings=[won, euro])
 
-    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(2, 1), (1, 0)]
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(3, 1), (1, 0)]
     prices = warehouse.execute(
         "select 상품코드, 판매가, 원가 from raw.erp_products order by 상품코드"
     ).fetchall()
-    assert prices == [("E1", "1234.50", "12.5"), ("P1", "45000", "30000"), ("P2", "45000", "-1500")]
+    assert prices == [
+        ("E1", "1234.50", "12.5"),
+        ("P1", "45000", "30000"),
+        ("P2", "45000", "-1500"),
+        ("P4", "45000", "0"),  # full-width digits, as a Korean IME types them
+    ]
     assert [q[2:4] for q in quarantine(warehouse)] == [("판매가", "bad_amount")]
 
 
