@@ -166,12 +166,13 @@ contact-eval: $(BIN)/.installed
 benchmarks:
 	$(PYTHON) -m lab.benchmarks $(BENCHMARK_FLAGS)
 
-## source-check: preview a source mapping on one export, writing nothing (MAPPING=<yml> FILE=<export>):
-## the columns it reads and leaves, the first rows as the contract sees them, what would load
+## source-check: preview a source mapping on one export, writing nothing (MAPPING=<yml> FILE=<export>;
+## a database mapping without FILE): the columns it reads and leaves, the first rows as the
+## contract sees them, what would load and what would be quarantined
 source-check: $(BIN)/.installed
-	@test -n "$(MAPPING)" -a -n "$(FILE)" || \
+	@test -n "$(MAPPING)" || \
 		{ echo "usage: make source-check MAPPING=<mapping.yml> FILE=<export>"; exit 2; }
-	$(BIN)/python -m ingest.source_check --mapping "$(MAPPING)" --file "$(FILE)"
+	$(BIN)/python -m ingest.source_check --mapping "$(MAPPING)" $(if $(FILE),--file "$(FILE)")
 
 ## settings: print every setting as resolved from the environment (paths, secrets, dbt vars)
 settings: $(BIN)/.installed

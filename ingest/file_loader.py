@@ -76,6 +76,15 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def delivery_fingerprint(path: Path, mapping: SourceMapping | None = None) -> str:
+    """What a load of this file remembers it by: its content, and the delivery's label when one
+    file makes two deliveries of one entity (a member's e-mail and SMS consents)."""
+    fingerprint = file_fingerprint(path)
+    return (
+        f"{fingerprint}/{mapping.label}" if mapping is not None and mapping.label else fingerprint
+    )
+
+
 def source_encoding(path: Path, declared: str) -> str:
     """The declared encoding, unless a byte-order mark says otherwise."""
     with path.open("rb") as handle:
@@ -570,9 +579,13 @@ def _stage_mapped(
     if not header:
         result.status = "empty_file"
         return rejections
+    result.read_columns = tuple(n for n in mapping.source_columns if n in header)
     result.unused_columns = tuple(mapping.unused_columns(header))
     missing = mapping.missing_columns(header)
-    for line, cells in records:
+    for line, cells, kept in mapping.records(records):
+        if not kept:
+            result.rows_skipped += 1
+            continue
         result.rows_read += 1
         if isinstance(cells, str):  # a record that cannot be read: nothing of it is kept
             code = "not_an_object" if cells.startswith("expected") else "malformed_json"
@@ -621,7 +634,7 @@ def load_file(
         path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path),
         salt,
     )
-    fingerprint = file_fingerprint(path)
+    fingerprint = delivery_fingerprint(path, mapping)
     seen_as = earlier_load(con, spec, fingerprint)
     if seen_as and source_ref in seen_as:
         return BatchResult(spec.name, source_ref, "already_loaded")
@@ -667,7 +680,10 @@ def _name_matches(name: str, spec: EntitySpec) -> bool:
 
 
 def landed_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:
-    """The files of `spec` in its landing folder, oldest name first."""
+    """The files of `spec` in its landing folder, oldest name first (none for the shop
+    database's tables: their files come only through a mapping)."""
+    if spec.format == "sql":
+        return []
     folder = landing_dir / PurePosixPath(spec.location).parent
     if not folder.is_dir():
         return []
@@ -683,6 +699,8 @@ def unmatched_files(
     """Files under `spec`'s landing folder that no loader reads and that concern `spec`: named
     almost like its exports (case, `-` for `_`, a subfolder), or like no export at all. A file
     a mapping reads is read."""
+    if spec.format == "sql":
+        return []
     folder_name = PurePosixPath(spec.location).parent
     folder = landing_dir / folder_name
     if not folder.is_dir():
@@ -729,7 +747,7 @@ def load_entity_files(
         for path in landed_files(landing_dir, spec)
     ]
     for mapping in mappings:
-        if mapping.spec.name == spec.name:
+        if mapping.spec.name == spec.name and mapping.format != "sql":
             results += [
                 load_file(con, spec, path, landing_dir, salt, limits, erasure_secret, mapping)
                 for path in mapped_files(landing_dir, mapping)

@@ -131,7 +131,11 @@ class BatchResult:
     # The source mapping a company's own export was read through (ingest.source_mapping), and
     # the columns of it no rule reads: named on the asset, never stored.
     mapping: str = ""
+    read_columns: tuple[str, ...] = ()
     unused_columns: tuple[str, ...] = ()
+    # Rows of a mapped export that make no record of this delivery (an order's second line
+    # item, for its orders): another delivery's rows, not counted as read here.
+    rows_skipped: int = 0
 
 
 @dataclass
@@ -272,13 +276,14 @@ def _field_problems(
                 "bad_number",
             )
         )
-        problems.append(
-            (
-                f"{present} and abs(try_cast({number} as double)) > "
-                f"{bounds.limits.max_abs_number!r}",
-                "implausible_number",
+        if not column.is_identifier:  # an id is bounded by its type (bigint), not summed
+            problems.append(
+                (
+                    f"{present} and abs(try_cast({number} as double)) > "
+                    f"{bounds.limits.max_abs_number!r}",
+                    "implausible_number",
+                )
             )
-        )
     return problems
 
 
@@ -458,11 +463,12 @@ def publish_batch(
 def earlier_load(
     con: duckdb.DuckDBPyConnection, spec: EntitySpec, fingerprint: str
 ) -> tuple[str, ...] | None:
-    """Every source_ref a file with this content was logged under, or None if never seen."""
+    """Every source_ref a file with this content was logged under, or None if never seen. A
+    file loaded as labelled deliveries (`<content>/<label>`) counts as seen by its content."""
     rows = con.execute(
         "select source_ref from raw._load_batches where source = ? and entity = ? "
-        "and fingerprint = ? order by started_at",
-        [spec.source, spec.entity, fingerprint],
+        "and (fingerprint = ? or starts_with(fingerprint, ? || '/')) order by started_at",
+        [spec.source, spec.entity, fingerprint, fingerprint],
     ).fetchall()
     return tuple(r[0] for r in rows) or None
 

@@ -62,10 +62,18 @@ class Column:
     # birth date, a free-text note about them): shown masked, never published to BI tools,
     # emptied when erasure anonymises a row it keeps.
     personal: bool = False
+    # An id of another entity's record (an order item's order): like a key, an identifier
+    # bounded by its type, never an amount a plausibility bound applies to.
+    refers_to: str = ""
 
     @property
     def must_have_value(self) -> bool:
         return self.required or self.key
+
+    @property
+    def is_identifier(self) -> bool:
+        """A record's id (its key, a person's record, another record's): a bigint, never summed."""
+        return self.key or self.identifies is not None or bool(self.refers_to)
 
     @property
     def holds_personal_data(self) -> bool:
@@ -152,8 +160,9 @@ def _c(
     identifies: IdentifierKind | None = None,
     shared: bool = False,
     personal: bool = False,
+    refers_to: str = "",
 ) -> Column:
-    return Column(name, kind, required, key, description, identifies, shared, personal)
+    return Column(name, kind, required, key, description, identifies, shared, personal, refers_to)
 
 
 ERP_CUSTOMERS = EntitySpec(
@@ -269,7 +278,11 @@ SHOP_MEMBERS = EntitySpec(
         _c("address1", description="address", personal=True),
         _c("address2", description="address detail", personal=True),
         _c("grade", description="membership grade"),
-        _c("joined_at", "timestamp", required=True, description="sign-up time"),
+        _c(
+            "joined_at",
+            "timestamp",
+            description="sign-up time; empty when the shop's export has none (Shopify's)",
+        ),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),
 )
@@ -318,6 +331,7 @@ SHOP_ORDERS = EntitySpec(
             "original_order_id",
             "int",
             description="for a credit note (negative quantities): the order it reverses",
+            refers_to="shop_orders",
         ),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),
@@ -332,7 +346,7 @@ SHOP_ORDER_ITEMS = EntitySpec(
     description="Online shop order items.",
     columns=(
         _c("order_item_id", "int", key=True, description="order item id"),
-        _c("order_id", "int", required=True, description="order"),
+        _c("order_id", "int", required=True, description="order", refers_to="shop_orders"),
         _c("product_code", required=True, description="product code (shared with the ERP)"),
         _c("quantity", "int", required=True, description="quantity (negative on a credit note)"),
         _c("unit_price", "decimal", required=True, description="unit price"),
@@ -349,7 +363,13 @@ SHOP_CLAIMS = EntitySpec(
     description="Claims on shop orders (클레임): cancellations, returns and exchanges.",
     columns=(
         _c("claim_id", "int", key=True, description="claim id"),
-        _c("order_id", "int", required=True, description="the order claimed"),
+        _c(
+            "order_id",
+            "int",
+            required=True,
+            description="the order claimed",
+            refers_to="shop_orders",
+        ),
         _c(
             "claim_type",
             required=True,
@@ -377,8 +397,14 @@ SHOP_CLAIM_ITEMS = EntitySpec(
     description="Order items and quantities a claim covers.",
     columns=(
         _c("claim_item_id", "int", key=True, description="claim item id"),
-        _c("claim_id", "int", required=True, description="claim"),
-        _c("order_item_id", "int", required=True, description="order item claimed"),
+        _c("claim_id", "int", required=True, description="claim", refers_to="shop_claims"),
+        _c(
+            "order_item_id",
+            "int",
+            required=True,
+            description="order item claimed",
+            refers_to="shop_order_items",
+        ),
         _c("quantity", "int", required=True, description="units cancelled, returned or exchanged"),
         _c("updated_at", "timestamp", required=True, description="last modified"),
     ),

@@ -28,6 +28,7 @@ from ingest.raw_store import (
     SOURCE_TIME_ZONE,
     BatchResult,
     IncomingRows,
+    Rejection,
     new_batch_id,
     publish_batch,
     quote,
@@ -35,6 +36,7 @@ from ingest.raw_store import (
 )
 from ingest.schemas import EntitySpec
 from ingest.settings import LoadLimits
+from ingest.source_mapping import Problem, SourceMapping
 
 CHUNK_ROWS = 50_000
 _NULL = "\x00"
@@ -109,28 +111,61 @@ def load_shop_table(
     limits: LoadLimits | None = None,
     full_compare: bool = False,
     erasure_secret: str | None = None,
+    mapping: SourceMapping | None = None,
 ) -> BatchResult:
     """One batch of `spec`: incremental from the watermark, or the whole table with
-    `full_compare` (then deletes and returns are recorded too)."""
+    `full_compare` (then deletes and returns are recorded too). Through a SQL `mapping` (a shop
+    database of another layout) its query is read whole at every load: such tables rarely say
+    when a row changed, and unchanged rows are recognised by content."""
     limits = limits or LoadLimits.default()
+    full_compare = full_compare or mapping is not None
     watermark = None if full_compare else current_watermark(con, spec, limits)
     since = None
     if watermark is not None:
         since = (datetime.fromisoformat(watermark) - overlap).strftime("%Y-%m-%d %H:%M:%S")
     started_at = datetime.now(UTC)
-    result = BatchResult(
-        spec.name, _describe(engine, spec, since), "loaded", batch_id=new_batch_id()
+    described = (
+        _describe(engine, spec, since)
+        if mapping is None
+        else f"{engine.url.render_as_string(hide_password=True)} :: mapping {mapping.name}"
     )
+    result = BatchResult(spec.name, described, "loaded", batch_id=new_batch_id())
+    result.mapping = mapping.name if mapping is not None else ""
     names = list(spec.column_names)
     rows = IncomingRows(con, names)
+    rejections: list[Rejection] = []
     try:
         with engine.connect() as connection:
             stream = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS)
-            query = _query(spec, since, engine.dialect.name)
+            query = (
+                _query(spec, since, engine.dialect.name)
+                if mapping is None
+                else sa.text(mapping.query or "")
+            )
             for chunk in stream.execute(query).partitions(CHUNK_ROWS):
                 for row in chunk:
+                    if mapping is None:
+                        texts: list[str | None] = [None if v is None else str(v) for v in row]
+                    else:
+                        cells = {k: "" if v is None else str(v) for k, v in row._mapping.items()}
+                        if not mapping.holds(cells):
+                            result.rows_skipped += 1
+                            continue
+                        made = mapping.contract_row(cells)
+                        if isinstance(made, Problem):
+                            result.rows_read += 1
+                            shown = mask_rrns(
+                                repr([cells.get(n, "") for n in mapping.source_columns]), salt
+                            )
+                            rejections.append(
+                                Rejection(
+                                    result.rows_read, made.field, made.code, made.reason, shown
+                                )
+                            )
+                            continue
+                        texts = [value or None for value in made]
                     result.rows_read += 1
-                    values = [None if v is None else mask_rrns(str(v), salt) for v in row]
+                    values = [None if v is None else mask_rrns(v, salt) for v in texts]
                     joined = "\x1f".join(_NULL if v is None else v for v in values)
                     rows.add(result.rows_read, hashlib.md5(joined.encode()).hexdigest(), values)
         rows.flush()
@@ -146,7 +181,7 @@ def load_shop_table(
             result,
             fingerprint=None,
             record_sql=record,
-            rejections=[],
+            rejections=rejections,
             started_at=started_at,
             skip_known_rows=True,
             limits=limits,
@@ -154,7 +189,9 @@ def load_shop_table(
         )
         _advance_watermark(con, spec, result.batch_id, limits)
         if full_compare:
-            _record_deletions(con, spec, result)
+            # Through a mapping, the query answers only for the keys it delivered: rows that
+            # came another way (an earlier platform's exports) are not its to delete.
+            _record_deletions(con, spec, result, result.source_ref if mapping else None)
         return result
     finally:
         con.execute("drop table if exists _incoming")
@@ -188,10 +225,20 @@ def _advance_watermark(
 
 
 def _record_deletions(
-    con: duckdb.DuckDBPyConnection, spec: EntitySpec, result: BatchResult
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    result: BatchResult,
+    delivered_as: str | None = None,
 ) -> None:
     """Delete markers for keys raw holds and the source (`_source_keys`) no longer does; lift
-    the markers of keys that are back."""
+    the markers of keys that are back. With `delivered_as`, only keys raw holds from batches
+    of that source_ref are the source's."""
+    scope = ""
+    if delivered_as is not None:
+        scope = (
+            "where _batch_id in (select batch_id from raw._load_batches "
+            f"where source_ref = {sql_literal(delivered_as)})"
+        )
     now = datetime.now(UTC)
     entity = [spec.source, spec.entity]
     con.execute("begin transaction")
@@ -211,6 +258,7 @@ def _record_deletions(
             insert into raw._deletions
             select ?, ?, record_key, ?, ?, null from (
                 select distinct {record_key_sql(spec)} as record_key from {spec.raw_table}
+                {scope}
             ) as known
             where record_key <> ''
               and record_key not in (select record_key from _source_keys)

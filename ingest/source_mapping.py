@@ -29,10 +29,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
@@ -56,7 +57,7 @@ ENCODING_NAMES = {
     "euc-kr": "cp949",
     "euckr": "cp949",
 }
-FORMATS = ("csv", "xlsx", "jsonl")
+FORMATS = ("csv", "xlsx", "jsonl", "sql")
 _MAPPING_KEYS = {
     "delivers",
     "files",
@@ -66,18 +67,30 @@ _MAPPING_KEYS = {
     "sheet",
     "columns",
     "about",
+    "group_by",
+    "database",
 }
+_DELIVERY_KEYS = {"columns", "once", "when", "query"}
 _RULE_KEYS = {
     "from",
     "value",
     "join",
+    "first",
     "separator",
     "values",
     "format",
     "time_zone",
     "amount",
     "digest",
+    "number",
 }
+# The pseudo-column of a grouped file (group_by): the row's place in its group, 001, 002, ...
+# With `number: digits` it makes a line id from the order's: join [Id, $line].
+LINE = "$line"
+# The time the export file was written (its modification time, Korean time): the "as of" of a
+# snapshot that says nowhere when its rows changed (Shopify's customer export).
+FILE_TIME = "$file_time"
+PSEUDO_COLUMNS = (LINE, FILE_TIME)
 # Excel's way to keep a value as text (leading zeros, a key that looks like a number): the
 # formula ="C1000005". Saved as CSV it reaches us as the formula, never as the value it shows.
 # The one reading of it, for our own exports (ingest.file_loader) and mapped ones alike.
@@ -85,6 +98,9 @@ _FORMULA_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 # Currency marks as Korean exports write amounts: 45,000원, ₩45,000, KRW 45,000, and the
 # backslash, which Korean Windows fonts draw as ₩ (the same byte in CP949 text).
 _CURRENCY_MARKS = re.compile(r"(원|₩|\\|KRW|\s)")
+
+
+_KOREA = ZoneInfo("Asia/Seoul")
 
 
 class MappingError(ValueError):
@@ -115,16 +131,26 @@ class ColumnRule:
     # A key made of the row's own values (an event without an id): their digest, so a key never
     # carries the e-mail address or phone number it was made from.
     digest: bool = False
+    # first: the first of the sources that holds a value (the latest of several times).
+    pick_first: bool = False
+    # An integer key from a text one: its digits (20261120-0000123 → 202611200000123), or a
+    # stable number for a text id (a login name) where the contract keys by number.
+    number: Literal["", "digits", "digest"] = ""
 
     def apply(self, row: Mapping[str, str], kind: str) -> str | Problem:
         if self.constant is not None:
             return self.constant
         parts = [excel_text(row.get(name, "")).strip() for name in self.sources]
-        value = self.separator.join(part for part in parts if part)
+        if self.pick_first:
+            value = next((part for part in parts if part), "")
+        else:
+            value = self.separator.join(part for part in parts if part)
         if not value:
             return ""
         if self.digest:
             return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+        if self.number:
+            return self._number(unicodedata.normalize("NFKC", value))
         if self.values:
             mapped = self.values.get(value, self.values.get(value.casefold()))
             if mapped is None:
@@ -143,13 +169,17 @@ class ColumnRule:
         return value
 
     def _moment(self, value: str, kind: str) -> str | Problem:
+        # Korean Excel and admin screens write the half of the day in Korean: 오후 3:15:00.
+        english = value.replace("오전", "AM").replace("오후", "PM")
         for pattern in self.formats:
             try:
-                parsed = datetime.strptime(value, pattern)
+                parsed = datetime.strptime(english if "%p" in pattern else value, pattern)
             except ValueError:
                 continue
             if kind == "date":
                 return parsed.date().isoformat()
+            if parsed.tzinfo is not None:  # written with its offset (%z): kept
+                return parsed.isoformat()
             if self.time_zone:
                 parsed = parsed.replace(tzinfo=ZoneInfo(self.time_zone))
                 return parsed.isoformat()
@@ -160,6 +190,17 @@ class ColumnRule:
             f"{self.target}: {value[:40]!r} matches no format of the mapping "
             f"({' or '.join(self.formats)})",
         )
+
+    def _number(self, value: str) -> str | Problem:
+        if self.number == "digest":
+            # 48 bits: a bigint, and no two ids of one shop alike (collision odds ~1e-5 at 1M).
+            return str(int(hashlib.sha256(value.encode("utf-8")).hexdigest()[:12], 16))
+        digits = re.sub(r"[^0-9]", "", value)
+        if not digits or len(digits) > 18:  # a bigint holds 18 digits
+            return Problem(
+                self.target, "bad_number", f"{self.target}: {value[:40]!r} holds no key number"
+            )
+        return digits.lstrip("0") or "0"
 
     def _amount(self, value: str) -> str | Problem:
         # NFKC: full-width digits and signs as a Korean IME types them (４５，０００￦) are the
@@ -177,24 +218,81 @@ class ColumnRule:
 
 
 @dataclass(frozen=True)
+class Database:
+    """Where a SQL mapping reads: the URL in an environment variable (passwords stay out of the
+    mapping), or the default for a local server."""
+
+    env: str
+    default: str
+
+    @property
+    def url(self) -> str:
+        return os.environ.get(self.env) or self.default
+
+
+@dataclass(frozen=True)
 class SourceMapping:
+    """One delivery of a mapping file: the records of one contract entity made from the export.
+    A file that holds several (orders and their lines) is one SourceMapping per entity."""
+
     path: Path
     spec: EntitySpec
     files: str
-    format: Literal["csv", "xlsx", "jsonl"]
+    format: Literal["csv", "xlsx", "jsonl", "sql"]
     encoding: str
     sheet: str | None
     rules: tuple[ColumnRule, ...]
     delimiter: str = ","
+    # The delivery's name within a file of several (its `delivers` key), else "".
+    label: str = ""
+    # Rows sharing this column are one group (an order and its lines): the rows after the first
+    # may leave the group's columns empty (Shopify's continuation rows) and take them from it.
+    group_by: str | None = None
+    group_columns: tuple[str, ...] = ()
+    once: bool = False  # one record per group, from its first row (that holds `when`)
+    # Only rows where this column holds a value (not a zero amount), or one of these values.
+    when: tuple[str, tuple[str, ...]] | None = None
+    query: str | None = None  # format sql: the select whose columns the rules read
+    database: Database | None = None
+    # What the file's deliveries read together: the rest of the export is never stored.
+    file_columns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return self.path.stem
+        return f"{self.path.stem}:{self.label}" if self.label else self.path.stem
 
     @property
     def source_columns(self) -> tuple[str, ...]:
         """The export's columns the mapping reads, each once."""
-        return tuple(dict.fromkeys(name for rule in self.rules for name in rule.sources))
+        names = (name for rule in self.rules for name in rule.sources)
+        when = (self.when[0],) if self.when else ()
+        group = (self.group_by,) if self.group_by else ()
+        return tuple(n for n in dict.fromkeys([*group, *names, *when]) if n not in PSEUDO_COLUMNS)
+
+    def holds(self, row: Mapping[str, str]) -> bool:
+        """Whether a row holds what `when` asks for (every row without `when`)."""
+        if self.when is None:
+            return True
+        column, wanted = self.when
+        value = excel_text(row.get(column, "")).strip()
+        if wanted:
+            return value in wanted
+        return bool(value) and not re.fullmatch(r"[-+(]?[0.,\s]*\)?(원|₩)?", value)
+
+    def records(self, rows: Iterable[Row]) -> Iterator[tuple[int, dict[str, str] | str, bool]]:
+        """Each row of the export and whether it makes a record of this delivery: it holds
+        what `when` asks for and, with `once`, is the first such row of its group."""
+        seen: set[str] = set()
+        for line, cells in rows:
+            if isinstance(cells, str):
+                yield line, cells, True
+                continue
+            keep = self.holds(cells)
+            if keep and self.once:
+                group = excel_text(cells.get(self.group_by or "", "")).strip()
+                keep = group not in seen
+                seen.add(group)
+            yield line, cells, keep
 
     def matches(self, relative: str) -> bool:
         """Whether a file (its path under the landing folder) is one of this delivery's."""
@@ -204,8 +302,9 @@ class SourceMapping:
         return [name for name in self.source_columns if name not in header]
 
     def unused_columns(self, header: list[str]) -> list[str]:
-        """Columns of the export no rule reads: never stored (they may hold personal data)."""
-        used = set(self.source_columns)
+        """Columns of the export no rule of the file's deliveries reads: never stored (they may
+        hold personal data)."""
+        used = set(self.file_columns or self.source_columns)
         return [name for name in header if name and name not in used]
 
     def contract_row(self, row: Mapping[str, str]) -> list[str] | Problem:
@@ -228,7 +327,18 @@ def excel_text(value: str) -> str:
 
 
 def load_mapping(path: Path) -> SourceMapping:
-    """Read and check a mapping file; every problem is a sentence naming the file."""
+    """A mapping file of one delivery, checked (load_deliveries reads files of several)."""
+    deliveries = load_deliveries(path)
+    if len(deliveries) != 1:
+        raise MappingError(
+            f"mapping {path}: delivers {len(deliveries)} entities; read it with load_deliveries"
+        )
+    return deliveries[0]
+
+
+def load_deliveries(path: Path) -> list[SourceMapping]:
+    """Read and check a mapping file, one SourceMapping per entity it delivers; every problem is
+    a sentence naming the file."""
 
     def refuse(sentence: str) -> MappingError:
         return MappingError(f"mapping {path}: {sentence}")
@@ -239,22 +349,20 @@ def load_mapping(path: Path) -> SourceMapping:
         raise refuse(f"cannot be read as YAML ({' '.join(str(error).split())[:200]})") from None
     if not isinstance(document, dict):
         raise refuse("must be a YAML mapping with delivers, files, format and columns")
-    unknown = sorted(set(document) - _MAPPING_KEYS)
-    if unknown:
-        raise refuse(
-            f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_MAPPING_KEYS))}"
-        )
-    entity = document.get("delivers")
-    spec = BY_NAME.get(str(entity))
-    if spec is None or spec.format == "sql":
-        files = sorted(name for name, s in BY_NAME.items() if s.format != "sql")
-        raise refuse(f"delivers {entity!r} is no file entity of the contract ({', '.join(files)})")
-    pattern = document.get("files")
-    if not isinstance(pattern, str) or not pattern.strip() or pattern.startswith("/"):
-        raise refuse("files must be a file pattern under the landing folder, e.g. erp/*.csv")
+    _known_keys(refuse, "", document, _MAPPING_KEYS)
     fmt = document.get("format", "csv")
     if fmt not in FORMATS:
         raise refuse(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    pattern = document.get("files", "")
+    database = None
+    if fmt == "sql":
+        database = _database(refuse, document.get("database"))
+        if "files" in document:
+            raise refuse("a sql mapping reads a database, not files: give database, not files")
+    elif not isinstance(pattern, str) or not pattern.strip() or pattern.startswith("/"):
+        raise refuse("files must be a file pattern under the landing folder, e.g. erp/*.csv")
+    elif "database" in document:
+        raise refuse(f"database is for format sql; this mapping reads {fmt} files")
     named = str(document.get("encoding", "utf-8"))
     encoding = ENCODING_NAMES.get(named.strip().lower().replace("_", "-"))
     if encoding is None:
@@ -263,27 +371,127 @@ def load_mapping(path: Path) -> SourceMapping:
     delimiter = "\t" if delimiter.lower() in ("tab", "\\t") else delimiter
     if len(delimiter) != 1:
         raise refuse(f"delimiter {delimiter!r} must be one character, or tab")
-    columns = document.get("columns")
+    group_by = document.get("group_by")
+    if group_by is not None and (fmt == "sql" or not str(group_by).strip()):
+        raise refuse("group_by names the export column whose rows make one group (e.g. Name)")
+    sheet = document.get("sheet")
+    # One delivery (delivers: <entity> with columns), or several (delivers: {<entity>: {...}}).
+    delivers = document.get("delivers")
+    if isinstance(delivers, dict):
+        if "columns" in document:
+            raise refuse("with several deliveries, give each its columns under delivers")
+        parts = [(str(key), how) for key, how in delivers.items()]
+    else:
+        parts = [(str(delivers), {"columns": document.get("columns")})]
+    raw = [_delivery(refuse, key, how, fmt, len(parts) > 1, group_by) for key, how in parts]
+    group_columns = tuple(
+        dict.fromkeys(n for d in raw if d["once"] for rule in d["rules"] for n in rule.sources)
+    )
+    deliveries = [
+        SourceMapping(
+            path=path,
+            spec=d["spec"],
+            files=str(pattern).strip(),
+            format=fmt,
+            encoding=encoding,
+            sheet=None if sheet is None else str(sheet),
+            rules=d["rules"],
+            delimiter=delimiter,
+            label=d["label"],
+            group_by=None if group_by is None else str(group_by).strip(),
+            group_columns=tuple(n for n in group_columns if n not in PSEUDO_COLUMNS),
+            once=d["once"],
+            when=d["when"],
+            query=d["query"],
+            database=database,
+        )
+        for d in raw
+    ]
+    read = tuple(dict.fromkeys(n for d in deliveries for n in d.source_columns))
+    return [replace(d, file_columns=read) for d in deliveries]
+
+
+def _known_keys(refuse: Any, where: str, given: dict[Any, Any], known: set[str]) -> None:
+    unknown = sorted(str(key) for key in set(given) - known)
+    if unknown:
+        raise refuse(
+            f"{where}unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+
+def _database(refuse: Any, how: Any) -> Database:
+    if not isinstance(how, dict) or not isinstance(how.get("env"), str):
+        raise refuse(
+            "database says which environment variable holds the URL and a local default, "
+            "e.g. {env: YOUNGCART_DB_URL, default: 'mysql+pymysql://root@127.0.0.1/youngcart'}"
+        )
+    _known_keys(refuse, "database: ", how, {"env", "default"})
+    return Database(str(how["env"]), str(how.get("default", "")))
+
+
+def _delivery(
+    refuse: Any, key: str, how: Any, fmt: str, several: bool, group_by: Any
+) -> dict[str, Any]:
+    # A key may carry a label after a slash, for two deliveries of one entity from a file
+    # (shop_marketing_consents/email and /sms from one member row).
+    entity, _, label = key.partition("/")
+    spec = BY_NAME.get(entity.strip())
+    if spec is None:
+        raise refuse(f"delivers {entity!r} is no entity of the contract ({', '.join(BY_NAME)})")
+    if fmt == "sql" and spec.format != "sql":
+        shop = ", ".join(name for name, s in BY_NAME.items() if s.format == "sql")
+        raise refuse(f"a sql mapping delivers the shop database's entities ({shop}), not {entity}")
+    if not isinstance(how, dict):
+        raise refuse(f"{key}: give its columns (and once, when, query)")
+    _known_keys(refuse, f"{key}: ", how, _DELIVERY_KEYS)
+    if how.get("once") is True and group_by is None:
+        raise refuse("once takes the first row of each group: say which column groups (group_by)")
+    query = how.get("query")
+    if fmt == "sql" and (not isinstance(query, str) or not query.strip()):
+        raise refuse(f"{key}: a sql mapping gives each delivery its query (select ... from ...)")
+    if fmt != "sql" and query is not None:
+        raise refuse(f"{key}: query is for format sql; this mapping reads {fmt} files")
+    columns = how.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise refuse("columns must map each contract column to how it is made")
-    rules = tuple(_rule(refuse, spec, str(target), how) for target, how in columns.items())
+    rules = tuple(_rule(refuse, spec, str(target), rule) for target, rule in columns.items())
+    if group_by is None and any(LINE in rule.sources for rule in rules):
+        raise refuse(f"{LINE} is a row's place in its group: say which column groups (group_by)")
+    for rule in rules:
+        unknown_pseudo = [n for n in rule.sources if n.startswith("$") and n not in PSEUDO_COLUMNS]
+        if unknown_pseudo or (fmt == "sql" and set(rule.sources) & set(PSEUDO_COLUMNS)):
+            raise refuse(
+                f"{rule.target}: {', '.join(unknown_pseudo) or FILE_TIME} is no column a "
+                f"{fmt} mapping has; a file's rows have {', '.join(PSEUDO_COLUMNS)}"
+            )
     unmapped = [c.name for c in spec.columns if c.must_have_value and c.name not in columns]
     if unmapped:
         raise refuse(
             f"{spec.name} needs {', '.join(unmapped)} (required by the contract), which the "
             f"mapping leaves unmapped"
         )
-    sheet = document.get("sheet")
-    return SourceMapping(
-        path,
-        spec,
-        pattern.strip(),
-        fmt,
-        encoding,
-        None if sheet is None else str(sheet),
-        rules,
-        delimiter,
-    )
+    when = how.get("when")
+    if isinstance(when, str):
+        when_rule: tuple[str, tuple[str, ...]] | None = (when, ())
+    elif isinstance(when, dict) and len(when) == 1:
+        [(column, wanted)] = when.items()
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        when_rule = (str(column), tuple(str(v) for v in wanted))
+    elif when is None:
+        when_rule = None
+    else:
+        raise refuse(
+            f"{key}: when names a column (rows where it holds a value), or one column "
+            "and its values, e.g. {주문상태: [반품완료]}"
+        )
+    return {
+        "spec": spec,
+        "label": key if several or label else "",
+        "rules": rules,
+        "once": how.get("once") is True,
+        "when": when_rule,
+        "query": None if query is None else str(query),
+    }
 
 
 def _rule(refuse: Any, spec: EntitySpec, target: str, how: Any) -> ColumnRule:
@@ -295,14 +503,10 @@ def _rule(refuse: Any, spec: EntitySpec, target: str, how: Any) -> ColumnRule:
         how = {"from": how}
     if not isinstance(how, dict):
         raise refuse(f"{target}: say how it is made, e.g. {{from: <export column>}}")
-    unknown = sorted(set(how) - _RULE_KEYS)
-    if unknown:
-        raise refuse(
-            f"{target}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_RULE_KEYS))}"
-        )
-    ways = [key for key in ("from", "value", "join") if key in how]
+    _known_keys(refuse, f"{target}: ", how, _RULE_KEYS)
+    ways = [key for key in ("from", "value", "join", "first") if key in how]
     if len(ways) != 1:
-        raise refuse(f"{target}: give exactly one of from, value or join")
+        raise refuse(f"{target}: give exactly one of from, value, join or first")
     kind = next(c.kind for c in spec.columns if c.name == target)
     formats = how.get("format", ())
     formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
@@ -327,9 +531,14 @@ def _rule(refuse: Any, spec: EntitySpec, target: str, how: Any) -> ColumnRule:
     values = how.get("values") or {}
     if not isinstance(values, dict):
         raise refuse(f"{target}: values must map each export value to the contract's")
-    joined = how.get("join", [])
-    if "join" in how and (not isinstance(joined, list) or not joined):
-        raise refuse(f"{target}: join lists the export columns to join, e.g. [성, 이름]")
+    joined: list[Any] = how.get("join", how.get("first", [])) or []
+    if ("join" in how or "first" in how) and (not isinstance(joined, list) or not joined):
+        raise refuse(f"{target}: {ways[0]} lists export columns, e.g. [성, 이름]")
+    number = how.get("number", "")
+    if number not in ("", "digits", "digest"):
+        raise refuse(f"{target}: number is digits (keep the digits) or digest, not {number!r}")
+    if number and kind != "int":
+        raise refuse(f"{target}: number makes an integer key; this column is {kind}")
     return ColumnRule(
         target=target,
         sources=(str(how["from"]),) if "from" in how else tuple(str(name) for name in joined),
@@ -341,15 +550,18 @@ def _rule(refuse: Any, spec: EntitySpec, target: str, how: Any) -> ColumnRule:
         time_zone=None if zone is None else str(zone),
         amount="point" if amount is True else amount,
         digest=how.get("digest") is True,
+        pick_first="first" in how,
+        number=number,
     )
 
 
 def mappings_in(folder: Path) -> list[SourceMapping]:
-    """The mappings of a folder (`*.yml`, `*.yaml`), each checked; none when it does not exist."""
+    """The deliveries of a folder's mappings (`*.yml`, `*.yaml`), each checked; none when it
+    does not exist."""
     if not folder.is_dir():
         return []
     paths = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
-    return [load_mapping(path) for path in paths]
+    return [delivery for path in paths for delivery in load_deliveries(path)]
 
 
 # --------------------------------------------------------------------------- reading an export
@@ -359,12 +571,43 @@ Row = tuple[int, dict[str, str] | str]
 
 
 def read_export(path: Path, mapping: SourceMapping) -> tuple[list[str], Iterator[Row]]:
-    """The export's header and rows, cells as text by header name."""
+    """The export's header and rows, cells as text by header name (grouped rows with their
+    group's columns filled in and their place in it, $line)."""
     if mapping.format == "xlsx":
-        return _read_xlsx(path, mapping.sheet)
-    if mapping.format == "jsonl":
-        return _read_jsonl(path, mapping.encoding)
-    return _read_csv(path, mapping.encoding, mapping.delimiter)
+        header, rows = _read_xlsx(path, mapping.sheet)
+    elif mapping.format == "jsonl":
+        header, rows = _read_jsonl(path, mapping.encoding)
+    elif mapping.format == "csv":
+        header, rows = _read_csv(path, mapping.encoding, mapping.delimiter)
+    else:
+        raise MappingError(f"mapping {mapping.path}: a sql mapping reads its database, not files")
+    written = datetime.fromtimestamp(path.stat().st_mtime, _KOREA).strftime("%Y-%m-%d %H:%M:%S")
+    rows = (
+        (line, cells if isinstance(cells, str) else cells | {FILE_TIME: written})
+        for line, cells in rows
+    )
+    if mapping.group_by is None:
+        return header, rows
+    return header, _grouped(rows, mapping.group_by, mapping.group_columns)
+
+
+def _grouped(rows: Iterator[Row], key: str, columns: tuple[str, ...]) -> Iterator[Row]:
+    """Rows of a grouped export: a row after its group's first takes the group's columns it
+    leaves empty from that first row (an order's fields on its second line item)."""
+    first: dict[str, dict[str, str]] = {}
+    count: dict[str, int] = {}
+    for line, cells in rows:
+        if isinstance(cells, str):
+            yield line, cells
+            continue
+        group = excel_text(cells.get(key, "")).strip()
+        if group in first:
+            opened = first[group]
+            cells = cells | {c: opened.get(c, "") for c in columns if not cells.get(c, "").strip()}
+        else:
+            first[group] = cells
+        count[group] = count.get(group, 0) + 1
+        yield line, cells | {LINE: f"{count[group]:03d}"}
 
 
 def _header(cells: list[str]) -> list[str]:

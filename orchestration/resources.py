@@ -93,6 +93,16 @@ class ShopDatabaseResource(dg.ConfigurableResource):
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
 
+    def engine_for(self, mapping: SourceMapping) -> sa.Engine:
+        """The database a SQL source mapping reads (a shop of another layout, e.g. 영카트): its
+        URL from the environment variable the mapping names, or the mapping's local default."""
+        if mapping.database is None or not mapping.database.url:
+            raise ValueError(
+                f"mapping {mapping.path}: set {mapping.database.env if mapping.database else '?'}"
+                " to the shop database's URL"
+            )
+        return sa.create_engine(mapping.database.url)
+
 
 class IngestSettingsResource(dg.ConfigurableResource):
     """How raw loads behave: the installation's secrets, the shop watermark, the row-level

@@ -109,10 +109,14 @@ def print_marts(con: duckdb.DuckDBPyConnection) -> None:
         else None
     )
     if row is not None:
+
+        def money(value: object) -> str:
+            # A base whose CLV could not be fitted (no repeat purchase yet) has no prediction.
+            return "none" if value is None else f"{symbol}{value:,.0f}"
+
         print(
-            f"LTV (the CRM practice's formula): {row[0]:,} customers, {symbol}{row[1]:,.0f} "
-            f"in all, {symbol}{row[2]:,.0f} per customer; predicted 12-month CLV "
-            f"{symbol}{row[3]:,.0f}"
+            f"LTV (the CRM practice's formula): {row[0]:,} customers, {money(row[1])} "
+            f"in all, {money(row[2])} per customer; predicted 12-month CLV {money(row[3])}"
         )
         print(
             f"  BG/NBD r={row[4]} alpha={row[5]} a={row[6]} b={row[7]}; "

@@ -19,6 +19,7 @@ from ingest.raw_store import ensure_raw_schema
 from ingest.schemas import EntitySpec
 
 SALT = "test-salt"
+MARIADB_URL = os.environ.get("GOGAEK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 # The module whose tests start the shared end-to-end build (see pytest_collection_modifyitems).
 FIRST_PIPELINE_MODULE = "tests.test_pipeline_end_to_end"
 
@@ -467,3 +468,32 @@ def pg_database() -> Iterator[str]:
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
         )
     con.close()
+
+
+def mariadb_database() -> Iterator[sa.Engine]:
+    """A new, empty database on the MariaDB server for one test, dropped after it. Skips with
+    the reason when no server answers, except under CI=true, where that is a failure."""
+    import uuid
+
+    server = sa.create_engine(MARIADB_URL)
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MariaDB at {MARIADB_URL} is unreachable under CI=true: {error}")
+        pytest.skip(
+            f"MariaDB at {MARIADB_URL} is unreachable ({error.orig}); "
+            "set GOGAEK_TEST_MARIADB_URL or start the server to run this test"
+        )
+    name = f"gogaek_test_{uuid.uuid4().hex[:8]}"
+    with server.begin() as connection:
+        connection.execute(sa.text(f"create database {name} character set utf8mb4"))
+    engine = sa.create_engine(f"{MARIADB_URL}/{name}?charset=utf8mb4")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with server.begin() as connection:
+            connection.execute(sa.text(f"drop database {name}"))
+        server.dispose()

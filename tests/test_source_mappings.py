@@ -6,7 +6,7 @@ team would write (or the shipped presets)."""
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,8 +14,10 @@ import openpyxl
 import pytest
 
 from ingest.file_loader import load_entity_files
-from ingest.source_mapping import MappingError, load_mapping, mappings_in
-from tests.conftest import SALT
+from ingest.schemas import BY_NAME
+from ingest.shop_loader import load_shop_table
+from ingest.source_mapping import MappingError, load_deliveries, load_mapping, mappings_in
+from tests.conftest import SALT, mariadb_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ROOT / "ingest" / "presets"
@@ -55,8 +57,9 @@ def test_the_esp_preset_reads_an_activity_report(warehouse, landing: Path) -> No
     export = landing / "esp" / "activity_20261120.csv"
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_bytes((EXPORTS / "esp_activity_20261120.csv").read_bytes())
-    [mapping] = mappings_in(PRESETS)
+    mapping = load_mapping(PRESETS / "esp_events_generic_csv.yml")
     assert mapping.spec.name == "esp_events"
+    assert {m.spec.source for m in mappings_in(PRESETS)} == {"esp", "shop"}
 
     [result] = load_entity_files(warehouse, mapping.spec, landing, SALT, mappings=[mapping])
 
@@ -298,8 +301,34 @@ columns:
 @pytest.mark.parametrize(
     ("text", "sentence"),
     [
-        ("delivers: erp_clients\nfiles: a.csv\ncolumns: {x: y}", "'erp_clients' is no file entity"),
-        ("delivers: shop_orders\nfiles: a.csv\ncolumns: {x: y}", "'shop_orders' is no file entity"),
+        (
+            "delivers: erp_clients\nfiles: a.csv\ncolumns: {x: y}",
+            "'erp_clients' is no entity of the contract",
+        ),
+        (
+            "format: sql\ndatabase: {env: SHOP_URL}\ndelivers:\n"
+            "  esp_events: {query: select 1, columns: {x: y}}",
+            "a sql mapping delivers the shop database's entities",
+        ),
+        (
+            "format: sql\ndatabase: {env: SHOP_URL}\ndelivers:\n"
+            "  shop_orders: {columns: {order_id: od_id}}",
+            "shop_orders: a sql mapping gives each delivery its query",
+        ),
+        ("format: sql\ndelivers: shop_orders\ncolumns: {order_id: a}", "database says which"),
+        (
+            "files: a.csv\ndelivers:\n  shop_orders: {once: true, columns: {order_id: Id}}",
+            "once takes the first row of each group: say which column groups (group_by)",
+        ),
+        (
+            "files: a.csv\ndelivers: shop_order_items\ncolumns:\n"
+            "  order_item_id: {join: [Id, $line]}",
+            "$line is a row's place in its group",
+        ),
+        (
+            "files: a.csv\ndelivers: shop_members\ncolumns:\n  member_id: {from: ID, number: hex}",
+            "number is digits (keep the digits) or digest, not 'hex'",
+        ),
         (
             "delivers: esp_events\nfiles: a.csv\ncolumns: {recipient_email: Email}",
             "'recipient_email' is no column of esp_events",
@@ -352,12 +381,12 @@ def test_make_source_check_previews_and_refuses_as_a_user_sees_it(tmp_path: Path
     broken = write_mapping(tmp_path, "broken", "delivers: esp_event\nfiles: a.csv\ncolumns: {}")
     bad = make("source-check", f"MAPPING={broken}", f"FILE={export}")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
-    assert "'esp_event' is no file entity of the contract" in bad.stderr
+    assert "'esp_event' is no entity of the contract" in bad.stderr
     assert make("source-check").stdout.startswith("usage: make source-check")
 
 
 def test_a_file_without_a_mapped_column_is_refused_whole(warehouse, landing: Path) -> None:
-    [mapping] = mappings_in(PRESETS)
+    mapping = load_mapping(PRESETS / "esp_events_generic_csv.yml")
     export = landing / "esp" / "activity_20261121.csv"
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_text(
@@ -405,6 +434,9 @@ def test_the_raw_asset_reads_the_mappings_folder_and_names_what_it_left(tmp_path
     assert metadata["rows_loaded"].value == 7 and metadata["rows_quarantined"].value == 1
     assert metadata["export_columns_not_read"].value == {
         "esp/activity_20261120.csv": ["캠페인명", "수신자 휴대폰"]
+    }
+    assert metadata["export_columns_read"].value == {
+        "esp/activity_20261120.csv": ["캠페인ID", "수신자", "이벤트", "발생일시", "링크", "사유"]
     }
     assert "| esp/activity_20261120.csv | esp | loaded | 8 | 7 | 1 | 0 |" in (
         metadata["batches"].value
@@ -470,3 +502,263 @@ columns:
         ("T1", "010-1111-2222", "2026-11-20 09:10:00", "문의", "180"),
     ]
     assert [q[3] for q in quarantine(warehouse)] == ["malformed_json", "not_an_object"]
+
+
+# ------------------------------------------------------------------ one file, several entities
+
+
+def land(landing: Path, target: str, sample: str) -> Path:
+    path = landing / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((EXPORTS / sample).read_bytes())
+    return path
+
+
+def load_preset(warehouse, landing: Path, preset: str) -> dict[str, list]:
+    """Every delivery of a preset over the landing folder: entity → its batch results."""
+    out: dict[str, list] = {}
+    for mapping in load_deliveries(PRESETS / preset):
+        out.setdefault(mapping.spec.name, []).extend(
+            load_entity_files(warehouse, mapping.spec, landing, SALT, mappings=[mapping])
+        )
+    return out
+
+
+def test_shopify_continuation_rows_make_an_order_its_lines_and_its_refund(
+    warehouse, landing: Path
+) -> None:
+    land(landing, "shopify/orders_export_20261123.csv", "shopify_orders_export_20261123.csv")
+    results = load_preset(warehouse, landing, "shop_shopify_orders_csv.yml")
+
+    # 6 rows: 5 orders (one row continues #1001), 6 line items, 1 partial refund.
+    assert [(r.rows_read, r.rows_loaded, r.rows_skipped) for r in results["shop_orders"]] == [
+        (5, 5, 1)
+    ]
+    assert [r.rows_loaded for r in results["shop_order_items"]] == [6]
+    assert [(r.rows_loaded, r.rows_skipped) for r in results["shop_claims"]] == [(1, 5)]
+    items = warehouse.execute(
+        "select order_item_id, order_id, product_code, quantity, unit_price, updated_at "
+        "from raw.shop_order_items where order_id = '5501000000001' order by 1"
+    ).fetchall()
+    # The second line item's row leaves Id and the times empty: its group's first row fills them.
+    assert items == [
+        (
+            "5501000000001001",
+            "5501000000001",
+            "P-1001",
+            "2",
+            "15000.00",
+            "2026-11-19T14:00:00+09:00",
+        ),
+        (
+            "5501000000001002",
+            "5501000000001",
+            "P-2002",
+            "1",
+            "30000.00",
+            "2026-11-19T14:00:00+09:00",
+        ),
+    ]
+    orders = warehouse.execute(
+        "select order_id, status, total_amount, updated_at from raw.shop_orders order by 1"
+    ).fetchall()
+    assert orders == [
+        ("5501000000001", "paid", "63000.00", "2026-11-19T14:00:00+09:00"),
+        ("5501000000002", "paid", "45000.00", "2026-11-21T11:30:00+09:00"),
+        ("5501000000003", "returned", "29000.00", "2026-11-20T10:00:00+09:00"),
+        ("5501000000004", "cancelled", "18000.00", "2026-11-21T09:30:00+09:00"),  # voided
+        ("5501000000005", "pending_payment", "33000.00", "2026-11-22T16:20:00+09:00"),
+    ]
+    assert warehouse.execute(
+        "select claim_id, claim_type, claim_status, refund_amount from raw.shop_claims"
+    ).fetchall() == [("5501000000002", "return", "completed", "15000.00")]
+    # Columns of the export no delivery reads are named, never stored: the buyer's notes
+    # (a line break in one), addresses, payment references.
+    unused = results["shop_orders"][0].unused_columns
+    assert {"Notes", "Billing Address1", "Payment Reference"} <= set(unused)
+    assert "Lineitem sku" not in unused  # read by the order items
+
+
+def test_one_member_row_makes_a_member_and_two_consents_each_loaded_once(
+    warehouse, landing: Path
+) -> None:
+    land(landing, "cafe24/members_20261120.csv", "cafe24_members_20261120.csv")
+    first = load_preset(warehouse, landing, "shop_cafe24_members_csv.yml")
+    again = load_preset(warehouse, landing, "shop_cafe24_members_csv.yml")
+
+    assert [r.rows_loaded for r in first["shop_members"]] == [3]
+    assert [r.rows_loaded for r in first["shop_marketing_consents"]] == [3, 3]
+    assert {r.status for rs in again.values() for r in rs} == {"already_loaded"}
+    digest = str(int(__import__("hashlib").sha256(b"hana_lee").hexdigest()[:12], 16))
+    assert warehouse.execute(
+        "select channel, consented from raw.shop_marketing_consents where member_id = ? order by 1",
+        [digest],
+    ).fetchall() == [("email", "1"), ("sms", "0")]
+    # CP949 text, a birth date written 19951130, a phone with spaces: read as written.
+    assert warehouse.execute(
+        "select login_id, name, mobile, birth_date from raw.shop_members where member_id = ?",
+        [digest],
+    ).fetchall() == [("hana_lee", "이하나", "010 9876 5432", "1995-11-30")]
+
+
+def test_cafe24_returned_items_make_a_claim_of_the_actual_refund(warehouse, landing: Path) -> None:
+    land(landing, "cafe24/orders_20261120.xlsx", "cafe24_orders_20261120.xlsx")
+    load_preset(warehouse, landing, "shop_cafe24_orders_xlsx.yml")
+    assert warehouse.execute(
+        "select order_id, status, total_amount from raw.shop_orders order by 1"
+    ).fetchall() == [
+        ("202611190000101", "delivered", "78000"),
+        ("202611190000102", "delivered", "60000"),
+        ("202611200000103", "confirmed", "18000"),  # amounts typed as text: "18,000"
+        ("202611200000104", "pending_payment", "29000"),
+        ("202611200000105", "cancelled", "33000"),
+    ]
+    # The returned item is the order's second row: the claim is made from it, not the first.
+    assert warehouse.execute(
+        "select claim_id, refund_amount, completed_at from raw.shop_claims"
+    ).fetchall() == [("202611190000102", "45000", "2026-11-24 16:00:00")]
+    assert warehouse.execute(
+        "select claim_id, order_item_id, quantity from raw.shop_claim_items"
+    ).fetchall() == [("202611190000102", "20261119000010202", "1")]
+
+
+def test_an_order_status_outside_the_value_map_is_quarantined_with_its_reason(
+    warehouse, landing: Path, tmp_path: Path
+) -> None:
+    export = land(
+        landing, "shopify/orders_export_20261124.csv", "shopify_orders_export_20261123.csv"
+    )
+    export.write_text(
+        export.read_text(encoding="utf-8").replace(",pending,", ",expired,"), encoding="utf-8"
+    )
+    results = load_preset(warehouse, landing, "shop_shopify_orders_csv.yml")
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results["shop_orders"]] == [(4, 1)]
+    [(line, field, code, reason)] = warehouse.execute(
+        "select source_line, field, reason_code, reason from raw._quarantine "
+        "where entity = 'orders'"
+    ).fetchall()
+    assert (line, field, code) == (7, "status", "unmapped_value")
+    assert reason.startswith("status: Financial Status 'expired' is in no value of the mapping")
+
+
+@pytest.mark.mariadb
+def test_a_youngcart_database_read_whole_deletes_only_what_it_delivered(
+    warehouse, landing: Path
+) -> None:
+    """영카트 on MariaDB through the preset: read whole at every load; a member who leaves
+    (mb_leave_date) is marked deleted; members another delivery brought stay."""
+    import sqlalchemy as sa
+
+    from tests.test_presets_pipeline import seed_youngcart
+
+    land(landing, "cafe24/members_20261120.csv", "cafe24_members_20261120.csv")
+    cafe24 = load_deliveries(PRESETS / "shop_cafe24_members_csv.yml")
+    load_entity_files(warehouse, BY_NAME["shop_members"], landing, SALT, mappings=cafe24)
+    [members] = [
+        m
+        for m in load_deliveries(PRESETS / "shop_youngcart_mariadb.yml")
+        if m.spec.name == "shop_members"
+    ]
+    for engine in mariadb_database():
+        seed_youngcart(engine)
+        first = load_shop_table(
+            warehouse, engine, members.spec, SALT, timedelta(0), mapping=members
+        )
+        assert (first.rows_read, first.rows_loaded, first.deleted) == (3, 3, 0)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("update g5_member set mb_leave_date = '20261205' where mb_id = 'dongho'")
+            )
+        second = load_shop_table(
+            warehouse, engine, members.spec, SALT, timedelta(0), mapping=members
+        )
+        assert (second.rows_read, second.rows_loaded, second.rows_unchanged, second.deleted) == (
+            2,
+            0,
+            2,
+            1,
+        )
+    deleted = warehouse.execute(
+        "select record_key from raw._deletions where entity = 'members' and restored_at is null"
+    ).fetchall()
+    assert deleted == [("3",)]  # dongho's mb_no; the Cafe24 members are not the query's
+
+
+@pytest.mark.mariadb
+def test_make_source_check_previews_a_database_mapping() -> None:
+    from tests.test_presets_pipeline import seed_youngcart
+
+    for engine in mariadb_database():
+        seed_youngcart(engine)
+        url = engine.url.render_as_string(hide_password=False)
+        shown = subprocess.run(
+            [
+                "make",
+                "-s",
+                "--no-print-directory",
+                "source-check",
+                f"MAPPING={PRESETS / 'shop_youngcart_mariadb.yml'}",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "YOUNGCART_DB_URL": url},
+        )
+    assert shown.returncode == 0, shown.stderr
+    assert "shop_youngcart_mariadb:shop_orders" in shown.stdout
+    assert "'status': 'delivered', 'total_amount': '55000'" in shown.stdout
+    assert "would load 6 of 6 rows, quarantine 0" in shown.stdout  # the order lines
+
+
+def test_a_shop_database_that_does_not_answer_fails_the_load_with_a_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a run does it: a 영카트 mapping whose server is down stops its raw asset with a
+    sentence naming the mapping, the database and the setting, not a driver's traceback."""
+    import dagster as dg
+
+    from ingest.settings import Settings
+    from orchestration.assets.ingest import build_shop_asset
+    from orchestration.definitions import default_resources
+
+    settings = Settings.from_env({"GOGAEK_DATA_DIR": str(tmp_path)})
+    mappings = Path(settings.mappings_dir)
+    mappings.mkdir(parents=True)
+    (mappings / "youngcart.yml").write_bytes((PRESETS / "shop_youngcart_mariadb.yml").read_bytes())
+    # Nothing listens on port 9: the driver's connection is refused.
+    monkeypatch.setenv("YOUNGCART_DB_URL", "mysql+pymysql://reader:secret@127.0.0.1:9/youngcart")
+
+    result = dg.materialize(
+        [build_shop_asset(BY_NAME["shop_orders"])],
+        resources=default_resources(settings),
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    said = failure.step_failure_data.user_failure_data.description
+    assert said.startswith(f"mapping {mappings / 'youngcart.yml'}: shop_orders: the database at ")
+    assert "127.0.0.1:9" in said and "check YOUNGCART_DB_URL" in said
+    assert "secret" not in said  # the password is never shown
+
+
+def test_a_korean_half_day_and_an_offset_are_read_as_written(tmp_path: Path) -> None:
+    mapping = load_mapping(
+        write_mapping(
+            tmp_path,
+            "calls",
+            "delivers: callcenter_calls\nfiles: callcenter/*.csv\ncolumns:\n"
+            "  call_id: {from: ID}\n  direction: {value: inbound}\n"
+            "  started_at:\n    from: 시작\n"
+            "    format: ['%Y-%m-%d %p %I:%M:%S', '%Y-%m-%d %H:%M:%S %z']\n",
+        )
+    )
+    made = [
+        mapping.contract_row({"ID": "1", "시작": when})[1]
+        for when in (
+            "2026-11-20 오후 3:15:00",
+            "2026-11-20 오전 12:05:00",
+            "2026-11-20 06:00:00 +0000",
+        )
+    ]
+    assert made == ["2026-11-20 15:15:00", "2026-11-20 00:05:00", "2026-11-20T06:00:00+00:00"]

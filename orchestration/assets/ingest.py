@@ -7,6 +7,8 @@ entity means adding a spec, not copying an asset.
 from collections.abc import Sequence
 
 import dagster as dg
+import duckdb
+import sqlalchemy as sa
 
 from ingest.db_rows import one_row
 from ingest.erasure_list import IDENTIFYING_COLUMNS, listed_rows
@@ -15,6 +17,7 @@ from ingest.personal_data import RRN_ONLY, scan_table
 from ingest.raw_store import BatchResult, accounting_problems
 from ingest.schemas import ENTITIES, EntitySpec
 from ingest.shop_loader import full_compare_due, load_shop_table
+from ingest.source_mapping import SourceMapping
 from orchestration.resources import (
     WAREHOUSE_POOL,
     IngestSettingsResource,
@@ -59,8 +62,15 @@ def _metadata(
         "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
         "rows_unchanged": dg.MetadataValue.int(sum(r.rows_unchanged for r in loaded)),
         "delete_markers": dg.MetadataValue.int(sum(r.deleted for r in loaded)),
+        # Rows of a mapped export that make another delivery's records (an order's further
+        # line items, for its orders): not read as this entity's.
+        "rows_of_other_deliveries": dg.MetadataValue.int(sum(r.rows_skipped for r in loaded)),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
-        # A mapped export's columns no rule reads: named, never stored (they may be personal).
+        # A mapped export's columns its rules read (matched by header), and those no rule
+        # reads: named, never stored (they may be personal).
+        "export_columns_read": dg.MetadataValue.json(
+            {r.source_ref: list(r.read_columns) for r in loaded if r.read_columns}
+        ),
         "export_columns_not_read": dg.MetadataValue.json(
             {r.source_ref: list(r.unused_columns) for r in loaded if r.unused_columns}
         ),
@@ -82,6 +92,25 @@ def _describe(spec: EntitySpec) -> str:
     )
 
 
+def _load_files(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    landing: LandingFolderResource,
+    ingest_settings: IngestSettingsResource,
+    mappings: list[SourceMapping],
+) -> list[BatchResult]:
+    """The entity's landed files not loaded before: the contract's own, then the mapped."""
+    return load_entity_files(
+        con,
+        spec,
+        landing.root,
+        ingest_settings.rrn_salt,
+        ingest_settings.limits,
+        ingest_settings.erasure_secret,
+        mappings,
+    )
+
+
 def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_asset_key(spec),
@@ -99,15 +128,7 @@ def build_file_asset(spec: EntitySpec) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         mappings = [m for m in landing.mappings() if m.spec.name == spec.name]
         with warehouse.connect() as con:
-            results = load_entity_files(
-                con,
-                spec,
-                landing.root,
-                ingest_settings.rrn_salt,
-                ingest_settings.limits,
-                ingest_settings.erasure_secret,
-                mappings,
-            )
+            results = _load_files(con, spec, landing, ingest_settings, mappings)
             rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
         ignored = unmatched_files(landing.root, spec, landing.mappings())
         if ignored:
@@ -138,34 +159,97 @@ def build_shop_asset(spec: EntitySpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
         shop_database: ShopDatabaseResource,
+        landing: LandingFolderResource,
         ingest_settings: IngestSettingsResource,
     ) -> dg.MaterializeResult:
-        engine = shop_database.engine()
-        try:
-            with warehouse.connect() as con:
-                full = full_compare_due(con, spec, ingest_settings.shop_full_compare_days)
-                result = load_shop_table(
-                    con,
-                    engine,
-                    spec,
-                    ingest_settings.rrn_salt,
-                    ingest_settings.shop_overlap,
-                    ingest_settings.limits,
-                    full_compare=full,
-                    erasure_secret=ingest_settings.erasure_secret,
-                )
-                rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
-        finally:
-            engine.dispose()
-        context.log.info(
-            f"{spec.location}{' (full compare)' if full else ''}: read "
-            f"{result.rows_read}, loaded {result.rows_loaded}, unchanged "
-            f"{result.rows_unchanged}, quarantined {result.rows_quarantined}, "
-            f"delete markers {result.deleted}"
-        )
-        return dg.MaterializeResult(metadata=_metadata(spec, [result], rows))
+        # A shop of another layout (Shopify or Cafe24 exports, a 영카트 database) comes through
+        # its mappings: then the contract's shop database is not read at all, and an entity
+        # no mapping delivers stays empty.
+        mapped = [m for m in landing.mappings() if m.spec.source == spec.source]
+        if mapped:
+            results = _load_mapped_shop(
+                spec, mapped, warehouse, shop_database, landing, ingest_settings
+            )
+        else:
+            results = [_load_shop_table(context, spec, warehouse, shop_database, ingest_settings)]
+        for result in results:
+            context.log.info(
+                f"{result.source_ref}: read {result.rows_read}, loaded {result.rows_loaded}, "
+                f"unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined}, "
+                f"delete markers {result.deleted}"
+            )
+        with warehouse.connect() as con:
+            rows = one_row(con.execute(f"select count(*) from {spec.raw_table}"))[0]
+        return dg.MaterializeResult(metadata=_metadata(spec, results, rows))
 
     return _load
+
+
+def _load_shop_table(
+    context: dg.AssetExecutionContext,
+    spec: EntitySpec,
+    warehouse: WarehouseResource,
+    shop_database: ShopDatabaseResource,
+    ingest_settings: IngestSettingsResource,
+) -> BatchResult:
+    engine = shop_database.engine()
+    try:
+        with warehouse.connect() as con:
+            full = full_compare_due(con, spec, ingest_settings.shop_full_compare_days)
+            if full:
+                context.log.info(f"{spec.location}: full compare")
+            return load_shop_table(
+                con,
+                engine,
+                spec,
+                ingest_settings.rrn_salt,
+                ingest_settings.shop_overlap,
+                ingest_settings.limits,
+                full_compare=full,
+                erasure_secret=ingest_settings.erasure_secret,
+            )
+    finally:
+        engine.dispose()
+
+
+def _load_mapped_shop(
+    spec: EntitySpec,
+    mapped: list[SourceMapping],
+    warehouse: WarehouseResource,
+    shop_database: ShopDatabaseResource,
+    landing: LandingFolderResource,
+    ingest_settings: IngestSettingsResource,
+) -> list[BatchResult]:
+    mine = [m for m in mapped if m.spec.name == spec.name]
+    with warehouse.connect() as con:
+        files = [m for m in mine if m.format != "sql"]
+        results = _load_files(con, spec, landing, ingest_settings, files)
+        for mapping in (m for m in mine if m.format == "sql"):
+            engine = shop_database.engine_for(mapping)
+            try:
+                results.append(
+                    load_shop_table(
+                        con,
+                        engine,
+                        spec,
+                        ingest_settings.rrn_salt,
+                        ingest_settings.shop_overlap,
+                        ingest_settings.limits,
+                        erasure_secret=ingest_settings.erasure_secret,
+                        mapping=mapping,
+                    )
+                )
+            except sa.exc.SQLAlchemyError as error:
+                said = " ".join(str(getattr(error, "orig", None) or error).split())[:300]
+                where = engine.url.render_as_string(hide_password=True)
+                env = mapping.database.env if mapping.database else "its URL"
+                raise dg.Failure(
+                    description=f"mapping {mapping.path}: {spec.name}: the database at {where} "
+                    f"refused its query ({said}); check {env} and the query"
+                ) from None
+            finally:
+                engine.dispose()
+    return results
 
 
 def build_checks(spec: EntitySpec) -> list[dg.AssetChecksDefinition]:
