@@ -23,7 +23,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo refresh erase manifest contract test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks source-check settings env-example lint lock clean-data clean
+.PHONY: demo refresh erase manifest contract test test-fast install-hooks generate ui dbt-build dbt-docs postgres postgres-bi-reader publish dashboards superset dashboard-screenshots identity-eval contact-eval benchmarks bench source-check settings env-example lint lock clean-data clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -165,6 +165,14 @@ contact-eval: $(BIN)/.installed
 ## rewrite the table of docs/benchmarks.md (BENCHMARK_FLAGS=--with-full-tests adds make test)
 benchmarks:
 	$(PYTHON) -m lab.benchmarks $(BENCHMARK_FLAGS)
+
+## bench: what a nightly run costs: generate a base (100,000 customers; CUSTOMERS=… for another
+## size), run the daily job on three delivery days (the full build), then on a fourth (the
+## incremental run); wall, CPU, peak RSS, dbt's time by kind; TARGET=postgres builds each again
+## on PostgreSQL. Writes the bench section of docs/benchmarks.md
+bench: $(BIN)/.installed manifest
+	$(BIN)/python -m lab.bench --target $(or $(TARGET),duckdb) \
+		--customers $(if $(filter command line environment,$(origin CUSTOMERS)),$(CUSTOMERS),100000)
 
 ## source-check: preview a source mapping on one export, writing nothing (MAPPING=<yml> FILE=<export>;
 ## a database mapping without FILE): the columns it reads and leaves, the first rows as the

@@ -91,3 +91,49 @@ def test_the_shipped_page_is_in_the_format_the_script_writes() -> None:
         row.measure for row in rows
     }
     assert all(Row.parse(row.render()) == row for row in rows)
+
+
+def test_make_bench_reads_dbt_time_by_kind_and_rewrites_only_its_section(tmp_path: Path) -> None:
+    """lab/bench.py: dbt's run results of the stage's invocations summed by resource kind (an
+    older invocation left out), and its block written between its own markers."""
+    import json
+    import os
+
+    from lab import bench
+
+    invocations = tmp_path / "invocations"
+    for name, results, age in (
+        ("old", [("model.gogaek.stg_a", 50.0)], 3600),
+        (
+            "new",
+            [
+                ("model.gogaek.stg_a", 2.0),
+                ("model.gogaek.int_b", 5.0),
+                ("test.gogaek.not_null_stg_a_id.1", 1.5),
+                ("unit_test.gogaek.int_b.case", 0.5),
+            ],
+            0,
+        ),
+    ):
+        folder = invocations / name
+        folder.mkdir(parents=True)
+        path = folder / "run_results.json"
+        path.write_text(
+            json.dumps({"results": [{"unique_id": u, "execution_time": t} for u, t in results]})
+        )
+        when = path.stat().st_mtime - age
+        os.utime(path, (when, when))
+    kinds, slowest = bench.dbt_times(path.stat().st_mtime - 60, invocations)
+    assert kinds == {"model": 7.0, "test": 1.5, "unit_test": 0.5}
+    assert slowest == [("int_b", 5.0), ("stg_a", 2.0)]
+    stage = bench.Stage("full build", dbt=kinds)
+    assert stage.test_share == 2 / 9  # tests and unit tests of all dbt time
+
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"# B\n\n{START}\ntable\n{END}\n\nkept\n", encoding="utf-8")
+    bench.write_page(["first"], page)
+    bench.write_page(["second"], page)
+    text = page.read_text(encoding="utf-8")
+    assert text.count(bench.START) == 1 and "first" not in text and "second" in text
+    # The first write added the section after the page; the second replaced only its block.
+    assert f"{START}\ntable\n{END}\n\nkept\n\n## make bench\n\n{bench.START}" in text

@@ -99,9 +99,11 @@ attribute_values as (
             else unioned_values.attribute_status
         end as attribute_status
     from unioned_values
+    -- One equality (the e-mail value or null): a hash join. The attribute test beside it in
+    -- the ON clause made both engines fall back to a nested loop.
     left join suppressed_emails
-        on unioned_values.attribute = 'email'
-            and suppressed_emails.email = unioned_values.attribute_value
+        on suppressed_emails.email
+            = case when unioned_values.attribute = 'email' then unioned_values.attribute_value end
 )
 
 select

@@ -98,8 +98,10 @@ select
 from pivoted
 left join member_since on member_since.customer_id = pivoted.customer_id
 left join record_counts on record_counts.customer_id = pivoted.customer_id
+-- One equality (a hash join), as in int_customer_attribute_values.
 left join suppressed_emails
-    on pivoted.email_status = 'suppressed' and suppressed_emails.email = pivoted.email
+    on suppressed_emails.email
+        = case when pivoted.email_status = 'suppressed' then pivoted.email end
 left join member_consents as email_consent
     on email_consent.customer_id = pivoted.customer_id and email_consent.consent_channel = 'email'
 left join member_consents as sms_consent

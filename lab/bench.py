@@ -1,0 +1,266 @@
+"""What a nightly run costs, in full and incrementally: `make bench`.
+
+    make bench                          # 100,000 customers on DuckDB
+    make bench CUSTOMERS=1000000        # a million
+    make bench TARGET=postgres          # and each build again on PostgreSQL (GOGAEK_PG_*)
+
+Generates four delivery days into a folder of its own (default <data folder>/bench, emptied
+first), lands the first three and runs the daily job — the full build — then lands
+the fourth and runs it again: the incremental run a company's night is. (The generated shop
+database holds all four days from the start, so the fourth day brings files only.)
+
+For each stage it prints the wall time, the CPU time of its whole process tree, the peak RSS of
+its largest process, and from dbt's run results the thread-seconds of models, tests, unit tests,
+seeds and snapshots, the tests' share and the slowest models; then rows of the main tables and
+the ratio incremental / full. The figures are written to the benchmark page of the docs between
+its bench markers. A benchmark prints numbers; no test asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from lab.benchmarks import current_commit, duration, probe_ms
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "benchmarks.md"
+START = "<!-- bench:start (written by `make bench`; edit outside the markers) -->"
+END = "<!-- bench:end -->"
+INVOCATIONS = ROOT / "dbt_project" / "target" / "invocations"
+DAYS = 4
+# What `make dbt-build` builds: dbt and the CLV fit between the models it reads and the marts.
+WAREHOUSE_BUILD = 'kind:dbt or key:"ml/*"'
+KINDS = ("model", "test", "unit_test", "seed", "snapshot")
+ROW_COUNTS = (
+    "core.dim_customer",
+    "core.fct_order_lines",
+    "core.fct_email_events",
+    "marketing.mart_rfm_history",
+)
+
+
+@dataclass
+class Stage:
+    """One measured command: what it cost and what dbt spent its time on."""
+
+    name: str
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak_rss_gb: float = 0.0
+    exit: int = 0
+    dbt: dict[str, float] = field(default_factory=dict)  # thread-seconds by resource kind
+    slowest: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def test_share(self) -> float:
+        total = sum(self.dbt.values())
+        return (self.dbt.get("test", 0.0) + self.dbt.get("unit_test", 0.0)) / total if total else 0
+
+    def lines(self) -> list[str]:
+        dbt = ", ".join(f"{kind} {self.dbt[kind]:.0f}" for kind in KINDS if kind in self.dbt)
+        out = [
+            f"{self.name}: exit {self.exit}, {duration(self.wall)} wall, {duration(self.cpu)} CPU, "
+            f"peak RSS {self.peak_rss_gb:.2f} GB"
+        ]
+        if self.dbt:
+            out.append(f"  dbt thread-seconds: {dbt}; tests {self.test_share:.0%} of dbt's time")
+            out.append(
+                "  slowest models: "
+                + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.slowest)
+            )
+        return out
+
+
+def _children() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # ru_maxrss: kilobytes on Linux; the largest single process among the children waited for.
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024 / 1024
+
+
+def dbt_times(
+    since: float, invocations: Path = INVOCATIONS
+) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Thread-seconds by resource kind, and the five slowest models, of the dbt invocations
+    that wrote their run results after `since`."""
+    kinds: dict[str, float] = {}
+    models: dict[str, float] = {}
+    for results in invocations.glob("*/run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        for result in json.loads(results.read_text(encoding="utf-8"))["results"]:
+            kind = result["unique_id"].split(".", 1)[0]
+            kinds[kind] = kinds.get(kind, 0.0) + float(result.get("execution_time") or 0.0)
+            if kind == "model":
+                name = result["unique_id"].rsplit(".", 1)[1]
+                models[name] = models.get(name, 0.0) + float(result["execution_time"] or 0.0)
+    slowest = sorted(models.items(), key=lambda item: -item[1])[:5]
+    return kinds, slowest
+
+
+def run_stage(name: str, command: Sequence[str], env: dict[str, str], log: Path) -> Stage:
+    print(f"== {name}", flush=True)
+    cpu_before, _ = _children()
+    started_at = time.time()
+    started = time.monotonic()
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n== {name}: {' '.join(command)}\n")
+        out.flush()
+        code = subprocess.run(list(command), cwd=ROOT, env=env, stdout=out, stderr=out).returncode
+    wall = time.monotonic() - started
+    cpu_after, peak = _children()
+    stage = Stage(name, wall, cpu_after - cpu_before, peak, code)
+    stage.dbt, stage.slowest = dbt_times(started_at)
+    print("\n".join(stage.lines()), flush=True)
+    if code != 0:
+        raise SystemExit(f"{name} failed (exit {code}); its output: {log}")
+    return stage
+
+
+def land_days(source: Path, landing: Path, days: Sequence[str]) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and any(day in path.name for day in days):
+            target = landing / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def row_counts(warehouse: Path) -> dict[str, int]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in ROW_COUNTS}
+    finally:
+        con.close()
+
+
+def bench(customers: int, target: str, folder: Path) -> list[str]:
+    python = sys.executable
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    log = folder / "bench.log"
+    env = {
+        **os.environ,
+        "GOGAEK_DATA_DIR": str(folder / "data"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    env.pop("GOGAEK_DBT_TARGET", None)
+    stages = [
+        run_stage(
+            "generate",
+            [
+                python,
+                "-m",
+                "lab.generator",
+                "--customers",
+                str(customers),
+                "--days",
+                str(DAYS),
+                "--out",
+                str(folder / "generated"),
+            ],
+            env,
+            log,
+        )
+    ]
+    generated = folder / "generated"
+    landing = folder / "data" / "landing"
+    (folder / "data").mkdir()
+    shutil.copy2(generated / "shop.sqlite", folder / "data" / "shop.sqlite")
+    days = sorted(
+        {
+            m.group(0)
+            for p in (generated / "landing").rglob("*")
+            for m in [re.search(r"20\d{6}", p.name)]
+            if m
+        }
+    )
+    land_days(generated / "landing", landing, days[:-1])
+    daily = [python, "-m", "orchestration", "run", "daily_refresh"]
+    stages.append(run_stage(f"full build ({len(days) - 1} delivery days)", daily, env, log))
+    if target == "postgres":
+        stages += postgres_stages("full build on PostgreSQL", env, log)
+    land_days(generated / "landing", landing, days[-1:])
+    stages.append(run_stage("incremental run (one more day)", daily, env, log))
+    if target == "postgres":
+        stages += postgres_stages("incremental run on PostgreSQL", env, log)
+    full, incremental = stages[1], stages[2 if target != "postgres" else 4]
+    counts = row_counts(folder / "data" / "warehouse.duckdb")
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    summary = [
+        f"{customers:,} customers, target {target}, probe {probe_ms()}, commit "
+        f"{current_commit(ROOT)}{' with changes' if dirty else ''}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        *[line for stage in stages for line in stage.lines()],
+        "rows: " + ", ".join(f"{table} {n:,}" for table, n in counts.items()),
+        f"incremental / full: CPU {incremental.cpu / full.cpu:.0%}, "
+        f"wall {incremental.wall / full.wall:.0%}",
+    ]
+    return summary
+
+
+def postgres_stages(name: str, env: dict[str, str], log: Path) -> list[Stage]:
+    pg = {**env, "GOGAEK_DBT_TARGET": "postgres"}
+    python = sys.executable
+    return [
+        run_stage(f"{name}: mirror", [python, "-m", "ingest.postgres_mirror"], pg, log),
+        run_stage(
+            f"{name}: build",
+            [python, "-m", "orchestration", "build", "--select", WAREHOUSE_BUILD],
+            pg,
+            log,
+        ),
+    ]
+
+
+def write_page(summary: Sequence[str], page: Path = PAGE) -> None:
+    text = page.read_text(encoding="utf-8")
+    block = "\n".join([START, "```text", *summary, "```", END])
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n## make bench\n\n" + block + "\n"
+    page.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=Path(os.environ.get("GOGAEK_DATA_DIR", "data")) / "bench",
+        help="where it generates and builds (emptied first; default <data folder>/bench)",
+    )
+    parser.add_argument("--no-page", action="store_true", help="print only; leave the docs")
+    args = parser.parse_args(argv)
+    summary = bench(args.customers, args.target, args.folder.resolve())
+    print("\n".join(["", *summary]))
+    if not args.no_page:
+        write_page(summary)
+        print(f"written to {PAGE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
