@@ -67,7 +67,7 @@ generate: $(BIN)/.installed
 
 ## test: install and run the whole test suite with the linters (what CI runs)
 test: lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n auto --dist loadgroup --no-loadscope-reorder --durations=15
 
 ## test-fast: the fast tier while you edit: linters and the type check of the Python, unit tests
 ## of Python and dbt, the Dagster code location loaded whole; no warehouse builds (-m "not slow")

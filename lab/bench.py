@@ -111,6 +111,72 @@ def dbt_times(
     return kinds, slowest
 
 
+@dataclass
+class Direct:
+    """The SQL dbt ran in a stage, run again in one DuckDB connection: what dbt adds."""
+
+    dbt_wall: float  # the invocations' elapsed time, summed
+    direct_wall: float
+    direct_cpu: float
+    statements: int
+
+    def line(self) -> str:
+        return (
+            f"  dbt's invocations {duration(self.dbt_wall)} wall; the same {self.statements} "
+            f"model and test queries in one DuckDB connection {duration(self.direct_wall)} wall, "
+            f"{duration(self.direct_cpu)} CPU: dbt {self.dbt_wall / self.direct_wall:.2f}x"
+        )
+
+
+def direct_sql(since: float, warehouse: Path, scratch: Path) -> Direct:
+    """Run the models and tests of the dbt invocations written after `since` again, in their
+    order, in one connection on a copy of the warehouse: a model as `create or replace table`
+    (an incremental model's new rows into a scratch table), a test as a count of its failures."""
+    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    materialized = {
+        uid: node.get("config", {}).get("materialized", "")
+        for uid, node in manifest["nodes"].items()
+    }
+    runs = []
+    for path in INVOCATIONS.glob("*/run_results.json"):
+        if path.stat().st_mtime >= since:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            started = min(
+                (t["started_at"] for r in document["results"] for t in r.get("timing", [])),
+                default="",
+            )
+            runs.append((started, float(document.get("elapsed_time") or 0.0), document["results"]))
+    runs.sort(key=lambda run: run[0])
+    statements = []
+    for _, _, results in runs:
+        for result in results:
+            uid, code = result["unique_id"], result.get("compiled_code")
+            if result.get("status") not in ("success", "pass", "warn", "fail") or not code:
+                continue
+            kind = uid.split(".", 1)[0]
+            if kind == "model":
+                relation = result["relation_name"]
+                if materialized.get(uid) == "incremental":
+                    relation = "main.bench_incremental_slice"
+                statements.append(f"create or replace table {relation} as (\n{code}\n)")
+            elif kind == "test":
+                statements.append(f"select count(*) from (\n{code}\n) as failures")
+    # The copy keeps the file's name: dbt-duckdb's SQL names the database by it ("warehouse").
+    copy = scratch / "direct" / warehouse.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        cpu, started = time.process_time(), time.monotonic()
+        for statement in statements:
+            con.execute(statement)
+        wall, cpu = time.monotonic() - started, time.process_time() - cpu
+    finally:
+        con.close()
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    return Direct(sum(run[1] for run in runs), wall, cpu, len(statements))
+
+
 def run_stage(name: str, command: Sequence[str], env: dict[str, str], log: Path) -> Stage:
     print(f"== {name}", flush=True)
     cpu_before, _ = _children()
@@ -190,7 +256,10 @@ def bench(customers: int, target: str, folder: Path) -> list[str]:
     )
     land_days(generated / "landing", landing, days[:-1])
     daily = [python, "-m", "orchestration", "run", "daily_refresh"]
+    started = time.time()
     stages.append(run_stage(f"full build ({len(days) - 1} delivery days)", daily, env, log))
+    direct = direct_sql(started, folder / "data" / "warehouse.duckdb", folder)
+    print(direct.line(), flush=True)
     if target == "postgres":
         stages += postgres_stages("full build on PostgreSQL", env, log)
     land_days(generated / "landing", landing, days[-1:])
@@ -211,6 +280,8 @@ def bench(customers: int, target: str, folder: Path) -> list[str]:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         *[line for stage in stages for line in stage.lines()],
         "rows: " + ", ".join(f"{table} {n:,}" for table, n in counts.items()),
+        "the full build's dbt SQL run directly:",
+        direct.line(),
         f"incremental / full: CPU {incremental.cpu / full.cpu:.0%}, "
         f"wall {incremental.wall / full.wall:.0%}",
     ]
