@@ -158,7 +158,8 @@ def direct_sql(since: float, warehouse: Path, scratch: Path) -> Direct:
                 relation = result["relation_name"]
                 if materialized.get(uid) == "incremental":
                     relation = "main.bench_incremental_slice"
-                statements.append(f"create or replace table {relation} as (\n{code}\n)")
+                what = "view" if materialized.get(uid) == "view" else "table"
+                statements.append(f"create or replace {what} {relation} as (\n{code}\n)")
             elif kind == "test":
                 statements.append(f"select count(*) from (\n{code}\n) as failures")
     # The copy keeps the file's name: dbt-duckdb's SQL names the database by it ("warehouse").
