@@ -195,6 +195,15 @@ class ColumnRule:
         if self.number == "digest":
             # 48 bits: a bigint, and no two ids of one shop alike (collision odds ~1e-5 at 1M).
             return str(int(hashlib.sha256(value.encode("utf-8")).hexdigest()[:12], 16))
+        if re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", value.strip()):
+            # Excel shows a long number it took for a number as 2.0261119E+14: the digits are
+            # gone, and keeping the ones left would make another order's key.
+            return Problem(
+                self.target,
+                "bad_number",
+                f"{self.target}: {value[:40]!r} is in Excel's scientific notation, its digits "
+                "lost (format the column as text before saving)",
+            )
         digits = re.sub(r"[^0-9]", "", value)
         if not digits or len(digits) > 18:  # a bigint holds 18 digits
             return Problem(

@@ -762,3 +762,30 @@ def test_a_korean_half_day_and_an_offset_are_read_as_written(tmp_path: Path) -> 
         )
     ]
     assert made == ["2026-11-20 15:15:00", "2026-11-20 00:05:00", "2026-11-20T06:00:00+00:00"]
+
+
+def test_a_key_excel_wrote_in_scientific_notation_is_quarantined_not_shortened(
+    tmp_path: Path,
+) -> None:
+    """Cafe24's guide warns of it: a long order number Excel took for a number is saved as
+    2.0261119E+14. Its digits are gone; keeping those left would be another order's key."""
+    mapping = load_mapping(
+        write_mapping(
+            tmp_path,
+            "orders",
+            "delivers: shop_order_items\nfiles: a.csv\ncolumns:\n"
+            "  order_item_id: {from: 품목, number: digits}\n"
+            "  order_id: {from: 주문, number: digits}\n"
+            "  product_code: {from: 상품}\n  quantity: {from: 수량}\n  unit_price: {from: 가격}\n"
+            "  updated_at: {from: 시각}\n",
+        )
+    )
+    row = {"품목": "20261119-0000101-01", "상품": "P-1", "수량": "1", "가격": "1000"}
+    row["시각"] = "2026-11-19 10:00:00"
+    assert mapping.contract_row({**row, "주문": "20261119-0000101"})[:2] == [
+        "20261119000010101",
+        "202611190000101",
+    ]
+    refused = mapping.contract_row({**row, "주문": "2.0261119E+14"})
+    assert (refused.field, refused.code) == ("order_id", "bad_number")
+    assert "scientific notation" in refused.reason
