@@ -10,10 +10,11 @@ the fourth and runs it again: the incremental run a company's night is. (The gen
 database holds all four days from the start, so the fourth day brings files only.)
 
 For each stage it prints the wall time, the CPU time of its whole process tree, the peak RSS of
-its largest process, and from dbt's run results the thread-seconds of models, tests, unit tests,
-seeds and snapshots, the tests' share and the slowest models; then rows of the main tables and
-the ratio incremental / full. The figures are written to the benchmark page of the docs between
-its bench markers. A benchmark prints numbers; no test asserts a timing.
+its largest process, the seconds of the run's Dagster steps by kind, and from dbt's run results
+the thread-seconds of models, tests, unit tests, seeds and snapshots, the tests' share and the
+slowest models; then rows of the main tables and the ratio incremental / full. The figures are
+written to the benchmark page of the docs between its bench markers. A benchmark prints numbers;
+no test asserts a timing.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Stage:
     exit: int = 0
     dbt: dict[str, float] = field(default_factory=dict)  # thread-seconds by resource kind
     slowest: list[tuple[str, float]] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)  # Dagster step seconds by kind
 
     @property
     def test_share(self) -> float:
@@ -76,6 +78,11 @@ class Stage:
             f"{self.name}: exit {self.exit}, {duration(self.wall)} wall, {duration(self.cpu)} CPU, "
             f"peak RSS {self.peak_rss_gb:.2f} GB"
         ]
+        if self.steps:
+            out.append(
+                "  Dagster steps (seconds; steps run side by side): "
+                + ", ".join(f"{kind} {seconds:.0f}" for kind, seconds in self.steps.items())
+            )
         if self.dbt:
             out.append(f"  dbt thread-seconds: {dbt}; tests {self.test_share:.0%} of dbt's time")
             out.append(
@@ -109,6 +116,34 @@ def dbt_times(
                 models[name] = models.get(name, 0.0) + float(result["execution_time"] or 0.0)
     slowest = sorted(models.items(), key=lambda item: -item[1])[:5]
     return kinds, slowest
+
+
+STEP_LINE = re.compile(r"^\s*\[\d+/\d+\] (\S+): ok in (\d+) s$", re.MULTILINE)
+
+
+def step_kinds(output: str) -> dict[str, float]:
+    """Seconds of the Dagster steps a run printed (`[3/74] raw__erp_customers: ok in 7 s`), by
+    kind: the loads, the checks on what they loaded, each dbt step, the Great Expectations
+    suites, the CLV fit and the publish. A check on a loaded table is named after it."""
+    steps = {name: float(seconds) for name, seconds in STEP_LINE.findall(output)}
+    loads = {name for name in steps if name.startswith("raw__")}
+    loads -= {name for name in loads if any(name.startswith(f"{o}_") for o in loads - {name})}
+
+    def kind(name: str) -> str:
+        if name in loads:
+            return "loads"
+        if name.startswith("raw__"):
+            return "load checks"
+        if name.startswith("gx_"):
+            return "quality suites"
+        if name.startswith("dbt_"):
+            return name
+        return {"clv_models": "CLV fit", "publish_serving_files": "publish"}.get(name, "other")
+
+    kinds: dict[str, float] = {}
+    for name, seconds in steps.items():
+        kinds[kind(name)] = kinds.get(kind(name), 0.0) + seconds
+    return kinds
 
 
 @dataclass
@@ -186,11 +221,15 @@ def run_stage(name: str, command: Sequence[str], env: dict[str, str], log: Path)
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n== {name}: {' '.join(command)}\n")
         out.flush()
+        begins = out.tell()
         code = subprocess.run(list(command), cwd=ROOT, env=env, stdout=out, stderr=out).returncode
     wall = time.monotonic() - started
     cpu_after, peak = _children()
     stage = Stage(name, wall, cpu_after - cpu_before, peak, code)
     stage.dbt, stage.slowest = dbt_times(started_at)
+    with log.open(encoding="utf-8", errors="replace") as written:
+        written.seek(begins)
+        stage.steps = step_kinds(written.read())
     print("\n".join(stage.lines()), flush=True)
     if code != 0:
         raise SystemExit(f"{name} failed (exit {code}); its output: {log}")

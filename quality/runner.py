@@ -26,9 +26,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import duckdb
 import great_expectations as gx
 import pandas as pd
+from great_expectations.compatibility.pydantic import ValidationError as PydanticValidationError
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.exceptions import DataContextError
 
 from ingest.personal_data import is_identifier_column, mask
 from ingest.settings import Settings
@@ -176,6 +178,16 @@ class SuiteRunner:
         return self._run(suite, rules, batch_definition, None, run_id, "postgres")
 
     # ------------------------------------------------------------------ shared
+    @staticmethod
+    def _drop_unreadable(store: Any, name: str) -> None:
+        key = store.get_key(name=name, id=None)
+        if not store.has_key(key=key):
+            return
+        try:
+            store.get(key=key)
+        except (PydanticValidationError, DataContextError):
+            store.remove_key(key=key)
+
     def _run(
         self,
         suite: Suite,
@@ -193,6 +205,12 @@ class SuiteRunner:
                 meta={"guards": suite.table, "description": suite.description},
             )
         )
+        # A definition stored by an earlier run can name an asset that is gone: GE's data
+        # sources are rewritten whole by each suite's step (running side by side), and a
+        # DuckDB run's pandas asset is never made on PostgreSQL. GE then cannot even read the
+        # definition to replace it; it is dropped and written again, as is its checkpoint.
+        self._drop_unreadable(self.context.validation_definition_store, suite.name)
+        self._drop_unreadable(self.context.checkpoint_store, suite.name)
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
         )

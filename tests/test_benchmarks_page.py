@@ -137,3 +137,29 @@ def test_make_bench_reads_dbt_time_by_kind_and_rewrites_only_its_section(tmp_pat
     assert text.count(bench.START) == 1 and "first" not in text and "second" in text
     # The first write added the section after the page; the second replaced only its block.
     assert f"{START}\ntable\n{END}\n\nkept\n\n## make bench\n\n{bench.START}" in text
+
+
+def test_make_bench_sums_the_steps_a_dagster_run_printed_by_kind() -> None:
+    """A load and the checks named after it are told apart; dbt's steps keep their names."""
+    from lab.bench import step_kinds
+
+    printed = """Dagster run 1 of daily_refresh
+  [1/9] raw__erp_customers: ok in 7 s
+  [2/9] raw__erp_customers_rows_accounted_for: ok in 1 s
+  [3/9] raw__erp_orders: ok in 3 s
+  [4/9] gx_raw_erp_customers: ok in 2 s
+  [5/9] dbt_staging: ok in 20 s
+  [6/9] gx_stg_erp__customers: ok in 3 s
+  [7/9] clv_models: ok in 2 s
+  [8/9] dbt_value_marts: ok in 7 s
+  [9/9] publish_serving_files: ok in 5 s
+"""
+    assert step_kinds(printed) == {
+        "loads": 10.0,
+        "load checks": 1.0,
+        "quality suites": 5.0,
+        "dbt_staging": 20.0,
+        "CLV fit": 2.0,
+        "dbt_value_marts": 7.0,
+        "publish": 5.0,
+    }

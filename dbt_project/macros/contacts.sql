@@ -8,7 +8,8 @@
     email_typo_domains, contact_placeholders and contact_reasons (every reason code with its
     English and Korean label).
 
-    A model judges in three steps, because each verdict reads the seeds once:
+    A model judges in three steps, because each verdict reads the seeds once. Steps 1 and 2 are
+    CTEs written `normalised as {{ computed_once() }} (`, see computed_once below:
       1. normalise: {{ phone_national(raw) }} as <contact>_digits,
                     {{ email_domain_fix(raw) }} as <contact>_domain_fix
       2. judge:     {{ phone_verdict(raw, '<contact>_digits', 'mobile') }} as <contact>_verdict,
@@ -16,6 +17,21 @@
                     {{ postal_code_verdict(raw) }} as <contact>_verdict
       3. columns:   {{ phone_columns('<contact>') }}, {{ email_columns(raw, '<contact>') }},
                     {{ postal_code_columns(raw, '<contact>') }} -#}
+
+{#- A CTE whose columns later steps name many times. PostgreSQL inlines a CTE used once and pastes
+    its expressions, seed lookups included, wherever a later step names one of its columns: the
+    verdicts of 64,000 ERP customers took 73 s that way, 3.4 s computed once per row. On DuckDB the
+    keyword is left out and the SQL stays as it was: its optimiser plans the steps well. -#}
+{% macro computed_once() -%}
+    {{ return(adapter.dispatch('computed_once')()) }}
+{%- endmacro %}
+
+{% macro default__computed_once() -%}
+{%- endmacro %}
+
+{% macro postgres__computed_once() -%}
+    materialized
+{%- endmacro %}
 
 {#- A word or sign typed where a value was expected (없음, -, x). -#}
 {% macro is_placeholder(column) -%}

@@ -62,7 +62,11 @@ all_credit_lines as (
 
 credit_lines as (
     select * from all_credit_lines
-    where order_key not in (select order_key from overpaid_documents)
+    where
+        not exists (
+            select 1 from overpaid_documents
+            where overpaid_documents.order_key = all_credit_lines.order_key
+        )
 ),
 
 sale_lines as (
@@ -97,7 +101,11 @@ by_order as (
     inner join sale_lines
         on sale_lines.order_key = credit_lines.original_order_key
             and sale_lines.product_code = credit_lines.product_code
-    where credit_lines.line_key not in (select line_key from by_line)
+    where
+        not exists (
+            select 1 from by_line
+            where by_line.line_key = credit_lines.line_key
+        )
 ),
 
 -- The one sale line a credit naming its original takes back from.
@@ -289,27 +297,31 @@ allocated_amounts as (
     from allocations
 ),
 
+-- Plain joins, not `in (select …)` inside the case: PostgreSQL cannot turn a subquery in a case
+-- into a join, and rescans a list of every order per credit line once the list outgrows work_mem.
+allocated_lines as (
+    select distinct line_key from allocations
+),
+
 credit_status as (
     select
         all_credit_lines.*,
         named.match_rule as named_rule,
         case
-            when all_credit_lines.order_key in (select order_key from overpaid_documents)
-                then 'refund_more_than_paid'
+            when overpaid_documents.order_key is not null then 'refund_more_than_paid'
             when all_credit_lines.amount is null then 'unknown_order_item'
-            when all_credit_lines.original_order_key is not null
-                and all_credit_lines.original_order_key not in (select order_key from known_orders)
+            when all_credit_lines.original_order_key is not null and known_orders.order_key is null
                 then 'unknown_original_order'
             when all_credit_lines.original_order_key is not null and named.line_key is null
                 then 'not_on_original_order'
-            when named.line_key is not null
-                and not exists (
-                    select 1 from allocations
-                    where allocations.line_key = all_credit_lines.line_key
-                ) then 'returned_more_than_bought'
+            when named.line_key is not null and allocated_lines.line_key is null
+                then 'returned_more_than_bought'
         end as exception_code
     from all_credit_lines
     left join named on named.line_key = all_credit_lines.line_key
+    left join overpaid_documents on overpaid_documents.order_key = all_credit_lines.order_key
+    left join known_orders on known_orders.order_key = all_credit_lines.original_order_key
+    left join allocated_lines on allocated_lines.line_key = all_credit_lines.line_key
 )
 
 select

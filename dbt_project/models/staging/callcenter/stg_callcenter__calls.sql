@@ -6,14 +6,14 @@ latest as (
     {{ deduplicate('source', ['trim(call_id)']) }}
 ),
 
-normalised as (
+normalised as {{ computed_once() }} (
     select
         *,
         {{ phone_national('caller_number') }} as caller_digits
     from latest
 ),
 
-judged as (
+judged as {{ computed_once() }} (
     select
         *,
         {{ phone_verdict('caller_number', 'caller_digits') }} as caller_verdict

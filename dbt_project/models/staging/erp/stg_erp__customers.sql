@@ -7,7 +7,7 @@ latest as (
         order_by=parse_timestamp('"수정일시"') ~ ' desc, _loaded_at desc, _source_file desc, _source_line desc') }}
 ),
 
-normalised as (
+normalised as {{ computed_once() }} (
     select
         *,
         {{ phone_national('"휴대폰"') }} as mobile_digits,
@@ -18,7 +18,7 @@ normalised as (
     from latest
 ),
 
-judged as (
+judged as {{ computed_once() }} (
     select
         *,
         {{ phone_verdict('"휴대폰"', 'mobile_digits', expected_kind='mobile') }} as mobile_verdict,

@@ -8,7 +8,7 @@ first_delivery as (
 
 -- A recipient is an e-mail address, or a mobile number for SMS campaigns (digits and the signs
 -- people write numbers with, nothing else).
-normalised as (
+normalised as {{ computed_once() }} (
     select
         *,
         coalesce({{ regex_match('recipient', '^[0-9+() .-]+$') }}, false) as is_sms_recipient,
@@ -17,7 +17,7 @@ normalised as (
     from first_delivery
 ),
 
-judged as (
+judged as {{ computed_once() }} (
     select
         *,
         case

@@ -6,7 +6,7 @@ latest as (
     {{ deduplicate('source', ['trim(member_id)'], order_by=shop_newest_first(), first_loaded_at=true) }}
 ),
 
-normalised as (
+normalised as {{ computed_once() }} (
     select
         *,
         {{ phone_national('mobile') }} as mobile_digits,
@@ -15,7 +15,7 @@ normalised as (
     where {{ not_deleted('shop', 'members', ['member_id']) }}
 ),
 
-judged as (
+judged as {{ computed_once() }} (
     select
         *,
         {{ phone_verdict('mobile', 'mobile_digits', expected_kind='mobile') }} as mobile_verdict,

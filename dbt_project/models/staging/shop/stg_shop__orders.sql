@@ -11,7 +11,7 @@ latest as (
     {{ deduplicate('source', ['trim(order_id)'], order_by=shop_newest_first()) }}
 ),
 
-normalised as (
+normalised as {{ computed_once() }} (
     select
         *,
         {{ phone_national('orderer_mobile') }} as orderer_mobile_digits,
@@ -20,7 +20,7 @@ normalised as (
     where {{ not_deleted('shop', 'orders', ['order_id']) }}
 ),
 
-judged as (
+judged as {{ computed_once() }} (
     select
         *,
         {{ phone_verdict('orderer_mobile', 'orderer_mobile_digits', expected_kind='mobile') }}
