@@ -84,10 +84,11 @@ def test_dbt_reads_the_contracts_tables_columns_and_freshness(tmp_path: Path, mo
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     sources = {(s["schema"], s["name"]): s for s in manifest["sources"].values()}
 
-    # One per source entity, and the loaders' delete markers (macro not_deleted).
+    # One per source entity, the loaders' delete markers (macro not_deleted) and the erasure
+    # log (macro keys_loaded_since_last_build).
     assert {key for key in sources if key[0] == "raw"} == {
         ("raw", spec.name) for spec in ENTITIES
-    } | {("raw", "_deletions")}
+    } | {("raw", "_deletions"), ("raw", "_erasure_log")}
     # The other sources: the quality history (quality/history.py) and the CLV fit's tables.
     assert {key for key in sources if key[0] != "raw"} == {
         ("dq", "validation_results"),

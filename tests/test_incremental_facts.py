@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,30 +32,36 @@ FACTS = {
 }
 
 
-def ingest(warehouse: Path, landing: Path, shop: Path) -> None:
+def ingest(warehouse: Path, landing: Path, shop: Path, erasure_secret: str | None = None) -> None:
     con = duckdb.connect(str(warehouse))
     ensure_raw_schema(con)
     engine = sa.create_engine(f"sqlite:///{shop}")
     for spec in ENTITIES:
         if spec.format == "sql":
-            load_shop_table(con, engine, spec, "salt", timedelta(minutes=10))
+            load_shop_table(
+                con, engine, spec, "salt", timedelta(minutes=10), erasure_secret=erasure_secret
+            )
         else:
-            load_entity_files(con, spec, landing, "salt")
+            load_entity_files(con, spec, landing, "salt", erasure_secret=erasure_secret)
     engine.dispose()
     con.close()
 
 
 def dbt_run(warehouse: Path, target: Path, *extra: str) -> None:
+    # The incremental facts and what they are built from, nothing downstream.
+    dbt_run_selected(warehouse, target, [f"+{table.split('.')[1]}" for table in FACTS], *extra)
+
+
+def dbt_run_selected(warehouse: Path, target: Path, selection: Sequence[str], *extra: str) -> None:
     env = {**os.environ, "GOGAEK_WAREHOUSE": str(warehouse), "GOGAEK_DBT_TARGET": "duckdb"}
     done = subprocess.run(
-        # The incremental facts and what they are built from, nothing downstream.
         [
             str(Path(sys.executable).parent / "dbt"),
             "build",
             "--exclude-resource-type",
             "test",
             "--select",
-            *(f"+{table.split('.')[1]}" for table in FACTS),
+            *selection,
             "--project-dir",
             str(PROJECT),
             "--profiles-dir",

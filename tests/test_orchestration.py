@@ -21,7 +21,8 @@ def test_definitions_load_with_groups_and_descriptions() -> None:
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
     raw_keys = [key for key in keys if key.path[0] == "raw"]
-    assert len(raw_keys) == 14 + 1  # one per source entity, and the shop's delete markers
+    # one per source entity, the shop's delete markers and the erasure log
+    assert len(raw_keys) == 14 + 2
     for key in keys:
         node = graph.get(key)
         # Grouped by layer: the folder below models/ (marts by their area), seeds with staging.

@@ -391,8 +391,20 @@ deletion_markers = dg.AssetSpec(
     "Staging hides a record while a marker newer than its latest version applies.",
 )
 
+# Written by the erase_person job, read by dbt (source load_log): an erasure anonymises raw rows
+# in place, so the incrementally staged sources stage every key again after one.
+erasure_log = dg.AssetSpec(
+    key=["raw", "_erasure_log"],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="raw._erasure_log: one row per erasure (make erase, the erase_person job): when "
+    "it finished and what it removed or anonymised, with no personal value. The staging of "
+    "slips, slip lines, e-mail events, calls and tickets takes every key again after one.",
+)
+
 ingest_assets: list[dg.AssetsDefinition | dg.AssetSpec] = [
     *(build_shop_asset(s) if s.format == "sql" else build_file_asset(s) for s in ENTITIES),
     deletion_markers,
+    erasure_log,
 ]
 ingest_checks = [check for spec in ENTITIES for check in build_checks(spec)]

@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns'
+) }}
 with source as (
     select * from {{ source('callcenter', 'callcenter_calls') }}
+    {{ keys_loaded_since_last_build(source('callcenter', 'callcenter_calls'), 'trim(call_id)') }}
 ),
 
 latest as (
@@ -40,5 +47,6 @@ select
     {{ parse_int('satisfaction') }} as satisfaction_score,
     _source_file,
     _batch_id,
-    _loaded_at
+    _loaded_at,
+    '{{ staging_rules_fingerprint() }}' as _staging_rules
 from judged

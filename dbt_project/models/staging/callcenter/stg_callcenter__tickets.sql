@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns'
+) }}
 with source as (
     select * from {{ source('callcenter', 'callcenter_tickets') }}
+    {{ keys_loaded_since_last_build(source('callcenter', 'callcenter_tickets'), 'trim(ticket_id)') }}
 ),
 
 latest as (
@@ -17,5 +24,6 @@ select
     {{ parse_timestamp('resolved_at') }} as resolved_at,
     {{ clean_text('agent_id') }} as agent_id,
     _batch_id,
-    _loaded_at
+    _loaded_at,
+    '{{ staging_rules_fingerprint() }}' as _staging_rules
 from latest

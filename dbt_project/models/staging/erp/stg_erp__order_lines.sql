@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='erp_order_no',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns'
+) }}
 with source as (
     select * from {{ source('erp', 'erp_order_lines') }}
+    {{ keys_loaded_since_last_build(source('erp', 'erp_order_lines'), 'trim("주문번호")') }}
 ),
 
 latest as (
@@ -15,5 +22,6 @@ select
     {{ parse_amount('"금액"') }} as line_amount,
     {{ parse_int('"원행번호"') }} as original_line_no,
     _batch_id,
-    _loaded_at
+    _loaded_at,
+    '{{ staging_rules_fingerprint() }}' as _staging_rules
 from latest

@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='erp_order_no',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns'
+) }}
 with source as (
     select * from {{ source('erp', 'erp_orders') }}
+    {{ keys_loaded_since_last_build(source('erp', 'erp_orders'), 'trim("주문번호")') }}
 ),
 
 statuses as (
@@ -30,6 +37,7 @@ select
     {{ parse_amount('latest."총금액"') }} as order_amount,
     latest._source_file,
     latest._batch_id,
-    latest._loaded_at
+    latest._loaded_at,
+    '{{ staging_rules_fingerprint() }}' as _staging_rules
 from latest
 left join statuses on statuses.source_status = trim(latest."주문상태")

@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns'
+) }}
 with source as (
     select * from {{ source('esp', 'esp_events') }}
+    {{ keys_loaded_since_last_build(source('esp', 'esp_events'), 'trim(event_id)') }}
 ),
 
 first_delivery as (
@@ -43,5 +50,6 @@ select
     {{ clean_text('reason') }} as reason,
     _source_file,
     _batch_id,
-    _loaded_at
+    _loaded_at,
+    '{{ staging_rules_fingerprint() }}' as _staging_rules
 from judged
