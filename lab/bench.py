@@ -92,10 +92,20 @@ class Stage:
         return out
 
 
-def _children() -> tuple[float, float]:
+def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # ru_maxrss: kilobytes on Linux; the largest single process among the children waited for.
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024 / 1024
+    return usage.ru_utime + usage.ru_stime
+
+
+# Runs a stage's command and writes the peak RSS of its largest process (ru_maxrss, kilobytes
+# on Linux). A process of its own per stage: RUSAGE_CHILDREN's maximum never goes down, so read
+# in the bench itself a later stage would repeat an earlier stage's peak.
+PEAK_RUNNER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[2:]).returncode; "
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    "sys.exit(code)"
+)
 
 
 def dbt_times(
@@ -215,17 +225,25 @@ def direct_sql(since: float, warehouse: Path, scratch: Path) -> Direct:
 
 def run_stage(name: str, command: Sequence[str], env: dict[str, str], log: Path) -> Stage:
     print(f"== {name}", flush=True)
-    cpu_before, _ = _children()
+    cpu_before = _children_cpu()
     started_at = time.time()
     started = time.monotonic()
+    peak_file = log.with_name("peak_rss_kb")
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n== {name}: {' '.join(command)}\n")
         out.flush()
         begins = out.tell()
-        code = subprocess.run(list(command), cwd=ROOT, env=env, stdout=out, stderr=out).returncode
+        code = subprocess.run(
+            [sys.executable, "-c", PEAK_RUNNER, str(peak_file), *command],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+        ).returncode
     wall = time.monotonic() - started
-    cpu_after, peak = _children()
-    stage = Stage(name, wall, cpu_after - cpu_before, peak, code)
+    peak = int(peak_file.read_text()) / 1024 / 1024 if peak_file.exists() else 0.0
+    peak_file.unlink(missing_ok=True)
+    stage = Stage(name, wall, _children_cpu() - cpu_before, peak, code)
     stage.dbt, stage.slowest = dbt_times(started_at)
     with log.open(encoding="utf-8", errors="replace") as written:
         written.seek(begins)

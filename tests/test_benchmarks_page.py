@@ -163,3 +163,24 @@ def test_make_bench_sums_the_steps_a_dagster_run_printed_by_kind() -> None:
         "dbt_value_marts": 7.0,
         "publish": 5.0,
     }
+
+
+def test_make_bench_measures_each_stages_own_peak_memory(tmp_path: Path) -> None:
+    """A small stage after a large one reports its own peak, not the large one's again."""
+    from lab.bench import run_stage
+
+    log = tmp_path / "bench.log"
+    env = {"PATH": "/usr/bin:/bin"}
+    large = run_stage(
+        "large",
+        [
+            sys.executable,
+            "-c",
+            "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])",
+        ],
+        env,
+        log,
+    )
+    small = run_stage("small", [sys.executable, "-c", "pass"], env, log)
+    assert large.peak_rss_gb > 0.25 and 0 < small.peak_rss_gb < 0.1
+    assert large.exit == small.exit == 0
