@@ -1,10 +1,14 @@
+{#- The newest raw load an incremental table holds: what its next build reads from. A table with no
+    rows yet reads everything. -#}
+{% macro newest_load_in_this() -%}
+    (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}
+
 {#- Filter for an incremental fact: rows from raw batches newer than the newest already in the
     table, plus (with `reresolved_from`) rows whose customer_id changed since they were written —
     identity merges and callers who became customers — so facts follow identity resolution. -#}
 {% macro new_batches_or_reresolved(key, reresolved_from=none) -%}
-    where _loaded_at > (
-        select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
-    )
+    where _loaded_at > {{ newest_load_in_this() }}
     {%- if reresolved_from %}
         or {{ key }} in (
             select existing.{{ key }}
@@ -23,8 +27,9 @@
     (delete+insert on the key). Every key is taken again when the rows could differ without a new
     batch: an erasure since the last build (it anonymises raw rows in place), or rules other than
     the ones the rows were staged with (staging_rules_fingerprint), or a table staged before rows
-    carried their rules (its columns are synchronised: on_schema_change sync_all_columns). Raw rows of these sources are
-    never deleted (an erasure keeps them anonymised), so no staged key can lose its raw rows. -#}
+    carried their rules (its columns are synchronised: on_schema_change sync_all_columns). Raw
+    rows of these sources are never deleted (an erasure keeps them anonymised), so no staged key
+    can lose its raw rows. -#}
 {% macro keys_loaded_since_last_build(relation, key) -%}
 {%- if is_incremental() %}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
@@ -32,8 +37,7 @@
     {#- staged before rows carried their rules (an earlier release): every key -#}
     {{ return('') }}
     {%- endif %}
-    {%- set last_build = "(select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from "
-        ~ this ~ ")" %}
+    {%- set last_build = newest_load_in_this() %}
     where {{ key }} in (
         select {{ key }} from {{ relation }}
         where _loaded_at > {{ last_build }}
